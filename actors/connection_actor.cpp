@@ -1,0 +1,164 @@
+// Connection behaviour: validates each command against this connection's state and
+// forwards it to the room with a one-way message (no request/response on the send path).
+#include "actors/connection_actor.hpp"
+
+#include "actors/node_context.hpp"
+#include "actors/persistence_pool.hpp"
+
+#include <caf/all.hpp>
+
+#include <chrono>
+#include <unordered_map>
+
+namespace chat {
+
+namespace {
+
+struct connection_state {
+  node_context* ctx = nullptr;
+  member_ref me;
+  bool ack_persisted = false;
+  std::unordered_map<std::string, room_actor> rooms; // joined rooms
+  double tokens = 0;
+  std::chrono::steady_clock::time_point refilled;
+
+  void reply_error(error_code code, const std::string& message, const std::string& rid) {
+    me.out->push(me.enc->error(code, message, rid));
+  }
+
+  // Token bucket over every frame, valid or not.
+  bool take_token() {
+    auto now = std::chrono::steady_clock::now();
+    std::chrono::duration<double> dt = now - refilled;
+    refilled = now;
+    tokens = std::min(ctx->cfg.rate_burst, tokens + dt.count() * ctx->cfg.rate_limit);
+    if (tokens < 1)
+      return false;
+    tokens -= 1;
+    return true;
+  }
+
+  const room_actor* joined(const command& c) {
+    auto i = rooms.find(c.room);
+    if (i == rooms.end()) {
+      reply_error(error_code::not_member, "not a member of room '" + c.room + "'", c.rid);
+      return nullptr;
+    }
+    return &i->second;
+  }
+};
+
+using conn_pointer = connection_actor::stateful_pointer<connection_state>;
+
+void handle(conn_pointer self, command& c) {
+  auto& st = self->state;
+  if (!st.take_token()) {
+    st.reply_error(error_code::rate_limited, "rate limit exceeded", c.rid);
+    return;
+  }
+  switch (c.kind) {
+    case op::invalid:
+      st.reply_error(c.err, c.err_message, c.rid);
+      return;
+    case op::join: {
+      if (st.rooms.count(c.room)) {
+        st.reply_error(error_code::bad_request, "already joined room '" + c.room + "'", c.rid);
+        return;
+      }
+      if (st.rooms.size() >= st.ctx->cfg.max_rooms_per_conn) {
+        st.reply_error(error_code::forbidden, "room limit per connection reached", c.rid);
+        return;
+      }
+      auto room = st.ctx->rooms.get_or_spawn(c.room);
+      if (!room) {
+        st.reply_error(error_code::unavailable, "room limit of this node reached", c.rid);
+        return;
+      }
+      st.rooms.emplace(c.room, room);
+      self->send(room, r_join_atom::value, join_request{st.me, c.has_seq, c.seq, std::move(c.rid)});
+      return;
+    }
+    case op::leave:
+      if (auto room = st.joined(c)) {
+        self->send(*room, r_leave_atom::value, st.me, true, std::move(c.rid));
+        st.rooms.erase(c.room);
+      }
+      return;
+    case op::send:
+      if (auto room = st.joined(c)) {
+        if (st.ctx->persistence && st.ctx->persistence->backlog_full()) {
+          st.reply_error(error_code::unavailable, "store backlog full, retry later", c.rid);
+          return;
+        }
+        bool persisted = c.ack_given ? c.ack_persisted : st.ack_persisted;
+        self->send(*room, r_send_atom::value,
+                   send_request{st.me, std::move(c.cid), std::move(c.text), persisted,
+                                std::move(c.rid)});
+      }
+      return;
+    case op::history:
+      if (auto room = st.joined(c))
+        self->send(*room, r_hist_atom::value,
+                   history_request{st.me, c.has_seq ? c.seq : 0, c.limit, std::move(c.rid)});
+      return;
+    case op::typing:
+      if (auto room = st.joined(c))
+        self->send(*room, r_typing_atom::value, st.me.conn, st.me.user);
+      return;
+    case op::read:
+      if (auto room = st.joined(c))
+        self->send(*room, r_read_atom::value, st.me.conn, st.me.user, c.seq);
+      return;
+    case op::presence: {
+      auto out = st.me.out;
+      auto enc = st.me.enc;
+      self->request(st.ctx->presence, std::chrono::seconds(5), p_query_atom::value,
+                    std::move(c.users))
+        .then([out, enc, rid = std::move(c.rid)](std::map<std::string, bool>& users) {
+          out->push(enc->presence_reply(users, rid));
+        });
+      return;
+    }
+    case op::ping:
+      st.me.out->push(st.me.enc->pong(c.rid));
+      return;
+  }
+}
+
+connection_actor::behavior_type connection_impl(conn_pointer self, node_context* ctx,
+                                                connection_info info) {
+  auto& st = self->state;
+  st.ctx = ctx;
+  st.me = member_ref{info.id, info.user, info.out, info.enc};
+  st.ack_persisted = info.ack_persisted;
+  st.tokens = ctx->cfg.rate_burst;
+  st.refilled = std::chrono::steady_clock::now();
+  st.me.out->push(st.me.enc->hello(info.user, ctx->cfg.node, info.session));
+  self->send(ctx->presence, p_attach_atom::value, info.user);
+  return {
+    [self](c_cmds_atom, std::vector<command>& cmds) {
+      for (auto& c : cmds)
+        handle(self, c);
+    },
+    [self](c_closed_atom, const std::string&) {
+      auto& st = self->state;
+      std::vector<room_actor> rooms;
+      rooms.reserve(st.rooms.size());
+      for (auto& [name, room] : st.rooms) {
+        self->send(room, r_leave_atom::value, st.me, false, std::string{});
+        rooms.push_back(room);
+      }
+      self->send(st.ctx->presence, p_detach_atom::value, st.me.user, std::move(rooms));
+      st.rooms.clear();
+      self->quit();
+    },
+  };
+}
+
+} // namespace
+
+connection_actor spawn_connection(node_context& ctx, connection_info info) {
+  return ctx.sys.spawn(connection_impl, &ctx, std::move(info));
+}
+
+} // namespace chat

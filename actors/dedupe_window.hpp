@@ -1,0 +1,50 @@
+// Remembers the seq of the last N (user, cid) pairs of a room, so a repeated send is acked
+// with its original seq instead of being delivered twice. Oldest entries are evicted first.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <unordered_map>
+
+namespace chat {
+
+class dedupe_window {
+public:
+  explicit dedupe_window(size_t capacity) : capacity_(capacity) {}
+
+  // The seq stored for (user, cid), 0 when unknown.
+  uint64_t find(const std::string& user, const std::string& cid) const {
+    auto i = seqs_.find(key(user, cid));
+    return i == seqs_.end() ? 0 : i->second;
+  }
+
+  void insert(const std::string& user, const std::string& cid, uint64_t seq) {
+    auto k = key(user, cid);
+    auto [it, fresh] = seqs_.emplace(k, seq);
+    if (!fresh)
+      return;
+    order_.push_back(std::move(k));
+    while (order_.size() > capacity_) {
+      seqs_.erase(order_.front());
+      order_.pop_front();
+    }
+  }
+
+  size_t size() const { return seqs_.size(); }
+
+private:
+  static std::string key(const std::string& user, const std::string& cid) {
+    std::string k;
+    k.reserve(user.size() + cid.size() + 1);
+    k.append(user).push_back('\x1f');
+    k.append(cid);
+    return k;
+  }
+
+  size_t capacity_;
+  std::unordered_map<std::string, uint64_t> seqs_;
+  std::deque<std::string> order_;
+};
+
+} // namespace chat

@@ -1,0 +1,101 @@
+// Typed actor interfaces of the node and the messages between them, declared once.
+// Messages stay inside one process, so structs are allowed as unsafe message types.
+#pragma once
+
+#include "actors/wire.hpp"
+
+#include <caf/atom.hpp>
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+namespace chat {
+
+// Our atoms carry a prefix so they never collide with CAF's own (join_atom, get_atom, ...).
+using c_cmds_atom = caf::atom_constant<caf::atom("c_cmds")>;
+using c_closed_atom = caf::atom_constant<caf::atom("c_closed")>;
+using r_join_atom = caf::atom_constant<caf::atom("r_join")>;
+using r_leave_atom = caf::atom_constant<caf::atom("r_leave")>;
+using r_send_atom = caf::atom_constant<caf::atom("r_send")>;
+using r_hist_atom = caf::atom_constant<caf::atom("r_hist")>;
+using r_typing_atom = caf::atom_constant<caf::atom("r_typing")>;
+using r_read_atom = caf::atom_constant<caf::atom("r_read")>;
+using r_pres_atom = caf::atom_constant<caf::atom("r_pres")>;
+using r_persist_atom = caf::atom_constant<caf::atom("r_persist")>;
+using r_stats_atom = caf::atom_constant<caf::atom("r_stats")>;
+using p_attach_atom = caf::atom_constant<caf::atom("p_attach")>;
+using p_detach_atom = caf::atom_constant<caf::atom("p_detach")>;
+using p_query_atom = caf::atom_constant<caf::atom("p_query")>;
+using w_store_atom = caf::atom_constant<caf::atom("w_store")>;
+using w_flush_atom = caf::atom_constant<caf::atom("w_flush")>;
+using w_tick_atom = caf::atom_constant<caf::atom("w_tick")>;
+
+// Where a room sends what belongs to one member connection.
+struct member_ref {
+  uint64_t conn = 0;
+  std::string user;
+  outbound_ptr out;
+  const wire_encoder* enc = nullptr;
+};
+
+struct join_request {
+  member_ref member;
+  bool has_since = false;
+  uint64_t since = 0;
+  std::string rid;
+};
+
+struct send_request {
+  member_ref sender;
+  std::string cid;
+  std::string text;
+  bool ack_persisted = false;
+  std::string rid;
+};
+
+struct history_request {
+  member_ref member;
+  uint64_t before = 0; // 0: the newest
+  uint32_t limit = 50;
+  std::string rid;
+};
+
+struct room_stats {
+  std::string room;
+  uint64_t members = 0;
+  uint64_t last_seq = 0;
+  uint64_t messages = 0;
+};
+
+using room_actor = caf::typed_actor<
+  caf::reacts_to<r_join_atom, join_request>,
+  caf::reacts_to<r_leave_atom, member_ref, bool, std::string>, // member, reply?, rid
+  caf::reacts_to<r_send_atom, send_request>,
+  caf::reacts_to<r_hist_atom, history_request>,
+  caf::reacts_to<r_typing_atom, uint64_t, std::string>,           // conn, user
+  caf::reacts_to<r_read_atom, uint64_t, std::string, uint64_t>,   // conn, user, seq
+  caf::reacts_to<r_pres_atom, std::string, bool>,                 // user, online
+  caf::replies_to<r_stats_atom>::with<room_stats>>;
+
+using presence_map = std::map<std::string, bool>; // user -> online
+
+using connection_actor = caf::typed_actor<
+  caf::reacts_to<c_cmds_atom, std::vector<command>>,
+  caf::reacts_to<c_closed_atom, std::string>>; // reason
+
+using presence_actor = caf::typed_actor<
+  caf::reacts_to<p_attach_atom, std::string>,                           // user
+  caf::reacts_to<p_detach_atom, std::string, std::vector<room_actor>>,  // user, its rooms
+  caf::replies_to<p_query_atom, std::vector<std::string>>::with<presence_map>>;
+
+} // namespace chat
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(chat::member_ref)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(chat::join_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(chat::send_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(chat::history_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(chat::room_stats)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(chat::command)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<chat::command>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<chat::room_actor>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(chat::presence_map)

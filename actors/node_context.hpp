@@ -1,0 +1,35 @@
+// What every actor of a node shares: settings, the room directory, the presence actor and
+// (when storage is on) the persistence pool and history reader.
+#pragma once
+
+#include "actors/interfaces.hpp"
+#include "actors/room_directory.hpp"
+#include "config/node_config.hpp"
+
+#include <caf/actor_system.hpp>
+
+#include <atomic>
+#include <memory>
+
+namespace chat {
+
+class persistence_pool;
+
+struct node_context {
+  node_context(caf::actor_system& system, config::node_config settings);
+
+  caf::actor_system& sys;
+  config::node_config cfg;
+  room_directory rooms;
+  presence_actor presence;
+  std::shared_ptr<persistence_pool> persistence; // null: messages live in memory only
+  std::atomic<uint64_t> next_conn_id{1};
+};
+
+// Spawns the presence actor and wires the room directory to spawn room actors.
+std::shared_ptr<node_context> make_node_context(caf::actor_system& sys,
+                                                const config::node_config& cfg);
+
+int64_t now_ms();
+
+} // namespace chat

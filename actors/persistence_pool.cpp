@@ -1,0 +1,222 @@
+// Writer actors of the persistence pool. Each runs detached (store calls block), gathers
+// what arrives into a batch, and commits it when it holds `batch-max` messages or when
+// `batch-delay` has passed since its first message. A failed commit keeps the batch and
+// retries with exponential backoff; acks for persisted sends go out after the commit.
+#include "actors/persistence_pool.hpp"
+
+#include <caf/all.hpp>
+
+#include <algorithm>
+#include <functional>
+
+namespace chat {
+
+namespace {
+
+struct store_item {
+  chat_message m;
+  member_ref ack_to; // ack_to.out == nullptr: no ack waits for this message
+  std::string rid;
+};
+
+} // namespace
+} // namespace chat
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(chat::store_item)
+
+namespace chat {
+
+namespace {
+
+struct writer_state {
+  std::shared_ptr<storage::message_store> store;
+  std::vector<store_item> batch;
+  std::vector<chat_message> rows;
+  bool timer_armed = false;
+  std::chrono::milliseconds backoff{0};
+  std::atomic<uint64_t>* backlog = nullptr;
+  std::shared_ptr<persistence_pool::counters> counters;
+  config::micros delay{0};
+  uint32_t batch_max = 1000;
+};
+
+// Commits up to batch_max items; returns false when the store failed.
+bool commit_some(writer_state& st) {
+  size_t n = std::min<size_t>(st.batch.size(), st.batch_max);
+  st.rows.clear();
+  for (size_t i = 0; i < n; ++i)
+    st.rows.push_back(st.batch[i].m);
+  try {
+    st.store->insert_batch(st.rows);
+  } catch (const std::exception&) {
+    st.counters->failures.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    auto& it = st.batch[i];
+    if (it.ack_to.out)
+      it.ack_to.out->push(it.ack_to.enc->ack(it.m.room, it.m.cid, it.m.seq, it.m.ts_ms, it.rid));
+  }
+  st.batch.erase(st.batch.begin(), st.batch.begin() + long(n));
+  st.backlog->fetch_sub(n, std::memory_order_relaxed);
+  st.counters->stored.fetch_add(n, std::memory_order_relaxed);
+  st.counters->batches.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+// Commits everything; on failure arms a retry and returns false.
+bool flush(caf::stateful_actor<writer_state>* self) {
+  auto& st = self->state;
+  while (!st.batch.empty()) {
+    if (!commit_some(st)) {
+      st.backoff = std::min(std::chrono::milliseconds(1000),
+                            std::max(std::chrono::milliseconds(10), st.backoff * 2));
+      if (!st.timer_armed) {
+        st.timer_armed = true;
+        self->delayed_send(self, st.backoff, w_tick_atom::value);
+      }
+      return false;
+    }
+    st.backoff = std::chrono::milliseconds(0);
+  }
+  return true;
+}
+
+caf::behavior writer_impl(caf::stateful_actor<writer_state>* self,
+                          std::shared_ptr<storage::message_store> store,
+                          std::atomic<uint64_t>* backlog,
+                          std::shared_ptr<persistence_pool::counters> counters,
+                          config::micros delay, uint32_t batch_max) {
+  auto& st = self->state;
+  st.store = std::move(store);
+  st.backlog = backlog;
+  st.counters = std::move(counters);
+  st.delay = delay;
+  st.batch_max = batch_max;
+  return {
+    [self](w_store_atom, store_item& item) {
+      auto& st = self->state;
+      st.batch.push_back(std::move(item));
+      if (st.backoff.count() > 0)
+        return; // failing: the retry timer drives the next attempt
+      if (st.batch.size() >= st.batch_max) {
+        flush(self);
+      } else if (!st.timer_armed) {
+        st.timer_armed = true;
+        self->delayed_send(self, st.delay, w_tick_atom::value);
+      }
+    },
+    [self](w_tick_atom) {
+      self->state.timer_armed = false;
+      flush(self);
+    },
+    [self](w_flush_atom) -> bool {
+      // Shutdown: keep trying for a while, then report what is left.
+      for (int attempt = 0; attempt < 50 && !self->state.batch.empty(); ++attempt)
+        if (!flush(self))
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      return self->state.batch.empty();
+    },
+  };
+}
+
+} // namespace
+
+persistence_pool::persistence_pool(caf::actor_system& sys, const config::node_config& cfg,
+                                   store_factory make)
+  : sys_(sys), backlog_max_(cfg.backlog_max), counters_(std::make_shared<counters>()) {
+  reader_ = make();
+  for (uint32_t i = 0; i < cfg.writers; ++i) {
+    std::shared_ptr<storage::message_store> store = make();
+    writers_.push_back(sys.spawn<caf::detached>(writer_impl, store, &backlog_, counters_,
+                                                cfg.batch_delay, cfg.batch_max));
+  }
+}
+
+persistence_pool::~persistence_pool() {
+  for (auto& w : writers_)
+    caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
+}
+
+void persistence_pool::store(const chat_message& m, const member_ref* ack_to,
+                             const std::string& rid) {
+  backlog_.fetch_add(1, std::memory_order_relaxed);
+  auto& w = writers_[std::hash<std::string>{}(m.room) % writers_.size()];
+  caf::anon_send(w, w_store_atom::value,
+                 store_item{m, ack_to ? *ack_to : member_ref{}, ack_to ? rid : std::string{}});
+}
+
+void persistence_pool::flush_and_stop() {
+  caf::scoped_actor self{sys_};
+  for (auto& w : writers_)
+    self->request(w, caf::infinite, w_flush_atom::value)
+      .receive([](bool) {}, [](caf::error&) {});
+  for (auto& w : writers_)
+    self->send_exit(w, caf::exit_reason::user_shutdown);
+  writers_.clear();
+}
+
+pool_stats persistence_pool::stats() const {
+  return {counters_->stored.load(), counters_->batches.load(), counters_->failures.load(),
+          backlog_.load()};
+}
+
+bool persistence_pool::reachable() {
+  std::lock_guard<std::mutex> guard(reader_mtx_);
+  try {
+    return reader_->reachable();
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+std::vector<chat_message> persistence_pool::read_history(const std::string& room,
+                                                         uint64_t before, uint32_t limit) {
+  std::lock_guard<std::mutex> guard(reader_mtx_);
+  try {
+    return reader_->history(room, before, limit);
+  } catch (const std::exception&) {
+    return {};
+  }
+}
+
+std::vector<chat_message> persistence_pool::read_since(const std::string& room, uint64_t after,
+                                                       uint64_t upto) {
+  std::lock_guard<std::mutex> guard(reader_mtx_);
+  std::vector<chat_message> out;
+  try {
+    while (after < upto) {
+      auto chunk = reader_->since(room, after, 500);
+      if (chunk.empty())
+        break;
+      for (auto& m : chunk) {
+        if (m.seq > upto)
+          return out;
+        after = m.seq;
+        out.push_back(std::move(m));
+      }
+    }
+  } catch (const std::exception&) {
+  }
+  return out;
+}
+
+std::vector<chat_message> persistence_pool::read_recent(const std::string& room,
+                                                        uint32_t limit) {
+  return read_history(room, 0, limit);
+}
+
+uint64_t persistence_pool::last_seq(const std::string& room) {
+  std::lock_guard<std::mutex> guard(reader_mtx_);
+  for (int attempt = 0;; ++attempt) {
+    try {
+      return reader_->last_seq(room);
+    } catch (const std::exception&) {
+      if (attempt >= 20)
+        throw;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+}
+
+} // namespace chat

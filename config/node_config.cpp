@@ -1,0 +1,291 @@
+// Strict parsing and validation of the node's own configuration sections.
+#include "config/node_config.hpp"
+
+#include "config/ini_reader.hpp"
+
+#include <climits>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <set>
+#include <sstream>
+#include <unistd.h>
+
+namespace chat::config {
+
+namespace {
+
+const std::set<std::string> our_sections = {"chat",  "net",   "admin",   "storage",
+                                            "mongo", "redis", "security"};
+
+bool parse_uint(const std::string& s, uint64_t max, uint64_t& out) {
+  if (s.empty() || s.size() > 20)
+    return false;
+  uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9')
+      return false;
+    if (v > (UINT64_MAX - uint64_t(c - '0')) / 10)
+      return false;
+    v = v * 10 + uint64_t(c - '0');
+  }
+  if (v > max)
+    return false;
+  out = v;
+  return true;
+}
+
+// Parses "64KiB", "4MiB", "1GiB" or a plain number of bytes.
+bool parse_bytes(const std::string& s, uint64_t& out) {
+  static const std::pair<const char*, uint64_t> units[] = {
+    {"KiB", 1ull << 10}, {"MiB", 1ull << 20}, {"GiB", 1ull << 30}, {"B", 1}};
+  for (auto& [suffix, mult] : units) {
+    std::string suf = suffix;
+    if (s.size() > suf.size() && s.compare(s.size() - suf.size(), suf.size(), suf) == 0) {
+      uint64_t v;
+      if (!parse_uint(s.substr(0, s.size() - suf.size()), UINT64_MAX / mult, v))
+        return false;
+      out = v * mult;
+      return true;
+    }
+  }
+  return parse_uint(s, UINT64_MAX, out);
+}
+
+using setter = std::function<std::string(node_config&, const std::string&)>;
+
+std::string bad(const std::string& what, const std::string& v) {
+  return "expected " + what + ", got '" + v + "'";
+}
+
+template <class T>
+setter uint_key(T node_config::*field, uint64_t lo, uint64_t hi) {
+  return [=](node_config& c, const std::string& v) -> std::string {
+    uint64_t x;
+    if (!parse_uint(v, hi, x) || x < lo)
+      return bad("an integer in " + std::to_string(lo) + ".." + std::to_string(hi), v);
+    c.*field = static_cast<T>(x);
+    return {};
+  };
+}
+
+setter bytes_key(uint64_t node_config::*field, uint64_t lo) {
+  return [=](node_config& c, const std::string& v) -> std::string {
+    uint64_t x;
+    if (!parse_bytes(v, x) || x < lo)
+      return bad("a size of at least " + std::to_string(lo) + " bytes (e.g. 64KiB)", v);
+    c.*field = x;
+    return {};
+  };
+}
+
+setter bytes32_key(uint32_t node_config::*field, uint64_t lo, uint64_t hi) {
+  return [=](node_config& c, const std::string& v) -> std::string {
+    uint64_t x;
+    if (!parse_bytes(v, x) || x < lo || x > hi)
+      return bad("a size in " + std::to_string(lo) + ".." + std::to_string(hi) + " bytes", v);
+    c.*field = static_cast<uint32_t>(x);
+    return {};
+  };
+}
+
+setter positive_key(double node_config::*field) {
+  return [=](node_config& c, const std::string& v) -> std::string {
+    std::istringstream in(v);
+    double d;
+    if (!(in >> d) || !in.eof() || !(d > 0))
+      return bad("a positive number", v);
+    c.*field = d;
+    return {};
+  };
+}
+
+setter string_key(std::string node_config::*field, bool allow_empty) {
+  return [=](node_config& c, const std::string& v) -> std::string {
+    if (!allow_empty && v.empty())
+      return "must not be empty";
+    c.*field = v;
+    return {};
+  };
+}
+
+setter bool_key(bool node_config::*field) {
+  return [=](node_config& c, const std::string& v) -> std::string {
+    if (v == "true")
+      c.*field = true;
+    else if (v == "false")
+      c.*field = false;
+    else
+      return bad("true or false", v);
+    return {};
+  };
+}
+
+template <class D>
+setter duration_key(D node_config::*field, micros lo) {
+  return [=](node_config& c, const std::string& v) -> std::string {
+    micros d;
+    if (!parse_duration(v, d) || d < lo)
+      return bad("a duration of at least " + std::to_string(lo.count()) + "us (e.g. 2ms, 60s)",
+                 v);
+    c.*field = std::chrono::duration_cast<D>(d);
+    return {};
+  };
+}
+
+const std::map<std::string, setter>& setters() {
+  static const std::map<std::string, setter> table = {
+    {"chat.node", string_key(&node_config::node, false)},
+    {"chat.max-rooms-per-conn", uint_key(&node_config::max_rooms_per_conn, 1, 1000000)},
+    {"chat.rate-limit", positive_key(&node_config::rate_limit)},
+    {"chat.rate-burst", positive_key(&node_config::rate_burst)},
+    {"chat.room-ring", uint_key(&node_config::room_ring, 0, 10000000)},
+    {"chat.dedupe-window", uint_key(&node_config::dedupe_window, 1, 100000000)},
+    {"chat.max-rooms", uint_key(&node_config::max_rooms, 1, 100000000)},
+    {"net.host", string_key(&node_config::host, false)},
+    {"net.port", uint_key(&node_config::port, 0, 65535)},
+    {"net.max-frame-bytes", bytes32_key(&node_config::max_frame_bytes, 256, 64u << 20)},
+    {"net.queue-bytes", bytes_key(&node_config::queue_bytes, 1024)},
+    {"net.io-threads", uint_key(&node_config::io_threads, 1, 64)},
+    {"net.idle-timeout", duration_key(&node_config::idle_timeout, micros(100000))},
+    {"net.max-connections", uint_key(&node_config::max_connections, 1, 10000000)},
+    {"admin.host", string_key(&node_config::admin_host, false)},
+    {"admin.port", uint_key(&node_config::admin_port, 0, 65535)},
+    {"storage.backend",
+     [](node_config& c, const std::string& v) -> std::string {
+       if (v != "sqlite" && v != "mongo" && v != "memory")
+         return bad("sqlite, mongo or memory", v);
+       c.backend = v;
+       return {};
+     }},
+    {"storage.path", string_key(&node_config::path, false)},
+    {"storage.writers", uint_key(&node_config::writers, 1, 64)},
+    {"storage.batch-max", uint_key(&node_config::batch_max, 1, 1000000)},
+    {"storage.batch-delay", duration_key(&node_config::batch_delay, micros(0))},
+    {"storage.backlog-max", uint_key(&node_config::backlog_max, 1, 100000000)},
+    {"mongo.uri", string_key(&node_config::mongo_uri, false)},
+    {"mongo.database", string_key(&node_config::mongo_database, false)},
+    {"mongo.connect-timeout", duration_key(&node_config::mongo_connect_timeout, micros(1000))},
+    {"redis.uri",
+     [](node_config& c, const std::string& v) -> std::string {
+       if (!v.empty() && v.rfind("redis://", 0) != 0)
+         return bad("empty or redis://host:port", v);
+       c.redis_uri = v;
+       return {};
+     }},
+    {"security.allow-anonymous", bool_key(&node_config::allow_anonymous)},
+    {"security.at-rest-keys", string_key(&node_config::at_rest_keys, true)},
+  };
+  return table;
+}
+
+std::string host_name() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof(buf) - 1) != 0 || buf[0] == 0)
+    return "node";
+  return buf;
+}
+
+} // namespace
+
+bool parse_duration(const std::string& text, micros& out) {
+  static const std::pair<const char*, int64_t> units[] = {
+    {"us", 1}, {"ms", 1000}, {"min", 60000000}, {"s", 1000000}};
+  for (auto& [suffix, mult] : units) {
+    std::string suf = suffix;
+    if (text.size() > suf.size()
+        && text.compare(text.size() - suf.size(), suf.size(), suf) == 0) {
+      uint64_t v;
+      if (!parse_uint(text.substr(0, text.size() - suf.size()), INT64_MAX / mult, v))
+        return false;
+      out = micros(int64_t(v) * mult);
+      return true;
+    }
+  }
+  uint64_t v;
+  if (!parse_uint(text, INT64_MAX / 1000, v))
+    return false;
+  out = micros(int64_t(v) * 1000);
+  return true;
+}
+
+std::string apply(node_config& cfg, const std::string& key, const std::string& value) {
+  auto& table = setters();
+  auto i = table.find(key);
+  if (i == table.end())
+    return "config: unknown key '" + key + "'";
+  auto err = i->second(cfg, value);
+  if (!err.empty())
+    return "config: " + key + ": " + err;
+  return {};
+}
+
+load_result load(const std::vector<std::string>& args) {
+  load_result res;
+  res.cfg.node = host_name();
+  std::vector<std::pair<std::string, std::string>> overrides;
+  bool explicit_file = false;
+  for (auto& a : args) {
+    if (a.rfind("--config-file=", 0) == 0) {
+      res.config_file = a.substr(14);
+      explicit_file = true;
+      continue;
+    }
+    if (a.rfind("--", 0) == 0) {
+      auto eq = a.find('=');
+      auto key = a.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+      auto dot = key.find('.');
+      if (dot != std::string::npos && our_sections.count(key.substr(0, dot))) {
+        if (eq == std::string::npos) {
+          res.error = "config: " + key + ": missing value (use --" + key + "=VALUE)";
+          return res;
+        }
+        overrides.emplace_back(key, a.substr(eq + 1));
+        continue;
+      }
+    }
+    res.caf_args.push_back(a);
+  }
+  if (!explicit_file) {
+    std::ifstream probe("caf-application.conf");
+    if (probe)
+      res.config_file = "caf-application.conf";
+  }
+  if (!res.config_file.empty()) {
+    std::ifstream in(res.config_file);
+    if (!in) {
+      res.error = "config: cannot read config file '" + res.config_file + "'";
+      return res;
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    ini_sections ini;
+    try {
+      ini = parse_ini(text.str());
+    } catch (const std::exception& e) {
+      res.error = "config: " + res.config_file + ":" + e.what();
+      return res;
+    }
+    for (auto& [section, keys] : ini) {
+      if (!our_sections.count(section))
+        continue;
+      for (auto& [k, v] : keys) {
+        auto err = apply(res.cfg, section + "." + k, v);
+        if (!err.empty()) {
+          res.error = err + " (in " + res.config_file + ")";
+          return res;
+        }
+      }
+    }
+  }
+  for (auto& [k, v] : overrides) {
+    auto err = apply(res.cfg, k, v);
+    if (!err.empty()) {
+      res.error = err;
+      return res;
+    }
+  }
+  return res;
+}
+
+} // namespace chat::config

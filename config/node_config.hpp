@@ -1,0 +1,70 @@
+// The node's settings: one struct, read from caf-application.conf and `--section.key=value`
+// command-line overrides, validated strictly (one clear line naming the key on error).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace chat::config {
+
+using millis = std::chrono::milliseconds;
+using micros = std::chrono::microseconds;
+
+struct node_config {
+  // [chat]
+  std::string node;                 // chat.node, default: host name
+  uint32_t max_rooms_per_conn = 100; // chat.max-rooms-per-conn
+  double rate_limit = 1000;         // chat.rate-limit: frames per second per connection
+  double rate_burst = 2000;         // chat.rate-burst: token bucket size
+  uint32_t room_ring = 1000;        // chat.room-ring: recent messages kept per room for replay
+  uint32_t dedupe_window = 10000;   // chat.dedupe-window: cids remembered per room
+  uint32_t max_rooms = 100000;      // chat.max-rooms: rooms alive on this node
+  // [net]
+  std::string host = "0.0.0.0";     // net.host
+  uint16_t port = 8080;             // net.port (0 = pick a free port)
+  uint32_t max_frame_bytes = 65536; // net.max-frame-bytes
+  uint64_t queue_bytes = 4 << 20;   // net.queue-bytes: outbound bytes per connection
+  uint32_t io_threads = 1;          // net.io-threads
+  millis idle_timeout{60000};       // net.idle-timeout (a ping goes out after half of it)
+  uint32_t max_connections = 100000; // net.max-connections
+  // [admin]
+  std::string admin_host = "127.0.0.1"; // admin.host
+  uint16_t admin_port = 9090;           // admin.port
+  // [storage]
+  std::string backend = "sqlite";   // storage.backend: sqlite | mongo | memory
+  std::string path = "./data";      // storage.path
+  uint32_t writers = 2;             // storage.writers
+  uint32_t batch_max = 1000;        // storage.batch-max
+  micros batch_delay{2000};         // storage.batch-delay
+  uint32_t backlog_max = 200000;    // storage.backlog-max: unpersisted messages before acks wait
+  // [mongo]
+  std::string mongo_uri = "mongodb://127.0.0.1:27017"; // mongo.uri
+  std::string mongo_database = "redis-chat";          // mongo.database
+  millis mongo_connect_timeout{5000};                 // mongo.connect-timeout
+  // [redis]
+  std::string redis_uri;            // redis.uri (empty = single node)
+  // [security]
+  bool allow_anonymous = true;      // security.allow-anonymous
+  std::string at_rest_keys;         // security.at-rest-keys: key file path (empty = off)
+};
+
+struct load_result {
+  node_config cfg;
+  std::string config_file;           // the INI file read ("" when none)
+  std::vector<std::string> caf_args; // arguments left for CAF (its own sections)
+  std::string error;                 // non-empty: one line naming the bad key
+};
+
+// Reads `--config-file=PATH` (else ./caf-application.conf when present), then applies the
+// command-line overrides of our sections. Arguments of other sections go to `caf_args`.
+load_result load(const std::vector<std::string>& args);
+
+// Applies one `section.key` = `value`; returns an error line or "".
+std::string apply(node_config& cfg, const std::string& key, const std::string& value);
+
+// Parses "2ms", "500us", "60s", "1min"; a bare number means milliseconds.
+bool parse_duration(const std::string& text, micros& out);
+
+} // namespace chat::config

@@ -1,0 +1,90 @@
+// Network threads and coalesced write scheduling.
+#include "net/io_pool.hpp"
+
+#include "net/ws_session.hpp"
+
+#include <boost/asio/post.hpp>
+
+namespace chat::net {
+
+io_worker::io_worker(std::chrono::milliseconds tick_interval)
+  : work_(asio::make_work_guard(ioc_)), tick_(ioc_), tick_interval_(tick_interval) {
+}
+
+void io_worker::schedule_flush(std::shared_ptr<ws_session> s) {
+  bool post = false;
+  {
+    std::lock_guard<std::mutex> guard(mtx_);
+    pending_.push_back(std::move(s));
+    if (!posted_)
+      post = posted_ = true;
+  }
+  if (post)
+    asio::post(ioc_, [this] { run_flushes(); });
+}
+
+void io_worker::run_flushes() {
+  {
+    std::lock_guard<std::mutex> guard(mtx_);
+    running_.swap(pending_);
+    posted_ = false;
+  }
+  for (auto& s : running_)
+    s->flush();
+  running_.clear();
+}
+
+void io_worker::arm_tick() {
+  tick_.expires_after(tick_interval_);
+  tick_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec)
+      return;
+    auto now = std::chrono::steady_clock::now();
+    std::vector<ws_session*> all(sessions_.begin(), sessions_.end());
+    for (auto* s : all)
+      if (sessions_.count(s))
+        s->tick(now);
+    arm_tick();
+  });
+}
+
+void io_worker::start() {
+  arm_tick();
+  thread_ = std::thread([this] { ioc_.run(); });
+}
+
+void io_worker::stop() {
+  asio::post(ioc_, [this] { tick_.cancel(); });
+  work_.reset();
+  ioc_.stop();
+}
+
+void io_worker::join() {
+  if (thread_.joinable())
+    thread_.join();
+}
+
+io_pool::io_pool(size_t threads, std::chrono::milliseconds tick_interval) {
+  for (size_t i = 0; i < threads; ++i)
+    workers_.push_back(std::make_unique<io_worker>(tick_interval));
+}
+
+io_worker& io_pool::next() {
+  auto& w = *workers_[next_];
+  next_ = (next_ + 1) % workers_.size();
+  return w;
+}
+
+void io_pool::start() {
+  for (auto& w : workers_)
+    w->start();
+}
+
+void io_pool::stop() {
+  for (auto& w : workers_)
+    w->stop();
+  for (auto& w : workers_)
+    w->join();
+}
+
+} // namespace chat::net

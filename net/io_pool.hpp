@@ -1,0 +1,70 @@
+// The network threads: one io_context per thread, each owning its sessions (no strands
+// needed). A worker also gathers "this session has frames to write" notifications from
+// actor threads and turns many of them into one wake-up of its thread.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <array>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+namespace chat::net {
+
+namespace asio = boost::asio;
+
+class ws_session;
+
+class io_worker {
+public:
+  explicit io_worker(std::chrono::milliseconds tick_interval);
+
+  asio::io_context& context() { return ioc_; }
+  // Thread-safe: the session's write queue became non-empty.
+  void schedule_flush(std::shared_ptr<ws_session> s);
+  // Read buffer shared by the sessions of this thread (a session keeps only partial frames).
+  std::array<char, 65536>& scratch() { return scratch_; }
+  // Io thread only.
+  void add(ws_session* s) { sessions_.insert(s); }
+  void remove(ws_session* s) { sessions_.erase(s); }
+  size_t sessions() const { return sessions_.size(); }
+
+  void start();
+  void stop();
+  void join();
+
+private:
+  void run_flushes();
+  void arm_tick();
+
+  asio::io_context ioc_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  asio::steady_timer tick_;
+  std::chrono::milliseconds tick_interval_;
+  std::mutex mtx_;
+  std::vector<std::shared_ptr<ws_session>> pending_, running_;
+  bool posted_ = false;
+  std::array<char, 65536> scratch_;
+  std::unordered_set<ws_session*> sessions_;
+  std::thread thread_;
+};
+
+class io_pool {
+public:
+  io_pool(size_t threads, std::chrono::milliseconds tick_interval);
+  io_worker& next();
+  std::vector<std::unique_ptr<io_worker>>& workers() { return workers_; }
+  void start();
+  void stop();
+
+private:
+  std::vector<std::unique_ptr<io_worker>> workers_;
+  size_t next_ = 0;
+};
+
+} // namespace chat::net

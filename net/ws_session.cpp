@@ -1,0 +1,278 @@
+// WebSocket session: non-blocking reads into the worker's shared buffer, one actor
+// message per read (all commands it held), gathered writes of everything queued.
+#include "net/ws_session.hpp"
+
+#include "net/native_codec.hpp"
+
+#include <boost/asio/write.hpp>
+#include <caf/send.hpp>
+
+namespace chat::net {
+
+namespace {
+
+command invalid_command(error_code code, std::string message) {
+  command c;
+  c.kind = op::invalid;
+  c.err = code;
+  c.err_message = std::move(message);
+  return c;
+}
+
+} // namespace
+
+ws_session::ws_session(asio::ip::tcp::socket sock, io_worker& io, session_limits limits,
+                       uint64_t id, closed_fn on_closed)
+  : sock_(std::move(sock)),
+    io_(io),
+    limits_(limits),
+    id_(id),
+    on_closed_(std::move(on_closed)),
+    parser_(limits.max_frame_bytes) {
+  boost::system::error_code ec;
+  auto ep = sock_.remote_endpoint(ec);
+  if (!ec)
+    remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
+  started_ = last_read_ = std::chrono::steady_clock::now();
+}
+
+ws_session::~ws_session() = default;
+
+void ws_session::start(connection_actor conn, std::string leftover) {
+  conn_ = std::move(conn);
+  io_.add(this);
+  sock_.non_blocking(true);
+  if (!leftover.empty()) {
+    partial_ = std::move(leftover);
+    auto consumed = parser_.feed(partial_.data(), partial_.size(), *this);
+    partial_.erase(0, consumed);
+    if (!batch_.empty()) {
+      caf::anon_send(conn_, c_cmds_atom::value, std::move(batch_));
+      batch_.clear();
+    }
+  }
+  wait_readable();
+}
+
+bool ws_session::push(frame_ptr frame) {
+  bool schedule = false;
+  {
+    std::lock_guard<std::mutex> guard(mtx_);
+    if (closed_)
+      return false;
+    if (bytes_ + frame->size() > limits_.queue_bytes) {
+      closed_ = true;
+      queue_.clear();
+      close_reason_ = "slow consumer";
+      asio::post(io_.context(), [self = shared_from_this()] { self->abort("slow consumer"); });
+      return false;
+    }
+    bytes_ += frame->size();
+    queue_.push_back(std::move(frame));
+    if (!flush_scheduled_)
+      schedule = flush_scheduled_ = true;
+  }
+  if (schedule)
+    io_.schedule_flush(shared_from_this());
+  return true;
+}
+
+void ws_session::close(uint16_t code, const std::string& reason) {
+  bool schedule = false;
+  {
+    std::lock_guard<std::mutex> guard(mtx_);
+    if (closed_)
+      return;
+    closed_ = true;
+    close_reason_ = reason.empty() ? "closed" : reason;
+    auto frame = std::make_shared<const std::string>(encode_close(code, reason));
+    bytes_ += frame->size();
+    queue_.push_back(std::move(frame));
+    if (!flush_scheduled_)
+      schedule = flush_scheduled_ = true;
+  }
+  if (schedule)
+    io_.schedule_flush(shared_from_this());
+}
+
+uint64_t ws_session::queued_bytes() const {
+  std::lock_guard<std::mutex> guard(mtx_);
+  return bytes_;
+}
+
+void ws_session::flush() {
+  if (write_in_flight_ || finished_)
+    return;
+  {
+    std::lock_guard<std::mutex> guard(mtx_);
+    if (queue_.empty()) {
+      flush_scheduled_ = false;
+      return;
+    }
+    writing_.swap(queue_);
+  }
+  buffers_.clear();
+  for (auto& f : writing_)
+    buffers_.emplace_back(f->data(), f->size());
+  write_in_flight_ = true;
+  asio::async_write(sock_, buffers_, [self = shared_from_this()](boost::system::error_code ec,
+                                                                 size_t written) {
+    self->write_in_flight_ = false;
+    bool closed = false;
+    bool empty = false;
+    {
+      std::lock_guard<std::mutex> guard(self->mtx_);
+      self->bytes_ = self->bytes_ > written ? self->bytes_ - written : 0;
+      closed = self->closed_;
+      empty = self->queue_.empty();
+    }
+    self->writing_.clear();
+    if (ec) {
+      self->finish(self->reason_or("write error: " + ec.message()));
+      return;
+    }
+    if (closed && empty && !self->send_shut_) {
+      boost::system::error_code ignored;
+      self->sock_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+      self->send_shut_ = true;
+      self->close_started_ = std::chrono::steady_clock::now();
+    }
+    self->flush();
+  });
+}
+
+void ws_session::tick(std::chrono::steady_clock::time_point now) {
+  if (finished_)
+    return;
+  bool closed;
+  {
+    std::lock_guard<std::mutex> guard(mtx_);
+    closed = closed_;
+  }
+  if (closed) {
+    // A peer that never completes the closing handshake is dropped after a grace period.
+    if (close_started_ == std::chrono::steady_clock::time_point{})
+      close_started_ = now;
+    else if (now - close_started_ > std::chrono::seconds(3))
+      finish(reason_or("close timeout"));
+    return;
+  }
+  auto idle = now - last_read_;
+  if (idle > limits_.idle_timeout) {
+    close(1001, "idle timeout");
+  } else if (!ping_sent_ && idle > limits_.idle_timeout / 2) {
+    ping_sent_ = true;
+    push_control(encode_frame(ws_opcode::ping, {}));
+  }
+}
+
+void ws_session::wait_readable() {
+  sock_.async_wait(asio::ip::tcp::socket::wait_read,
+                   [self = shared_from_this()](boost::system::error_code ec) {
+                     if (ec) {
+                       self->finish(self->reason_or(ec.message()));
+                       return;
+                     }
+                     self->on_readable();
+                   });
+}
+
+void ws_session::on_readable() {
+  if (finished_)
+    return;
+  auto& buf = io_.scratch();
+  boost::system::error_code ec;
+  size_t n = sock_.read_some(asio::buffer(buf), ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) {
+    wait_readable();
+    return;
+  }
+  if (ec) {
+    finish(reason_or(ec == asio::error::eof ? "client closed" : ec.message()));
+    return;
+  }
+  last_read_ = std::chrono::steady_clock::now();
+  ping_sent_ = false;
+  if (partial_.empty()) {
+    auto consumed = parser_.feed(buf.data(), n, *this);
+    if (consumed < n && !parser_.failed())
+      partial_.assign(buf.data() + consumed, n - consumed);
+  } else {
+    partial_.append(buf.data(), n);
+    auto consumed = parser_.feed(partial_.data(), partial_.size(), *this);
+    partial_.erase(0, consumed);
+  }
+  if (!batch_.empty()) {
+    caf::anon_send(conn_, c_cmds_atom::value, std::move(batch_));
+    batch_.clear();
+  }
+  if (!finished_)
+    wait_readable();
+}
+
+void ws_session::on_message(ws_opcode op, std::string_view payload) {
+  if (op == ws_opcode::binary)
+    batch_.push_back(invalid_command(error_code::bad_request,
+                                     "binary frames are not supported; send JSON text frames"));
+  else
+    batch_.push_back(decode_native(payload));
+}
+
+void ws_session::on_control(ws_opcode op, std::string_view payload) {
+  if (op == ws_opcode::ping) {
+    push_control(encode_frame(ws_opcode::pong, payload));
+  } else if (op == ws_opcode::close) {
+    uint16_t code = 1000;
+    if (payload.size() >= 2)
+      code = uint16_t((uint8_t(payload[0]) << 8) | uint8_t(payload[1]));
+    close(code == 1005 || code < 1000 ? 1000 : code, "");
+    std::lock_guard<std::mutex> guard(mtx_);
+    close_reason_ = "client closed";
+  }
+}
+
+void ws_session::on_too_large(uint64_t size) {
+  batch_.push_back(invalid_command(error_code::too_large,
+                                   "frame of " + std::to_string(size) + " bytes exceeds the limit of "
+                                     + std::to_string(limits_.max_frame_bytes) + " bytes"));
+}
+
+void ws_session::on_protocol_error(uint16_t code, const char* reason) {
+  close(code, reason);
+}
+
+std::string ws_session::reason_or(const std::string& fallback) const {
+  std::lock_guard<std::mutex> guard(mtx_);
+  return close_reason_.empty() ? fallback : close_reason_;
+}
+
+void ws_session::push_control(std::string frame) {
+  push(std::make_shared<const std::string>(std::move(frame)));
+}
+
+void ws_session::abort(const std::string& reason) {
+  if (finished_)
+    return;
+  if (!write_in_flight_) {
+    // Best effort: the peer may still read the reason if its buffer has room.
+    auto frame = encode_close(1008, reason);
+    boost::system::error_code ignored;
+    sock_.write_some(asio::buffer(frame), ignored);
+  }
+  finish(reason);
+}
+
+void ws_session::finish(const std::string& reason) {
+  if (finished_)
+    return;
+  finished_ = true;
+  boost::system::error_code ignored;
+  sock_.close(ignored);
+  io_.remove(this);
+  if (conn_)
+    caf::anon_send(conn_, c_closed_atom::value, reason);
+  if (on_closed_)
+    on_closed_(*this, reason);
+}
+
+} // namespace chat::net

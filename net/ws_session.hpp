@@ -1,0 +1,96 @@
+// One WebSocket connection after the upgrade: reads and parses client frames into
+// commands for its connection actor, and writes what is queued for it, many frames per
+// write. It owns its socket; actors only push into its bounded outbound queue.
+#pragma once
+
+#include "actors/interfaces.hpp"
+#include "net/io_pool.hpp"
+#include "net/ws_frame.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <mutex>
+
+namespace chat::net {
+
+struct session_limits {
+  uint64_t max_frame_bytes = 65536;
+  uint64_t queue_bytes = 4 << 20;
+  std::chrono::milliseconds idle_timeout{60000};
+};
+
+class ws_session final : public outbound,
+                         public std::enable_shared_from_this<ws_session>,
+                         private ws_parser::handler {
+public:
+  using closed_fn = std::function<void(ws_session&, const std::string& reason)>;
+
+  ws_session(asio::ip::tcp::socket sock, io_worker& io, session_limits limits, uint64_t id,
+             closed_fn on_closed);
+  ~ws_session() override;
+
+  // Io thread: starts reading; `leftover` holds bytes read past the HTTP upgrade.
+  void start(connection_actor conn, std::string leftover);
+
+  bool push(frame_ptr frame) override;
+  void close(uint16_t code, const std::string& reason) override;
+  uint64_t queued_bytes() const override;
+
+  uint64_t id() const { return id_; }
+  const std::string& remote() const { return remote_; }
+  const std::string& user() const { return user_; }
+  void set_user(std::string u) { user_ = std::move(u); }
+  std::chrono::steady_clock::time_point started() const { return started_; }
+
+  // Io thread (or any thread once the network threads have stopped).
+  void force_close(const std::string& reason) { finish(reason); }
+  // Io thread.
+  void flush();
+  void tick(std::chrono::steady_clock::time_point now);
+
+private:
+  void on_message(ws_opcode op, std::string_view payload) override;
+  void on_control(ws_opcode op, std::string_view payload) override;
+  void on_too_large(uint64_t size) override;
+  void on_protocol_error(uint16_t code, const char* reason) override;
+
+  void wait_readable();
+  void on_readable();
+  void push_control(std::string frame);
+  std::string reason_or(const std::string& fallback) const;
+  void abort(const std::string& reason);
+  void finish(const std::string& reason);
+
+  asio::ip::tcp::socket sock_;
+  io_worker& io_;
+  session_limits limits_;
+  uint64_t id_;
+  std::string remote_;
+  std::string user_;
+  closed_fn on_closed_;
+  connection_actor conn_;
+  ws_parser parser_;
+  std::string partial_;           // bytes of an incomplete frame
+  std::vector<command> batch_;    // commands parsed from one read
+  std::chrono::steady_clock::time_point started_, last_read_, close_started_;
+  bool ping_sent_ = false;
+  bool finished_ = false;
+
+  // Outbound queue, shared with actor threads.
+  mutable std::mutex mtx_;
+  std::vector<frame_ptr> queue_;
+  uint64_t bytes_ = 0;
+  bool flush_scheduled_ = false;
+  bool closed_ = false;      // no more pushes (close frame queued or aborted)
+  std::string close_reason_;
+  // Io thread only.
+  std::vector<frame_ptr> writing_;
+  std::vector<asio::const_buffer> buffers_;
+  bool write_in_flight_ = false;
+  bool send_shut_ = false;
+};
+
+} // namespace chat::net

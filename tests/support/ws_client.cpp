@@ -1,0 +1,174 @@
+// Test client implementation: async Beast reads driven with run_for, for timeouts.
+#include "support/ws_client.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/websocket.hpp>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <stdexcept>
+
+namespace chat::test {
+
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using tcp = boost::asio::ip::tcp;
+
+bool frame::has(const char* key) const {
+  return doc->IsObject() && doc->HasMember(key);
+}
+
+const rapidjson::Value& frame::at(const char* key) const {
+  if (!has(key))
+    throw std::runtime_error(std::string("frame has no '") + key + "': " + raw);
+  return (*doc)[key];
+}
+
+std::string frame::str(const char* key) const {
+  if (!has(key) || !(*doc)[key].IsString())
+    return {};
+  return (*doc)[key].GetString();
+}
+
+uint64_t frame::u64(const char* key) const {
+  auto& v = at(key);
+  if (!v.IsUint64())
+    throw std::runtime_error(std::string("'") + key + "' is not an integer: " + raw);
+  return v.GetUint64();
+}
+
+ws_client::ws_client(uint16_t port, const std::string& query) : ws_(ioc_) {
+  tcp::endpoint ep(boost::asio::ip::make_address("127.0.0.1"), port);
+  beast::get_lowest_layer(ws_).expires_after(std::chrono::seconds(5));
+  beast::get_lowest_layer(ws_).connect(ep);
+  beast::get_lowest_layer(ws_).socket().set_option(tcp::no_delay(true));
+  beast::get_lowest_layer(ws_).expires_never();
+  ws_.read_message_max(64 << 20);
+  ws_.handshake("127.0.0.1", "/ws" + (query.empty() ? "" : "?" + query));
+  open_ = true;
+  hello_ = next_op("hello");
+}
+
+ws_client::~ws_client() {
+  try {
+    close();
+  } catch (...) {
+  }
+}
+
+void ws_client::send(const std::string& text) {
+  ws_.text(true);
+  ws_.write(boost::asio::buffer(text));
+}
+
+void ws_client::send_binary(const std::string& data) {
+  ws_.binary(true);
+  ws_.write(boost::asio::buffer(data));
+}
+
+frame ws_client::next(ms timeout) {
+  if (!open_)
+    throw std::runtime_error("connection is closed");
+  bool done = false;
+  beast::error_code result;
+  buf_.clear();
+  ws_.async_read(buf_, [&](beast::error_code ec, size_t) {
+    done = true;
+    result = ec;
+  });
+  ioc_.restart();
+  ioc_.run_for(timeout);
+  if (!done) {
+    beast::get_lowest_layer(ws_).socket().cancel();
+    ioc_.restart();
+    ioc_.run();
+    open_ = false;
+    throw std::runtime_error("timeout waiting for a frame");
+  }
+  if (result) {
+    open_ = false;
+    throw std::runtime_error("connection closed: " + result.message() + " ("
+                             + std::string(ws_.reason().reason.data(), ws_.reason().reason.size()) + ")");
+  }
+  frame f;
+  f.raw = beast::buffers_to_string(buf_.data());
+  f.doc = std::make_shared<rapidjson::Document>();
+  f.doc->Parse(f.raw.c_str(), f.raw.size());
+  if (f.doc->HasParseError() || !f.doc->IsObject())
+    throw std::runtime_error("server sent a frame that is not a JSON object: " + f.raw);
+  return f;
+}
+
+frame ws_client::next_op(const std::string& op, ms timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    auto left = std::chrono::duration_cast<ms>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0)
+      throw std::runtime_error("timeout waiting for op " + op);
+    auto f = next(left);
+    if (f.op() == op)
+      return f;
+  }
+}
+
+bool ws_client::closed_within(ms timeout, std::string* reason) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (open_) {
+    auto left = std::chrono::duration_cast<ms>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0)
+      return false;
+    try {
+      next(left);
+    } catch (const std::runtime_error& e) {
+      if (std::string(e.what()).rfind("timeout", 0) == 0)
+        return false;
+      if (reason)
+        *reason = std::string(ws_.reason().reason.data(), ws_.reason().reason.size());
+      return true;
+    }
+  }
+  return true;
+}
+
+void ws_client::shrink_receive_buffer() {
+  beast::get_lowest_layer(ws_).socket().set_option(boost::asio::socket_base::receive_buffer_size(4096));
+}
+
+void ws_client::close() {
+  if (!open_)
+    return;
+  open_ = false;
+  beast::error_code ec;
+  beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ec);
+  beast::get_lowest_layer(ws_).socket().close(ec);
+}
+
+namespace {
+
+std::string object(std::initializer_list<std::pair<const char*, std::string>> fields) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  for (auto& [k, v] : fields) {
+    if (v.empty() && std::string(k) == "ack")
+      continue;
+    w.Key(k);
+    w.String(v.c_str(), rapidjson::SizeType(v.size()));
+  }
+  w.EndObject();
+  return buf.GetString();
+}
+
+} // namespace
+
+std::string join_frame(const std::string& room) {
+  return object({{"op", "join"}, {"room", room}});
+}
+
+std::string send_frame(const std::string& room, const std::string& text, const std::string& cid,
+                       const std::string& ack) {
+  return object({{"op", "send"}, {"room", room}, {"text", text}, {"cid", cid}, {"ack", ack}});
+}
+
+} // namespace chat::test

@@ -1,0 +1,62 @@
+// A small synchronous WebSocket test client (Boost.Beast) with read timeouts, speaking
+// the native protocol: send JSON text, receive frames parsed as JSON.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/websocket/stream.hpp>
+#include <rapidjson/document.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+namespace chat::test {
+
+// One received frame, parsed.
+struct frame {
+  std::string raw;
+  std::shared_ptr<rapidjson::Document> doc;
+
+  std::string op() const { return str("op"); }
+  bool has(const char* key) const;
+  std::string str(const char* key) const;
+  uint64_t u64(const char* key) const;
+  const rapidjson::Value& at(const char* key) const;
+};
+
+class ws_client {
+public:
+  using ms = std::chrono::milliseconds;
+
+  // Connects to ws://127.0.0.1:port/ws?query and reads the hello frame.
+  ws_client(uint16_t port, const std::string& query);
+  ~ws_client();
+
+  void send(const std::string& text);
+  void send_binary(const std::string& data);
+  // The next frame; throws std::runtime_error on timeout or when the connection closed.
+  frame next(ms timeout = ms(5000));
+  // The next frame with this op, skipping others (events like presence/member).
+  frame next_op(const std::string& op, ms timeout = ms(5000));
+  // True when the server closed the connection within `timeout` (frames before it skipped).
+  bool closed_within(ms timeout, std::string* reason = nullptr);
+  // Stops reading: the socket's receive buffer is made small so the server's queue fills.
+  void shrink_receive_buffer();
+  const frame& hello() const { return hello_; }
+  void close();
+
+private:
+  boost::asio::io_context ioc_;
+  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  boost::beast::flat_buffer buf_;
+  frame hello_;
+  bool open_ = false;
+};
+
+std::string join_frame(const std::string& room);
+std::string send_frame(const std::string& room, const std::string& text, const std::string& cid,
+                       const std::string& ack = "");
+
+} // namespace chat::test

@@ -1,0 +1,107 @@
+// chatd: the chat node. Reads caf-application.conf (or --config-file=), validates the
+// node's sections, starts the actor system, storage and listeners, prints the bound
+// ports, and on SIGINT/SIGTERM drains: stop accepting, close sessions, flush storage.
+#include "actors/node_context.hpp"
+#include "actors/persistence_pool.hpp"
+#include "config/node_config.hpp"
+#include "net/server.hpp"
+#include "tools/chatd/admin_routes.hpp"
+#include "tools/chatd/storage_setup.hpp"
+
+#include <caf/all.hpp>
+
+#include <csignal>
+#include <iostream>
+#include <pthread.h>
+
+namespace {
+
+const char* usage =
+  "usage: chatd [--config-file=PATH] [--section.key=value ...]\n"
+  "       chatd --gen-key[=ID]   print a new at-rest key line for security.at-rest-keys\n"
+  "Reads ./caf-application.conf when present. Every key of [chat] [net] [admin] [storage]\n"
+  "[mongo] [redis] [security] can be overridden, e.g. --net.port=0 (pick a free port).\n";
+
+std::string endpoint_text(const boost::asio::ip::tcp::endpoint& ep) {
+  return ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  for (auto& a : args) {
+    if (a == "--help" || a == "-h") {
+      std::cout << usage;
+      return 0;
+    }
+    if (a.rfind("--gen-key", 0) == 0)
+      return chat::tools::print_new_key(a);
+  }
+  auto loaded = chat::config::load(args);
+  if (!loaded.error.empty()) {
+    std::cerr << "chatd: " << loaded.error << "\n";
+    return 2;
+  }
+  const auto& cfg = loaded.cfg;
+
+  // Signals are taken by sigwait in main; every thread started later inherits the mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  caf::actor_system_config caf_cfg;
+  if (auto err = caf_cfg.parse(loaded.caf_args, loaded.config_file.empty()
+                                                  ? nullptr
+                                                  : loaded.config_file.c_str())) {
+    std::cerr << "chatd: config: " << caf_cfg.render(err) << "\n";
+    return 2;
+  }
+  if (caf_cfg.cli_helptext_printed)
+    return 0;
+
+  auto stores = chat::tools::open_storage(cfg);
+  if (!stores.error.empty()) {
+    std::cerr << "chatd: " << stores.error << "\n";
+    return stores.exit_code;
+  }
+
+  int exit_code = 0;
+  {
+    caf::actor_system sys{caf_cfg};
+    auto ctx = chat::make_node_context(sys, cfg);
+    if (stores.factory)
+      ctx->persistence = std::make_shared<chat::persistence_pool>(sys, cfg, stores.factory);
+    auto srv = std::make_unique<chat::net::server>(*ctx);
+    try {
+      srv->start(chat::tools::make_admin_routes(*ctx, *srv));
+    } catch (const std::exception& e) {
+      std::cerr << "chatd: " << e.what() << "\n";
+      exit_code = 1;
+    }
+    if (exit_code == 0) {
+      std::cout << "listening ws=" << endpoint_text(srv->ws_endpoint()) << "\n"
+                << "listening admin=" << endpoint_text(srv->admin_endpoint()) << "\n"
+                << std::flush;
+      int sig = 0;
+      sigwait(&stop_signals, &sig);
+      std::cerr << "chatd: " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
+                << ": stopping (closing sessions, flushing storage)\n";
+      srv->stop(std::chrono::milliseconds(2000));
+    }
+    if (ctx->persistence)
+      ctx->persistence->flush_and_stop();
+    for (auto& [name, room] : ctx->rooms.snapshot())
+      caf::anon_send_exit(room, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(ctx->presence, caf::exit_reason::user_shutdown);
+    sys.await_all_actors_done();
+    srv.reset();
+    ctx.reset();
+  }
+  if (exit_code == 0)
+    std::cerr << "chatd: stopped\n";
+  return exit_code;
+}
