@@ -134,6 +134,27 @@ bson_ptr access_document(const access_entry& e) {
   return doc;
 }
 
+bool insert_only_duplicates(const bson_t* reply, size_t docs) {
+  bson_iter_t it, errs;
+  if (bson_iter_init_find(&it, reply, "writeConcernErrors") && BSON_ITER_HOLDS_ARRAY(&it)
+      && bson_iter_recurse(&it, &errs) && bson_iter_next(&errs))
+    return false;
+  if (!bson_iter_init_find(&it, reply, "writeErrors") || !BSON_ITER_HOLDS_ARRAY(&it)
+      || !bson_iter_recurse(&it, &errs))
+    return false;
+  size_t dups = 0;
+  while (bson_iter_next(&errs)) {
+    bson_iter_t code;
+    if (!BSON_ITER_HOLDS_DOCUMENT(&errs) || !bson_iter_recurse(&errs, &code)
+        || !bson_iter_find(&code, "code") || bson_iter_as_int64(&code) != 11000)
+      return false;
+    ++dups;
+  }
+  if (!bson_iter_init_find(&it, reply, "insertedCount") || !BSON_ITER_HOLDS_NUMBER(&it))
+    return false;
+  return dups > 0 && static_cast<size_t>(bson_iter_as_int64(&it)) + dups == docs;
+}
+
 std::string redact_uri(const std::string& uri) {
   auto scheme = uri.find("://");
   if (scheme == std::string::npos)

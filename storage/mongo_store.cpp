@@ -49,26 +49,6 @@ std::string describe(const bson_error_t& e) {
          std::to_string(e.code) + ")";
 }
 
-// True when a failed write's reply shows only duplicate-key write errors.
-bool only_duplicates(const bson_t* reply) {
-  bson_iter_t it, errs;
-  if (bson_iter_init_find(&it, reply, "writeConcernErrors") && BSON_ITER_HOLDS_ARRAY(&it)
-      && bson_iter_recurse(&it, &errs) && bson_iter_next(&errs))
-    return false;
-  if (!bson_iter_init_find(&it, reply, "writeErrors") || !BSON_ITER_HOLDS_ARRAY(&it)
-      || !bson_iter_recurse(&it, &errs))
-    return false;
-  bool any = false;
-  while (bson_iter_next(&errs)) {
-    bson_iter_t code;
-    if (!BSON_ITER_HOLDS_DOCUMENT(&errs) || !bson_iter_recurse(&errs, &code)
-        || !bson_iter_find(&code, "code") || bson_iter_as_int64(&code) != duplicate_key)
-      return false;
-    any = true;
-  }
-  return any;
-}
-
 void append_str(bson_t* b, const char* key, const std::string& v) {
   bson_append_utf8(b, key, -1, v.data(), static_cast<int>(v.size()));
 }
@@ -78,7 +58,6 @@ void append_str(bson_t* b, const char* key, const std::string& v) {
 struct mongo_store::impl {
   std::string uri; // redacted
   std::string db;
-  int timeout_ms = 0;
   std::shared_ptr<const key_ring> keys;
   mongoc_client_pool_t* pool = nullptr;
 
@@ -154,7 +133,7 @@ struct mongo_store::impl {
     if (mongoc_collection_insert_many(c.get(), ptrs.data(), ptrs.size(), opts.get(), &reply.b,
                                       &err))
       return;
-    if (dups_ok && only_duplicates(&reply.b))
+    if (dups_ok && insert_only_duplicates(&reply.b, docs.size()))
       return;
     throw store_error(std::string("mongo ") + what + ": " + describe(err));
   }
@@ -216,7 +195,6 @@ mongo_store::mongo_store(const std::string& uri, const std::string& database,
     throw key_error("mongo_store: the key ring is empty");
   impl_->uri = redact_uri(uri);
   impl_->db = database;
-  impl_->timeout_ms = connect_timeout_ms;
   impl_->keys = std::move(keys);
 
   bson_error_t err;

@@ -20,33 +20,19 @@ namespace {
 // never collides in messages_user_cid: SQLite treats NULLs as distinct in unique indexes.
 constexpr const char* schema_sql = R"sql(
 BEGIN IMMEDIATE;
-CREATE TABLE IF NOT EXISTS users(
-  id INTEGER PRIMARY KEY,
-  username TEXT NOT NULL,
-  is_online INTEGER NOT NULL DEFAULT 0,
-  last_seen INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS users(id INTEGER PRIMARY KEY, username TEXT NOT NULL,
+  is_online INTEGER NOT NULL DEFAULT 0, last_seen INTEGER NOT NULL DEFAULT 0);
 CREATE UNIQUE INDEX IF NOT EXISTS users_username ON users(username);
 CREATE INDEX IF NOT EXISTS users_is_online ON users(is_online);
-CREATE TABLE IF NOT EXISTS messages(
-  id INTEGER PRIMARY KEY,
-  room TEXT NOT NULL,
-  seq INTEGER NOT NULL,
-  user TEXT NOT NULL,
-  cid TEXT,
-  ts INTEGER NOT NULL,
-  key_id INTEGER NOT NULL DEFAULT 0,
-  body BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS messages(id INTEGER PRIMARY KEY, room TEXT NOT NULL,
+  seq INTEGER NOT NULL, user TEXT NOT NULL, cid TEXT, ts INTEGER NOT NULL,
+  key_id INTEGER NOT NULL DEFAULT 0, body BLOB NOT NULL);
 CREATE UNIQUE INDEX IF NOT EXISTS messages_room_seq ON messages(room, seq);
 CREATE UNIQUE INDEX IF NOT EXISTS messages_user_cid ON messages(user, cid);
 CREATE INDEX IF NOT EXISTS messages_room_ts ON messages(room, ts DESC);
 CREATE INDEX IF NOT EXISTS messages_user ON messages(user);
-CREATE TABLE IF NOT EXISTS access_log(
-  id INTEGER PRIMARY KEY,
-  user TEXT NOT NULL,
-  node TEXT NOT NULL,
-  remote TEXT NOT NULL,
-  event TEXT NOT NULL,
-  reason TEXT NOT NULL,
+CREATE TABLE IF NOT EXISTS access_log(id INTEGER PRIMARY KEY, user TEXT NOT NULL,
+  node TEXT NOT NULL, remote TEXT NOT NULL, event TEXT NOT NULL, reason TEXT NOT NULL,
   ts INTEGER NOT NULL);
 COMMIT;
 )sql";
@@ -229,11 +215,16 @@ struct sqlite_store::impl {
       stale = true;
   }
 
+  // Steps a statement that returns no rows.
+  void step_done(sqlite3_stmt* s, const char* what) {
+    int rc = sqlite3_step(s);
+    if (rc != SQLITE_DONE)
+      fail(what, rc, s);
+  }
+
   void exec(stmt_id id, const char* what) {
     stmt_guard g{st[id]};
-    int rc = sqlite3_step(st[id]);
-    if (rc != SQLITE_DONE)
-      fail(what, rc, st[id]);
+    step_done(st[id], what);
   }
 
   template <class F>
@@ -274,13 +265,33 @@ struct sqlite_store::impl {
     return out;
   }
 
-  uint64_t single_int(sqlite3_stmt* s, const char* what) {
+  // Runs a one-row query under the lock; 0 when there is no row (or the value is NULL).
+  template <class Bind>
+  uint64_t scalar(stmt_id id, const char* what, Bind&& bind) {
+    std::lock_guard<std::mutex> lock(mu);
+    ensure_open();
+    auto* s = st[id];
+    stmt_guard g{s};
+    bind(s);
     int rc = sqlite3_step(s);
     if (rc == SQLITE_DONE)
       return 0;
     if (rc != SQLITE_ROW)
       fail(what, rc, s);
     return static_cast<uint64_t>(sqlite3_column_int64(s, 0));
+  }
+
+  // Messages of `room` around seq `bound`, in the statement's order.
+  std::vector<stored_message> range(stmt_id id, const std::string& room,
+                                    sqlite3_int64 bound, uint32_t limit, const char* what) {
+    std::lock_guard<std::mutex> lock(mu);
+    ensure_open();
+    auto* s = st[id];
+    stmt_guard g{s};
+    bind_text(s, 1, room);
+    sqlite3_bind_int64(s, 2, bound);
+    sqlite3_bind_int64(s, 3, limit);
+    return read_messages(s, what);
   }
 };
 
@@ -330,61 +341,38 @@ void sqlite_store::insert_batch(const std::vector<stored_message>& batch) {
       const std::string& body = sealed.empty() ? m.text : sealed[i].blob;
       sqlite3_bind_int64(s, 6, sealed.empty() ? 0 : sealed[i].key_id);
       sqlite3_bind_blob(s, 7, body.data(), static_cast<int>(body.size()), SQLITE_STATIC);
-      int rc = sqlite3_step(s);
-      if (rc != SQLITE_DONE)
-        impl_->fail("insert_batch", rc, s);
+      impl_->step_done(s, "insert_batch");
     }
   });
 }
 
 std::vector<stored_message> sqlite_store::history(const std::string& room, uint64_t before,
                                                   uint32_t limit) {
-  std::lock_guard<std::mutex> lock(impl_->mu);
-  impl_->ensure_open();
-  auto* s = impl_->st[select_before];
-  stmt_guard g{s};
-  bind_text(s, 1, room);
-  sqlite3_bind_int64(s, 2, before == 0 ? std::numeric_limits<sqlite3_int64>::max()
-                                       : static_cast<sqlite3_int64>(before));
-  sqlite3_bind_int64(s, 3, limit);
-  auto out = impl_->read_messages(s, "history");
+  auto bound = before == 0 ? std::numeric_limits<sqlite3_int64>::max()
+                           : static_cast<sqlite3_int64>(before);
+  auto out = impl_->range(select_before, room, bound, limit, "history");
   std::reverse(out.begin(), out.end());
   return out;
 }
 
 std::vector<stored_message> sqlite_store::since(const std::string& room, uint64_t after,
                                                 uint32_t limit) {
-  std::lock_guard<std::mutex> lock(impl_->mu);
-  impl_->ensure_open();
-  auto* s = impl_->st[select_after];
-  stmt_guard g{s};
-  bind_text(s, 1, room);
-  sqlite3_bind_int64(s, 2, static_cast<sqlite3_int64>(after));
-  sqlite3_bind_int64(s, 3, limit);
-  return impl_->read_messages(s, "since");
+  return impl_->range(select_after, room, static_cast<sqlite3_int64>(after), limit, "since");
 }
 
 uint64_t sqlite_store::last_seq(const std::string& room) {
-  std::lock_guard<std::mutex> lock(impl_->mu);
-  impl_->ensure_open();
-  auto* s = impl_->st[select_last];
-  stmt_guard g{s};
-  bind_text(s, 1, room);
-  return impl_->single_int(s, "last_seq");
+  return impl_->scalar(select_last, "last_seq", [&](sqlite3_stmt* s) { bind_text(s, 1, room); });
 }
 
 uint64_t sqlite_store::find_cid(const std::string& room, const std::string& user,
                                 const std::string& cid) {
   if (cid.empty())
     return 0;
-  std::lock_guard<std::mutex> lock(impl_->mu);
-  impl_->ensure_open();
-  auto* s = impl_->st[select_cid];
-  stmt_guard g{s};
-  bind_text(s, 1, user);
-  bind_text(s, 2, cid);
-  bind_text(s, 3, room);
-  return impl_->single_int(s, "find_cid");
+  return impl_->scalar(select_cid, "find_cid", [&](sqlite3_stmt* s) {
+    bind_text(s, 1, user);
+    bind_text(s, 2, cid);
+    bind_text(s, 3, room);
+  });
 }
 
 bool sqlite_store::reachable() {
@@ -405,18 +393,12 @@ void sqlite_store::set_online(const std::string& user, bool online, int64_t ts_m
   bind_text(s, 1, user);
   sqlite3_bind_int(s, 2, online ? 1 : 0);
   sqlite3_bind_int64(s, 3, ts_ms);
-  int rc = sqlite3_step(s);
-  if (rc != SQLITE_DONE)
-    impl_->fail("set_online", rc, s);
+  impl_->step_done(s, "set_online");
 }
 
 bool sqlite_store::is_online(const std::string& user) {
-  std::lock_guard<std::mutex> lock(impl_->mu);
-  impl_->ensure_open();
-  auto* s = impl_->st[select_user];
-  stmt_guard g{s};
-  bind_text(s, 1, user);
-  return impl_->single_int(s, "is_online") != 0;
+  return impl_->scalar(select_user, "is_online", [&](sqlite3_stmt* s) { bind_text(s, 1, user); })
+         != 0;
 }
 
 void sqlite_store::log_access(const std::vector<access_entry>& entries) {
@@ -434,9 +416,7 @@ void sqlite_store::log_access(const std::vector<access_entry>& entries) {
       bind_text(s, 4, e.event);
       bind_text(s, 5, e.reason);
       sqlite3_bind_int64(s, 6, e.ts_ms);
-      int rc = sqlite3_step(s);
-      if (rc != SQLITE_DONE)
-        impl_->fail("log_access", rc, s);
+      impl_->step_done(s, "log_access");
     }
   });
 }
