@@ -131,10 +131,6 @@ bool ws_client::closed_within(ms timeout, std::string* reason) {
   return true;
 }
 
-void ws_client::shrink_receive_buffer() {
-  beast::get_lowest_layer(ws_).socket().set_option(boost::asio::socket_base::receive_buffer_size(4096));
-}
-
 void ws_client::close() {
   if (!open_)
     return;

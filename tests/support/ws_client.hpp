@@ -42,8 +42,6 @@ public:
   frame next_op(const std::string& op, ms timeout = ms(5000));
   // True when the server closed the connection within `timeout` (frames before it skipped).
   bool closed_within(ms timeout, std::string* reason = nullptr);
-  // Stops reading: the socket's receive buffer is made small so the server's queue fills.
-  void shrink_receive_buffer();
   const frame& hello() const { return hello_; }
   void close();
 

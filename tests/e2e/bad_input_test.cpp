@@ -1,0 +1,101 @@
+// End-to-end: bad client input gets an error frame with the right code, the connection
+// stays usable, and the node keeps serving everyone else.
+#include "support/node_process.hpp"
+#include "support/ws_client.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace chat::test;
+
+namespace {
+
+std::string error_code_for(ws_client& c, const std::string& frame) {
+  c.send(frame);
+  auto f = c.next_op("error");
+  CHECK(!f.str("message").empty());
+  return f.str("code");
+}
+
+} // namespace
+
+TEST_CASE("each kind of bad input gets an error frame and the node keeps serving") {
+  node_process node({"--storage.backend=memory"});
+  ws_client bystander(node.port(), "user=bystander");
+  bystander.send(join_frame("calm"));
+  bystander.next_op("joined");
+
+  ws_client c(node.port(), "user=mallory");
+  CHECK(error_code_for(c, "{not json") == "bad_request");
+  CHECK(error_code_for(c, "[1,2,3]") == "bad_request");
+  CHECK(error_code_for(c, "\"just a string\"") == "bad_request");
+  CHECK(error_code_for(c, R"({"op":"explode"})") == "bad_request");
+  CHECK(error_code_for(c, R"({"room":"x"})") == "bad_request");
+  CHECK(error_code_for(c, R"({"op":42})") == "bad_request");
+  CHECK(error_code_for(c, R"({"op":"join"})") == "bad_request");
+  CHECK(error_code_for(c, R"({"op":"join","room":7})") == "bad_request");
+  CHECK(error_code_for(c, R"({"op":"send","room":"calm","text":5,"cid":"1"})") == "bad_request");
+  CHECK(error_code_for(c, R"({"op":"send","room":"calm","text":"hi"})") == "bad_request");
+  CHECK(error_code_for(c, R"({"op":"history","room":"calm","limit":-1})") == "bad_request");
+  CHECK(error_code_for(c, R"({"op":"join","room":"x","rid":{"a":1}})") == "bad_request");
+  CHECK(error_code_for(c, "{\"op\":\"send\",\"room\":\"calm\",\"text\":\"\xff\xfe\",\"cid\":\"1\"}")
+        == "bad_request");
+  CHECK(error_code_for(c, R"({"op":"send","room":"calm","text":"hi","cid":"1"})") == "not_member");
+  CHECK(error_code_for(c, R"({"op":"typing","room":"calm"})") == "not_member");
+
+  c.send_binary(std::string("\x00\x01\x02", 3));
+  CHECK(c.next_op("error").str("code") == "bad_request");
+
+  // The rid of a bad frame comes back with its error.
+  c.send(R"({"op":"explode","rid":"q1"})");
+  auto with_rid = c.next_op("error");
+  CHECK(with_rid.str("rid") == "q1");
+
+  // An 8 MiB frame: the node answers too_large (the connection stays open) or closes with 1009.
+  c.send("{\"op\":\"send\",\"room\":\"calm\",\"cid\":\"big\",\"text\":\"" + std::string(8 << 20, 'a')
+         + "\"}");
+  auto big = c.next_op("error", std::chrono::milliseconds(20000));
+  CHECK(big.str("code") == "too_large");
+
+  // Still usable after all that.
+  c.send(R"({"op":"ping","rid":2})");
+  CHECK(c.next_op("pong").at("rid").GetInt() == 2);
+  c.send(join_frame("calm"));
+  c.next_op("joined");
+  c.send(send_frame("calm", "sorry", "s1"));
+  CHECK(c.next_op("ack").u64("seq") == 1);
+
+  // And everyone else was served throughout.
+  auto m = bystander.next_op("msg");
+  CHECK(m.str("text") == "sorry");
+  bystander.send(send_frame("calm", "ok", "b1"));
+  CHECK(bystander.next_op("ack").u64("seq") == 2);
+}
+
+TEST_CASE("a flood of frames is rate limited, not fatal") {
+  node_process node({"--storage.backend=memory", "--chat.rate-limit=10", "--chat.rate-burst=20"});
+  ws_client c(node.port(), "user=flooder");
+  for (int i = 0; i < 100; ++i)
+    c.send(R"({"op":"ping"})");
+  int pongs = 0, limited = 0;
+  for (int i = 0; i < 100; ++i) {
+    auto f = c.next();
+    if (f.op() == "pong")
+      ++pongs;
+    else if (f.op() == "error" && f.str("code") == "rate_limited")
+      ++limited;
+  }
+  CHECK(pongs >= 20);
+  CHECK(pongs < 40);
+  CHECK(limited == 100 - pongs);
+}
+
+TEST_CASE("joining more rooms than allowed is refused") {
+  node_process node({"--storage.backend=memory", "--chat.max-rooms-per-conn=2"});
+  ws_client c(node.port(), "user=greedy");
+  c.send(join_frame("a"));
+  c.next_op("joined");
+  c.send(join_frame("b"));
+  c.next_op("joined");
+  c.send(join_frame("c"));
+  CHECK(c.next_op("error").str("code") == "forbidden");
+}

@@ -1,0 +1,67 @@
+// End-to-end: a member that stops reading is disconnected once its outbound queue passes
+// net.queue-bytes, while the room keeps flowing for everyone else.
+#include "support/node_process.hpp"
+#include "support/ws_client.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <thread>
+
+using namespace chat::test;
+
+TEST_CASE("a client that stops reading is dropped; the others receive everything") {
+  constexpr int messages = 4000;
+  node_process node({"--storage.backend=memory", "--net.queue-bytes=65536",
+                     "--chat.rate-limit=100000", "--chat.rate-burst=100000"});
+  ws_client sender(node.port(), "user=sender");
+  ws_client reader(node.port(), "user=reader");
+  ws_client slow(node.port(), "user=slow");
+  for (auto* c : {&sender, &reader, &slow}) {
+    c->send(join_frame("busy"));
+    c->next_op("joined");
+  }
+
+  std::string reader_problem;
+  std::thread reading([&] {
+    try {
+      for (uint64_t expect = 1; expect <= messages; ++expect) {
+        auto m = reader.next_op("msg", std::chrono::milliseconds(20000));
+        if (m.u64("seq") != expect) {
+          reader_problem = "seq " + std::to_string(m.u64("seq")) + " instead of "
+                           + std::to_string(expect);
+          return;
+        }
+      }
+    } catch (const std::exception& e) {
+      reader_problem = e.what();
+    }
+  });
+
+  // The sender reads its own acks every 10 messages so that it is not a slow consumer too.
+  const std::string text(2000, 'x');
+  std::string sender_problem;
+  try {
+    for (int batch = 0; batch < messages / 10; ++batch) {
+      for (int k = 0; k < 10; ++k)
+        sender.send(send_frame("busy", text, std::to_string(batch * 10 + k)));
+      for (int k = 0; k < 10; ++k)
+        sender.next_op("ack", std::chrono::milliseconds(20000));
+    }
+  } catch (const std::exception& e) {
+    sender_problem = e.what();
+  }
+  reading.join();
+  CHECK(sender_problem == "");
+  CHECK(reader_problem.empty());
+  INFO("reader: " << reader_problem);
+
+  // The slow client finds its connection closed after the frames that did get through.
+  std::string reason;
+  CHECK(slow.closed_within(std::chrono::milliseconds(20000), &reason));
+  if (!reason.empty())
+    CHECK(reason == "slow consumer");
+
+  // The room still works for the others.
+  sender.send(send_frame("busy", "still here", "last"));
+  CHECK(reader.next_op("msg").str("text") == "still here");
+}

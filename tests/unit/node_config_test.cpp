@@ -1,0 +1,101 @@
+// Unit: configuration parsing and validation — defaults, INI sections, command-line
+// overrides, and one clear error naming the key for every kind of bad value.
+#include "config/ini_reader.hpp"
+#include "config/node_config.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <unistd.h>
+
+using namespace chat::config;
+
+TEST_CASE("defaults match the documented fixed keys") {
+  auto r = load({});
+  REQUIRE(r.error.empty());
+  CHECK(r.cfg.host == "0.0.0.0");
+  CHECK(r.cfg.admin_host == "127.0.0.1");
+  CHECK(r.cfg.backend == "sqlite");
+  CHECK(r.cfg.path == "./data");
+  CHECK(r.cfg.mongo_uri == "mongodb://127.0.0.1:27017");
+  CHECK(r.cfg.mongo_database == "redis-chat");
+  CHECK(r.cfg.redis_uri.empty());
+  CHECK(r.cfg.max_frame_bytes == 65536);
+  CHECK_FALSE(r.cfg.node.empty());
+}
+
+TEST_CASE("command-line overrides of our sections; the rest goes to CAF") {
+  auto r = load({"--net.port=0", "--admin.port=0", "--chat.node=n1", "--storage.batch-delay=5ms",
+                 "--net.queue-bytes=1MiB", "--scheduler.max-threads=2", "--net.idle-timeout=2s"});
+  REQUIRE(r.error.empty());
+  CHECK(r.cfg.port == 0);
+  CHECK(r.cfg.admin_port == 0);
+  CHECK(r.cfg.node == "n1");
+  CHECK(r.cfg.batch_delay == micros(5000));
+  CHECK(r.cfg.queue_bytes == 1u << 20);
+  CHECK(r.cfg.idle_timeout == millis(2000));
+  CHECK(r.caf_args == std::vector<std::string>{"--scheduler.max-threads=2"});
+}
+
+TEST_CASE("bad values and unknown keys name the key") {
+  struct { const char* arg; const char* key; } cases[] = {
+    {"--net.port=65536", "net.port"}, {"--net.port=-1", "net.port"}, {"--net.port=", "net.port"},
+    {"--admin.port=x", "admin.port"}, {"--net.max-frame-bytes=1", "net.max-frame-bytes"},
+    {"--storage.backend=oracle", "storage.backend"}, {"--storage.writers=0", "storage.writers"},
+    {"--storage.batch-delay=fast", "storage.batch-delay"},
+    {"--security.allow-anonymous=yes", "security.allow-anonymous"},
+    {"--redis.uri=http://x", "redis.uri"}, {"--chat.rate-limit=0", "chat.rate-limit"},
+    {"--net.nope=1", "net.nope"}, {"--chat.node=", "chat.node"}, {"--net.port", "net.port"},
+  };
+  for (auto& c : cases) {
+    INFO(c.arg);
+    auto r = load({c.arg});
+    CHECK(r.error.find(c.key) != std::string::npos);
+    CHECK(r.error.find('\n') == std::string::npos);
+  }
+}
+
+TEST_CASE("the INI file is read; command line wins over it") {
+  auto path = std::string("/tmp/chat-config-test-") + std::to_string(::getpid()) + ".conf";
+  std::ofstream(path) << "; comment\n[scheduler]\npolicy='sharing'\n[net]\nport=9001 ; trailing\n"
+                         "host=\"127.0.0.1\"\n[chat]\nnode=\"from-file\"\n";
+  auto r = load(std::vector<std::string>{"--config-file=" + path, "--chat.node=from-cli"});
+  REQUIRE(r.error.empty());
+  CHECK(r.cfg.port == 9001);
+  CHECK(r.cfg.host == "127.0.0.1");
+  CHECK(r.cfg.node == "from-cli");
+  CHECK(r.config_file == path);
+
+  std::ofstream(path) << "[storage]\nbatch-max=many\n";
+  auto bad = load(std::vector<std::string>{"--config-file=" + path});
+  CHECK(bad.error.find("storage.batch-max") != std::string::npos);
+  CHECK(bad.error.find(path) != std::string::npos);
+
+  std::ofstream(path) << "[net]\nwhat=1\n";
+  CHECK(load(std::vector<std::string>{"--config-file=" + path}).error.find("unknown key 'net.what'") != std::string::npos);
+  std::remove(path.c_str());
+  CHECK_FALSE(load(std::vector<std::string>{"--config-file=" + path}).error.empty());
+}
+
+TEST_CASE("INI syntax errors carry the line number") {
+  CHECK_THROWS_WITH(parse_ini("[a]\nnot a pair\n"), Catch::Contains("2:"));
+  CHECK_THROWS_WITH(parse_ini("[a\n"), Catch::Contains("1:"));
+  CHECK_THROWS_WITH(parse_ini("k=v\n"), Catch::Contains("outside"));
+  auto ini = parse_ini("[s]\nk = \"a;b\" ; c\n");
+  CHECK(ini["s"]["k"] == "a;b");
+}
+
+TEST_CASE("durations") {
+  micros d;
+  CHECK(parse_duration("2ms", d));
+  CHECK(d == micros(2000));
+  CHECK(parse_duration("500us", d));
+  CHECK(d == micros(500));
+  CHECK(parse_duration("1min", d));
+  CHECK(d == micros(60000000));
+  CHECK(parse_duration("15", d));
+  CHECK(d == micros(15000));
+  CHECK_FALSE(parse_duration("ms", d));
+  CHECK_FALSE(parse_duration("1h", d));
+}

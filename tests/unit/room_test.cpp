@@ -1,0 +1,167 @@
+// Unit: room ordering and dedupe — the room actor numbers messages gap-free in arrival
+// order, hands every member the same encoded buffer, and acks a repeated cid with its
+// original seq. Runs the real room actor; members are recording outbound queues.
+#include "actors/dedupe_window.hpp"
+#include "actors/node_context.hpp"
+#include "actors/sequencer.hpp"
+#include "net/native_codec.hpp"
+
+#include <caf/all.hpp>
+#include <catch2/catch.hpp>
+#include <rapidjson/document.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+using namespace chat;
+
+namespace {
+
+struct recording_outbound : outbound {
+  std::mutex mtx;
+  std::condition_variable cv;
+  std::vector<frame_ptr> frames;
+  bool push(frame_ptr f) override {
+    std::lock_guard<std::mutex> g(mtx);
+    frames.push_back(std::move(f));
+    cv.notify_all();
+    return true;
+  }
+  void close(uint16_t, const std::string&) override {}
+  uint64_t queued_bytes() const override { return 0; }
+
+  // Waits until `n` frames with op `op` arrived; returns their JSON documents.
+  std::vector<std::shared_ptr<rapidjson::Document>> wait_for(const std::string& op, size_t n) {
+    std::unique_lock<std::mutex> lock(mtx);
+    std::vector<std::shared_ptr<rapidjson::Document>> out;
+    cv.wait_for(lock, std::chrono::seconds(10), [&] {
+      out.clear();
+      for (auto& f : frames) {
+        size_t header = (uint8_t((*f)[1]) & 0x7f) == 126 ? 4 : 2;
+        auto d = std::make_shared<rapidjson::Document>();
+        d->Parse(f->data() + header, f->size() - header);
+        if ((*d)["op"] == op.c_str())
+          out.push_back(d);
+      }
+      return out.size() >= n;
+    });
+    return out;
+  }
+};
+
+struct fixture {
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  std::shared_ptr<node_context> ctx;
+
+  fixture() {
+    cfg.set("scheduler.policy", caf::atom("sharing"));
+    sys = std::make_unique<caf::actor_system>(cfg);
+    config::node_config nc;
+    nc.backend = "memory";
+    nc.dedupe_window = 100;
+    ctx = make_node_context(*sys, nc);
+  }
+  ~fixture() {
+    for (auto& [name, room] : ctx->rooms.snapshot())
+      caf::anon_send_exit(room, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(ctx->presence, caf::exit_reason::user_shutdown);
+    sys->await_all_actors_done();
+  }
+
+  member_ref member(uint64_t id, const std::string& user,
+                    std::shared_ptr<recording_outbound> out) {
+    return member_ref{id, user, out, &net::native_encoder::instance()};
+  }
+};
+
+} // namespace
+
+TEST_CASE("the local sequencer numbers gap-free from the stored maximum") {
+  local_sequencer s;
+  std::vector<uint64_t> seen;
+  s.start(41, [&](chat_message&& m, bool own) {
+    CHECK(own);
+    seen.push_back(m.seq);
+  });
+  for (int i = 0; i < 3; ++i)
+    s.submit(chat_message{});
+  CHECK(seen == std::vector<uint64_t>{42, 43, 44});
+  CHECK(s.last_seq() == 44);
+}
+
+TEST_CASE("the dedupe window remembers the newest cids and forgets the oldest") {
+  dedupe_window w(3);
+  w.insert("u", "a", 1);
+  w.insert("u", "b", 2);
+  w.insert("v", "a", 3);
+  CHECK(w.find("u", "a") == 1);
+  CHECK(w.find("v", "a") == 3);
+  CHECK(w.find("v", "b") == 0);
+  w.insert("u", "a", 99); // a repeat keeps its first seq
+  CHECK(w.find("u", "a") == 1);
+  w.insert("u", "c", 4);
+  CHECK(w.find("u", "a") == 0);
+  CHECK(w.size() == 3);
+}
+
+TEST_CASE_METHOD(fixture, "concurrent senders: every member sees one gap-free order") {
+  constexpr int senders = 4, per_sender = 250;
+  auto room = ctx->rooms.get_or_spawn("r");
+  std::vector<std::shared_ptr<recording_outbound>> outs;
+  for (int i = 0; i < senders; ++i) {
+    outs.push_back(std::make_shared<recording_outbound>());
+    caf::anon_send(room, r_join_atom::value,
+                   join_request{member(uint64_t(i + 1), "u" + std::to_string(i), outs.back()),
+                                false, 0, ""});
+  }
+  std::vector<std::thread> threads;
+  for (int i = 0; i < senders; ++i)
+    threads.emplace_back([&, i] {
+      for (int k = 0; k < per_sender; ++k)
+        caf::anon_send(room, r_send_atom::value,
+                       send_request{member(uint64_t(i + 1), "u" + std::to_string(i), outs[size_t(i)]),
+                                    std::to_string(k), "t", false, ""});
+    });
+  for (auto& t : threads)
+    t.join();
+  std::vector<const std::string*> first_member_frames;
+  for (auto& out : outs) {
+    auto msgs = out->wait_for("msg", senders * per_sender);
+    REQUIRE(msgs.size() == senders * per_sender);
+    for (size_t i = 0; i < msgs.size(); ++i)
+      REQUIRE((*msgs[i])["seq"].GetUint64() == i + 1);
+    CHECK(out->wait_for("ack", per_sender).size() == per_sender);
+  }
+  // The same encoded buffer went to every member.
+  std::lock_guard<std::mutex> g0(outs[0]->mtx);
+  std::lock_guard<std::mutex> g1(outs[1]->mtx);
+  size_t shared = 0;
+  for (auto& f : outs[0]->frames)
+    for (auto& g : outs[1]->frames)
+      shared += f.get() == g.get();
+  CHECK(shared >= senders * per_sender);
+}
+
+TEST_CASE_METHOD(fixture, "a repeated cid is acked with its original seq and not delivered") {
+  auto room = ctx->rooms.get_or_spawn("d");
+  auto a = std::make_shared<recording_outbound>();
+  auto b = std::make_shared<recording_outbound>();
+  caf::anon_send(room, r_join_atom::value, join_request{member(1, "a", a), false, 0, ""});
+  caf::anon_send(room, r_join_atom::value, join_request{member(2, "b", b), false, 0, ""});
+  caf::anon_send(room, r_send_atom::value, send_request{member(1, "a", a), "x", "one", false, ""});
+  caf::anon_send(room, r_send_atom::value, send_request{member(1, "a", a), "y", "two", false, ""});
+  caf::anon_send(room, r_send_atom::value, send_request{member(1, "a", a), "x", "again", false, ""});
+  // The same cid from another user is a different message.
+  caf::anon_send(room, r_send_atom::value, send_request{member(2, "b", b), "x", "b's", false, ""});
+  auto acks = a->wait_for("ack", 3);
+  REQUIRE(acks.size() == 3);
+  CHECK((*acks[0])["seq"].GetUint64() == 1);
+  CHECK((*acks[1])["seq"].GetUint64() == 2);
+  CHECK((*acks[2])["seq"].GetUint64() == 1);
+  auto msgs = b->wait_for("msg", 3);
+  REQUIRE(msgs.size() == 3);
+  CHECK(std::string((*msgs[2])["text"].GetString()) == "b's");
+  CHECK((*msgs[2])["seq"].GetUint64() == 3);
+}
