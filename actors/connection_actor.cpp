@@ -17,6 +17,7 @@ namespace {
 struct connection_state {
   node_context* ctx = nullptr;
   member_ref me;
+  std::string remote;
   bool ack_persisted = false;
   std::unordered_map<std::string, room_actor> rooms; // joined rooms
   double tokens = 0;
@@ -135,13 +136,19 @@ connection_actor::behavior_type connection_impl(conn_pointer self, node_context*
   st.refilled = std::chrono::steady_clock::now();
   st.me.out->push(st.me.enc->hello(info.user, ctx->cfg.node, info.session));
   self->send(ctx->presence, p_attach_atom::value, info.user);
+  st.remote = info.remote;
+  if (ctx->persistence)
+    ctx->persistence->log_access({info.user, ctx->cfg.node, info.remote, "connect", "", now_ms()});
   return {
     [self](c_cmds_atom, std::vector<command>& cmds) {
       for (auto& c : cmds)
         handle(self, c);
     },
-    [self](c_closed_atom, const std::string&) {
+    [self](c_closed_atom, std::string& reason) {
       auto& st = self->state;
+      if (st.ctx->persistence)
+        st.ctx->persistence->log_access(
+          {st.me.user, st.ctx->cfg.node, st.remote, "disconnect", std::move(reason), now_ms()});
       std::vector<room_actor> rooms;
       rooms.reserve(st.rooms.size());
       for (auto& [name, room] : st.rooms) {

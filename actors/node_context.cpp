@@ -12,7 +12,7 @@ node_context::node_context(caf::actor_system& system, config::node_config settin
   : sys(system),
     cfg(std::move(settings)),
     rooms([this](const std::string& name) { return spawn_room(*this, name); }, cfg.max_rooms),
-    presence(spawn_presence(system)) {
+    presence(spawn_presence(*this)) {
 }
 
 std::shared_ptr<node_context> make_node_context(caf::actor_system& sys,

@@ -4,6 +4,9 @@
 // retries with exponential backoff; acks for persisted sends go out after the commit.
 #include "actors/persistence_pool.hpp"
 
+#include "actors/node_context.hpp"
+#include "actors/user_writer.hpp"
+
 #include <caf/all.hpp>
 
 #include <algorithm>
@@ -17,6 +20,7 @@ struct store_item {
   chat_message m;
   member_ref ack_to; // ack_to.out == nullptr: no ack waits for this message
   std::string rid;
+  bool ack_only = false; // nothing to store: only ack after the commit of what came before
 };
 
 } // namespace
@@ -44,14 +48,22 @@ struct writer_state {
 bool commit_some(writer_state& st) {
   size_t n = std::min<size_t>(st.batch.size(), st.batch_max);
   st.rows.clear();
-  for (size_t i = 0; i < n; ++i)
-    st.rows.push_back(st.batch[i].m);
+  size_t acks_only = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (st.batch[i].ack_only)
+      ++acks_only;
+    else
+      st.rows.push_back(st.batch[i].m);
+  }
   try {
-    st.store->insert_batch(st.rows);
+    if (!st.rows.empty())
+      st.store->insert_batch(st.rows);
   } catch (const std::exception&) {
     st.counters->failures.fetch_add(1, std::memory_order_relaxed);
+    st.counters->failing.store(true, std::memory_order_relaxed);
     return false;
   }
+  st.counters->failing.store(false, std::memory_order_relaxed);
   for (size_t i = 0; i < n; ++i) {
     auto& it = st.batch[i];
     if (it.ack_to.out)
@@ -59,7 +71,7 @@ bool commit_some(writer_state& st) {
   }
   st.batch.erase(st.batch.begin(), st.batch.begin() + long(n));
   st.backlog->fetch_sub(n, std::memory_order_relaxed);
-  st.counters->stored.fetch_add(n, std::memory_order_relaxed);
+  st.counters->stored.fetch_add(n - acks_only, std::memory_order_relaxed);
   st.counters->batches.fetch_add(1, std::memory_order_relaxed);
   return true;
 }
@@ -123,9 +135,10 @@ caf::behavior writer_impl(caf::stateful_actor<writer_state>* self,
 } // namespace
 
 persistence_pool::persistence_pool(caf::actor_system& sys, const config::node_config& cfg,
-                                   store_factory make)
+                                   store_factory make, user_store_factory make_users)
   : sys_(sys), backlog_max_(cfg.backlog_max), counters_(std::make_shared<counters>()) {
   reader_ = make();
+  user_writer_ = spawn_user_writer(sys, make_users());
   for (uint32_t i = 0; i < cfg.writers; ++i) {
     std::shared_ptr<storage::message_store> store = make();
     writers_.push_back(sys.spawn<caf::detached>(writer_impl, store, &backlog_, counters_,
@@ -136,6 +149,15 @@ persistence_pool::persistence_pool(caf::actor_system& sys, const config::node_co
 persistence_pool::~persistence_pool() {
   for (auto& w : writers_)
     caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(user_writer_, caf::exit_reason::user_shutdown);
+}
+
+void persistence_pool::set_online(const std::string& user, bool online) {
+  caf::anon_send(user_writer_, u_online_atom::value, user, online, now_ms());
+}
+
+void persistence_pool::log_access(storage::access_entry entry) {
+  caf::anon_send(user_writer_, u_access_atom::value, std::move(entry));
 }
 
 void persistence_pool::store(const chat_message& m, const member_ref* ack_to,
@@ -146,13 +168,25 @@ void persistence_pool::store(const chat_message& m, const member_ref* ack_to,
                  store_item{m, ack_to ? *ack_to : member_ref{}, ack_to ? rid : std::string{}});
 }
 
+void persistence_pool::ack_after_commit(const std::string& room, const member_ref& to,
+                                        const std::string& cid, uint64_t seq,
+                                        const std::string& rid) {
+  backlog_.fetch_add(1, std::memory_order_relaxed);
+  store_item item{chat_message{room, seq, to.user, cid, {}, now_ms()}, to, rid, true};
+  auto& w = writers_[std::hash<std::string>{}(room) % writers_.size()];
+  caf::anon_send(w, w_store_atom::value, std::move(item));
+}
+
 void persistence_pool::flush_and_stop() {
   caf::scoped_actor self{sys_};
   for (auto& w : writers_)
     self->request(w, caf::infinite, w_flush_atom::value)
       .receive([](bool) {}, [](caf::error&) {});
+  self->request(user_writer_, caf::infinite, w_flush_atom::value)
+    .receive([](bool) {}, [](caf::error&) {});
   for (auto& w : writers_)
     self->send_exit(w, caf::exit_reason::user_shutdown);
+  self->send_exit(user_writer_, caf::exit_reason::user_shutdown);
   writers_.clear();
 }
 
@@ -161,7 +195,9 @@ pool_stats persistence_pool::stats() const {
           backlog_.load()};
 }
 
-bool persistence_pool::reachable() {
+bool persistence_pool::healthy() {
+  if (counters_->failing.load(std::memory_order_relaxed))
+    return false;
   std::lock_guard<std::mutex> guard(reader_mtx_);
   try {
     return reader_->reachable();

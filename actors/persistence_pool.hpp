@@ -29,18 +29,28 @@ struct pool_stats {
 class persistence_pool {
 public:
   using store_factory = std::function<std::unique_ptr<storage::message_store>()>;
+  using user_store_factory = std::function<std::unique_ptr<storage::user_store>()>;
 
-  persistence_pool(caf::actor_system& sys, const config::node_config& cfg, store_factory make);
+  persistence_pool(caf::actor_system& sys, const config::node_config& cfg, store_factory make,
+                   user_store_factory make_users);
   ~persistence_pool();
 
   // Queues `m` for storage. With `ack_to`, the sender gets its ack after the commit.
   void store(const chat_message& m, const member_ref* ack_to, const std::string& rid);
+  // Presence and the access log go to a separate writer (coalesced, retried).
+  void set_online(const std::string& user, bool online);
+  void log_access(storage::access_entry entry);
+  // Acks `cid` (already stored or queued as `seq`) once everything queued before it for
+  // `room` is committed: the persisted ack of a repeated send.
+  void ack_after_commit(const std::string& room, const member_ref& to, const std::string& cid,
+                        uint64_t seq, const std::string& rid);
   // Flushes every writer and waits for it (shutdown).
   void flush_and_stop();
 
   bool backlog_full() const { return backlog_.load(std::memory_order_relaxed) >= backlog_max_; }
   pool_stats stats() const;
-  bool reachable();
+  // The store answers and the last write attempt did not fail.
+  bool healthy();
 
   // Reads through a separate connection (history requests, room start-up).
   std::vector<chat_message> read_history(const std::string& room, uint64_t before, uint32_t limit);
@@ -51,11 +61,13 @@ public:
   // Shared with the writers.
   struct counters {
     std::atomic<uint64_t> stored{0}, batches{0}, failures{0};
+    std::atomic<bool> failing{false}; // the last commit attempt failed
   };
 
 private:
   caf::actor_system& sys_;
   std::vector<caf::actor> writers_;
+  caf::actor user_writer_;
   std::atomic<uint64_t> backlog_{0};
   uint64_t backlog_max_;
   std::shared_ptr<counters> counters_;

@@ -1,6 +1,9 @@
 // Presence behaviour: connection counts per user, online/offline transitions.
 #include "actors/presence_actor.hpp"
 
+#include "actors/node_context.hpp"
+#include "actors/persistence_pool.hpp"
+
 #include <caf/all.hpp>
 
 #include <unordered_map>
@@ -10,18 +13,26 @@ namespace chat {
 namespace {
 
 struct presence_state {
+  node_context* ctx = nullptr;
   std::unordered_map<std::string, uint32_t> connections; // online users only
 };
 
-presence_actor::behavior_type presence_impl(presence_actor::stateful_pointer<presence_state> self) {
+presence_actor::behavior_type presence_impl(presence_actor::stateful_pointer<presence_state> self,
+                                            node_context* ctx) {
+  self->state.ctx = ctx;
   return {
-    [self](p_attach_atom, std::string& user) { ++self->state.connections[user]; },
+    [self](p_attach_atom, std::string& user) {
+      if (++self->state.connections[user] == 1 && self->state.ctx->persistence)
+        self->state.ctx->persistence->set_online(user, true);
+    },
     [self](p_detach_atom, std::string& user, std::vector<room_actor>& rooms) {
       auto& conns = self->state.connections;
       auto i = conns.find(user);
       if (i == conns.end() || --i->second > 0)
         return;
       conns.erase(i);
+      if (self->state.ctx->persistence)
+        self->state.ctx->persistence->set_online(user, false);
       for (auto& r : rooms)
         self->send(r, r_pres_atom::value, user, false);
     },
@@ -36,8 +47,8 @@ presence_actor::behavior_type presence_impl(presence_actor::stateful_pointer<pre
 
 } // namespace
 
-presence_actor spawn_presence(caf::actor_system& sys) {
-  return sys.spawn(presence_impl);
+presence_actor spawn_presence(node_context& ctx) {
+  return ctx.sys.spawn(presence_impl, &ctx);
 }
 
 } // namespace chat

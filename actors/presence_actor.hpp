@@ -4,10 +4,10 @@
 
 #include "actors/interfaces.hpp"
 
-#include <caf/actor_system.hpp>
-
 namespace chat {
 
-presence_actor spawn_presence(caf::actor_system& sys);
+struct node_context;
+
+presence_actor spawn_presence(node_context& ctx);
 
 } // namespace chat

@@ -167,7 +167,10 @@ room_actor::behavior_type room_impl(room_pointer self, node_context* ctx, std::s
     [self](r_send_atom, send_request& req) {
       auto& st = self->state;
       if (auto seq = st.dedupe->find(req.sender.user, req.cid); seq != 0) {
-        req.sender.out->push(req.sender.enc->ack(st.name, req.cid, seq, now_ms(), req.rid));
+        if (req.ack_persisted && st.ctx->persistence)
+          st.ctx->persistence->ack_after_commit(st.name, req.sender, req.cid, seq, req.rid);
+        else
+          req.sender.out->push(req.sender.enc->ack(st.name, req.cid, seq, now_ms(), req.rid));
         return;
       }
       chat_message m{st.name, 0, req.sender.user, std::move(req.cid), std::move(req.text),

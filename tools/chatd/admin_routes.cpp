@@ -14,7 +14,7 @@ net::admin_handler make_admin_routes(node_context& ctx, net::server& srv) {
     if (path == "/healthz")
       return {200, "application/json", "{\"status\":\"ok\"}"};
     if (path == "/readyz") {
-      bool store_ok = !ctx.persistence || ctx.persistence->reachable();
+      bool store_ok = !ctx.persistence || ctx.persistence->healthy();
       std::string body = std::string("{\"ready\":") + (store_ok ? "true" : "false")
                          + ",\"listener\":true,\"store\":" + (store_ok ? "true" : "false")
                          + ",\"connections\":" + std::to_string(srv.session_count()) + "}";

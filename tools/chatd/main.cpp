@@ -74,7 +74,8 @@ int main(int argc, char** argv) {
     caf::actor_system sys{caf_cfg};
     auto ctx = chat::make_node_context(sys, cfg);
     if (stores.factory)
-      ctx->persistence = std::make_shared<chat::persistence_pool>(sys, cfg, stores.factory);
+      ctx->persistence = std::make_shared<chat::persistence_pool>(sys, cfg, stores.factory,
+                                                                  stores.user_factory);
     auto srv = std::make_unique<chat::net::server>(*ctx);
     try {
       srv->start(chat::tools::make_admin_routes(*ctx, *srv));

@@ -27,12 +27,16 @@ storage_setup open_storage(const config::node_config& cfg) {
       // Open once now so an unusable directory stops the node at start.
       storage::sqlite_store probe(dir, keys);
       out.factory = [dir, keys] { return std::make_unique<storage::sqlite_store>(dir, keys); };
+      out.user_factory = [dir, keys] { return std::make_unique<storage::sqlite_store>(dir, keys); };
     } else if (cfg.backend == "mongo") {
       auto uri = cfg.mongo_uri;
       auto db = cfg.mongo_database;
       auto timeout = cfg.mongo_connect_timeout.count();
       storage::mongo_store probe(uri, db, timeout, keys);
       out.factory = [uri, db, timeout, keys] {
+        return std::make_unique<storage::mongo_store>(uri, db, timeout, keys);
+      };
+      out.user_factory = [uri, db, timeout, keys] {
         return std::make_unique<storage::mongo_store>(uri, db, timeout, keys);
       };
     }

@@ -11,6 +11,7 @@ namespace chat::tools {
 
 struct storage_setup {
   persistence_pool::store_factory factory; // empty: storage.backend=memory
+  persistence_pool::user_store_factory user_factory;
   std::string error;
   int exit_code = 0;
 };

@@ -1,0 +1,81 @@
+// User writer behaviour (detached: store calls block).
+#include "actors/user_writer.hpp"
+
+#include "actors/interfaces.hpp"
+
+#include <caf/all.hpp>
+
+#include <thread>
+#include <unordered_map>
+
+namespace chat {
+
+namespace {
+
+struct user_writer_state {
+  std::shared_ptr<storage::user_store> store;
+  std::unordered_map<std::string, std::pair<bool, int64_t>> online; // user -> (flag, ts)
+  std::vector<storage::access_entry> log;
+  bool timer_armed = false;
+};
+
+using user_writer_pointer = caf::stateful_actor<user_writer_state>*;
+
+bool write_pending(user_writer_pointer self) {
+  auto& st = self->state;
+  try {
+    for (auto i = st.online.begin(); i != st.online.end(); i = st.online.erase(i))
+      st.store->set_online(i->first, i->second.first, i->second.second);
+    if (!st.log.empty()) {
+      st.store->log_access(st.log);
+      st.log.clear();
+    }
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+void arm(user_writer_pointer self) {
+  if (!self->state.timer_armed) {
+    self->state.timer_armed = true;
+    self->delayed_send(self, std::chrono::milliseconds(100), w_tick_atom::value);
+  }
+}
+
+caf::behavior user_writer_impl(user_writer_pointer self,
+                               std::shared_ptr<storage::user_store> store) {
+  self->state.store = std::move(store);
+  return {
+    [self](u_online_atom, std::string& user, bool online, int64_t ts) {
+      self->state.online[user] = {online, ts};
+      arm(self);
+    },
+    [self](u_access_atom, storage::access_entry& e) {
+      self->state.log.push_back(std::move(e));
+      arm(self);
+    },
+    [self](w_tick_atom) {
+      self->state.timer_armed = false;
+      if (!write_pending(self))
+        arm(self); // retry on the next tick
+    },
+    [self](w_flush_atom) -> bool {
+      for (int attempt = 0; attempt < 50; ++attempt) {
+        if (write_pending(self))
+          return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      return false;
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_user_writer(caf::actor_system& sys, std::unique_ptr<storage::user_store> store) {
+  return sys.spawn<caf::detached>(user_writer_impl,
+                                  std::shared_ptr<storage::user_store>(std::move(store)));
+}
+
+} // namespace chat

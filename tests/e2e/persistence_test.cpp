@@ -1,0 +1,270 @@
+// End-to-end: every message stored. Persisted acks survive kill -9; history and seq
+// continue after a restart; a repeated cid after a restart is not stored twice; with
+// encryption at rest no text is readable in the database files; a failing store makes
+// persisted acks wait while live traffic flows, and everything acked reaches the store.
+#include "support/http_get.hpp"
+#include "support/node_process.hpp"
+#include "support/ws_client.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <csignal>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+using namespace chat::test;
+
+namespace {
+
+std::string text_of(int i) {
+  return "secret-" + std::to_string(i) + "-zebra";
+}
+
+// Sends `count` messages with persisted acks, `window` in flight; returns cid -> seq.
+std::map<std::string, uint64_t> send_persisted(ws_client& c, const std::string& room, int first,
+                                               int count, int window = 100) {
+  std::map<std::string, uint64_t> acked;
+  for (int base = first; base < first + count; base += window) {
+    int n = std::min(window, first + count - base);
+    for (int i = base; i < base + n; ++i)
+      c.send(send_frame(room, text_of(i), "c" + std::to_string(i), "persisted"));
+    for (int i = 0; i < n; ++i) {
+      auto ack = c.next_op("ack", std::chrono::milliseconds(30000));
+      acked[ack.str("cid")] = ack.u64("seq");
+    }
+  }
+  return acked;
+}
+
+// The whole history of `room`, oldest first, paging backwards with `before`.
+std::vector<frame> full_history(ws_client& c, const std::string& room,
+                                std::vector<std::pair<uint64_t, std::string>>& out) {
+  std::vector<frame> pages;
+  uint64_t before = 0;
+  out.clear();
+  for (;;) {
+    c.send(R"({"op":"history","room":")" + room + R"(","limit":500)"
+           + (before ? ",\"before\":" + std::to_string(before) : std::string()) + "}");
+    auto page = c.next_op("history");
+    auto& msgs = page.at("messages");
+    if (msgs.Size() == 0)
+      break;
+    std::vector<std::pair<uint64_t, std::string>> chunk;
+    for (auto& m : msgs.GetArray())
+      chunk.emplace_back(m["seq"].GetUint64(), m["text"].GetString());
+    out.insert(out.begin(), chunk.begin(), chunk.end());
+    before = chunk.front().first;
+    pages.push_back(page);
+    if (before <= 1)
+      break;
+  }
+  return pages;
+}
+
+std::string file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void check_restart_keeps_everything(const std::vector<std::string>& extra_args,
+                                    bool check_ciphertext) {
+  auto dir = make_temp_dir();
+  std::map<std::string, uint64_t> acked;
+  {
+    node_process node(extra_args, dir);
+    ws_client c(node.port(), "user=writer");
+    c.send(join_frame("durable"));
+    c.next_op("joined");
+    acked = send_persisted(c, "durable", 1, 2000);
+    REQUIRE(acked.size() == 2000);
+    node.kill9();
+  }
+  if (check_ciphertext) {
+    auto bytes = file_bytes(dir + "/chat.db") + file_bytes(dir + "/chat.db-wal");
+    REQUIRE(bytes.size() > 2000 * 16);
+    int found = 0;
+    for (int i = 1; i <= 2000; ++i)
+      found += bytes.find(text_of(i)) != std::string::npos;
+    CHECK(found == 0);
+    CHECK(bytes.find("zebra") == std::string::npos);
+  }
+  node_process node(extra_args, dir);
+  ws_client c(node.port(), "user=reader");
+  c.send(join_frame("durable"));
+  CHECK(c.next_op("joined").u64("seq") == 2000);
+  std::vector<std::pair<uint64_t, std::string>> history;
+  full_history(c, "durable", history);
+  REQUIRE(history.size() == 2000);
+  for (size_t i = 0; i < history.size(); ++i) {
+    REQUIRE(history[i].first == i + 1);
+    REQUIRE(history[i].second == text_of(int(i + 1)));
+  }
+  for (auto& [cid, seq] : acked)
+    REQUIRE(history[seq - 1].second == text_of(std::stoi(cid.substr(1))));
+
+  // The next message continues the sequence; a repeated cid keeps its original seq.
+  ws_client w(node.port(), "user=writer");
+  w.send(join_frame("durable"));
+  w.next_op("joined");
+  w.send(send_frame("durable", "after restart", "new-1", "persisted"));
+  CHECK(w.next_op("ack").u64("seq") == 2001);
+  w.send(send_frame("durable", text_of(7), "c7", "persisted"));
+  CHECK(w.next_op("ack").u64("seq") == acked["c7"]);
+  full_history(c, "durable", history);
+  CHECK(history.size() == 2001);
+
+  // And a replay after reconnect from the store (older than the in-memory ring).
+  ws_client late(node.port(), "user=late");
+  late.send(R"({"op":"join","room":"durable","since":1990})");
+  late.next_op("joined");
+  for (uint64_t s = 1991; s <= 2001; ++s)
+    REQUIRE(late.next_op("msg").u64("seq") == s);
+}
+
+// Holds SQLite's write lock on a database through the sqlite3 shell until released.
+class sqlite_write_lock {
+public:
+  explicit sqlite_write_lock(const std::string& db) {
+    int in[2], out[2];
+    REQUIRE(pipe(in) == 0);
+    REQUIRE(pipe(out) == 0);
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(in[0], 0);
+      dup2(out[1], 1);
+      close(in[1]);
+      close(out[0]);
+      execlp("sqlite3", "sqlite3", db.c_str(), nullptr);
+      _exit(127);
+    }
+    close(in[0]);
+    close(out[1]);
+    to_ = in[1];
+    from_ = out[0];
+    write_line("BEGIN IMMEDIATE;");
+    write_line("SELECT 'locked';");
+    std::string got;
+    char ch;
+    while (got.find("locked") == std::string::npos && read(from_, &ch, 1) == 1)
+      got.push_back(ch);
+    REQUIRE(got.find("locked") != std::string::npos);
+  }
+  void release() {
+    if (pid_ <= 0)
+      return;
+    write_line("COMMIT;");
+    write_line(".quit");
+    close(to_);
+    close(from_);
+    int status;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+  ~sqlite_write_lock() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      int status;
+      waitpid(pid_, &status, 0);
+    }
+  }
+
+private:
+  void write_line(const std::string& s) {
+    auto line = s + "\n";
+    REQUIRE(write(to_, line.data(), line.size()) == ssize_t(line.size()));
+  }
+  pid_t pid_ = -1;
+  int to_ = -1, from_ = -1;
+};
+
+} // namespace
+
+TEST_CASE("persisted acks survive kill -9; history, seq and cids continue after restart") {
+  check_restart_keeps_everything({}, false);
+}
+
+TEST_CASE("with encryption at rest no text is readable in the database files") {
+  std::string key_line;
+  REQUIRE(run_chatd({"--gen-key=1"}, key_line) == 0);
+  auto dir = make_temp_dir();
+  std::ofstream(dir + "/keys") << key_line;
+  check_restart_keeps_everything({"--security.at-rest-keys=" + dir + "/keys"}, true);
+}
+
+TEST_CASE("a missing or malformed key file stops the node at start with one clear line") {
+  std::string out;
+  CHECK(run_chatd({"--storage.backend=memory", "--security.at-rest-keys=/nonexistent/keys"}, out) == 2);
+  CHECK(out.find("/nonexistent/keys") != std::string::npos);
+  auto dir = make_temp_dir();
+  std::ofstream(dir + "/bad") << "1 nothex\n";
+  CHECK(run_chatd({"--storage.backend=memory", "--security.at-rest-keys=" + dir + "/bad"}, out) == 2);
+  CHECK(out.find("at-rest-keys") != std::string::npos);
+  CHECK(std::count(out.begin(), out.end(), '\n') == 1);
+}
+
+TEST_CASE("a failing store makes persisted acks wait; live traffic flows; nothing is lost") {
+  auto dir = make_temp_dir();
+  std::map<std::string, uint64_t> acked;
+  {
+    node_process node({}, dir);
+    ws_client writer(node.port(), "user=writer");
+    ws_client watcher(node.port(), "user=watcher");
+    for (auto* c : {&writer, &watcher}) {
+      c->send(join_frame("fragile"));
+      c->next_op("joined");
+    }
+    CHECK(http_get(node.admin_port(), "/readyz").status == 200);
+
+    sqlite_write_lock lock(dir + "/chat.db");
+    for (int i = 1; i <= 50; ++i)
+      writer.send(send_frame("fragile", text_of(i), "c" + std::to_string(i), "persisted"));
+    // Live delivery goes on while the store is failing.
+    for (uint64_t s = 1; s <= 50; ++s)
+      REQUIRE(watcher.next_op("msg").u64("seq") == s);
+    // The node reports itself not ready once a commit has failed.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    int status = 200;
+    while (status == 200 && std::chrono::steady_clock::now() < deadline) {
+      status = http_get(node.admin_port(), "/readyz").status;
+      if (status == 200)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    CHECK(status == 503);
+    // No persisted ack came while the store was failing: a pong overtakes them all.
+    writer.send(R"({"op":"ping"})");
+    for (auto f = writer.next(); f.op() != "pong"; f = writer.next())
+      REQUIRE(f.op() != "ack");
+    lock.release();
+    // Once the store is back every message is acked, with its seq.
+    for (int i = 1; i <= 50; ++i) {
+      auto ack = writer.next_op("ack", std::chrono::milliseconds(30000));
+      acked[ack.str("cid")] = ack.u64("seq");
+    }
+    for (int i = 1; i <= 50; ++i)
+      CHECK(acked["c" + std::to_string(i)] == uint64_t(i));
+    // A retry of an acked cid from a new connection keeps its seq.
+    ws_client again(node.port(), "user=writer");
+    again.send(join_frame("fragile"));
+    again.next_op("joined");
+    CHECK(send_persisted(again, "fragile", 1, 50) == acked);
+    deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (http_get(node.admin_port(), "/readyz").status != 200
+           && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    CHECK(http_get(node.admin_port(), "/readyz").status == 200);
+    node.kill9();
+  }
+  node_process node({}, dir);
+  ws_client c(node.port(), "user=reader");
+  c.send(join_frame("fragile"));
+  CHECK(c.next_op("joined").u64("seq") == 50);
+  std::vector<std::pair<uint64_t, std::string>> history;
+  full_history(c, "fragile", history);
+  REQUIRE(history.size() == 50);
+}
