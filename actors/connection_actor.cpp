@@ -20,10 +20,12 @@ struct connection_state {
   std::string remote;
   bool ack_persisted = false;
   std::unordered_map<std::string, room_actor> rooms; // joined rooms
+  uint64_t handled = 0;
   double tokens = 0;
   std::chrono::steady_clock::time_point refilled;
 
   void reply_error(error_code code, const std::string& message, const std::string& rid) {
+    ctx->counters.errors[size_t(code)].fetch_add(1, std::memory_order_relaxed);
     me.out->push(me.enc->error(code, message, rid));
   }
 
@@ -94,7 +96,7 @@ void handle(conn_pointer self, command& c) {
         bool persisted = c.ack_given ? c.ack_persisted : st.ack_persisted;
         self->send(*room, r_send_atom::value,
                    send_request{st.me, std::move(c.cid), std::move(c.text), persisted,
-                                std::move(c.rid)});
+                                std::move(c.rid), c.t0_ns});
       }
       return;
     case op::history:
@@ -141,8 +143,18 @@ connection_actor::behavior_type connection_impl(conn_pointer self, node_context*
     ctx->persistence->log_access({info.user, ctx->cfg.node, info.remote, "connect", "", now_ms()});
   return {
     [self](c_cmds_atom, std::vector<command>& cmds) {
+      self->state.handled += cmds.size();
       for (auto& c : cmds)
         handle(self, c);
+    },
+    [self](c_stats_atom) {
+      connection_stats out;
+      for (auto& [name, room] : self->state.rooms)
+        out.rooms.push_back(name);
+      std::sort(out.rooms.begin(), out.rooms.end());
+      out.handled = self->state.handled;
+      out.mailbox = self->mailbox().size();
+      return out;
     },
     [self](c_closed_atom, std::string& reason) {
       auto& st = self->state;

@@ -2,6 +2,7 @@
 // Messages stay inside one process, so structs are allowed as unsafe message types.
 #pragma once
 
+#include "actors/stats.hpp"
 #include "actors/wire.hpp"
 
 #include <caf/atom.hpp>
@@ -23,6 +24,8 @@ using r_read_atom = caf::atom_constant<caf::atom("r_read")>;
 using r_pres_atom = caf::atom_constant<caf::atom("r_pres")>;
 using r_persist_atom = caf::atom_constant<caf::atom("r_persist")>;
 using r_stats_atom = caf::atom_constant<caf::atom("r_stats")>;
+using c_stats_atom = caf::atom_constant<caf::atom("c_stats")>;
+using p_users_atom = caf::atom_constant<caf::atom("p_users")>;
 using p_attach_atom = caf::atom_constant<caf::atom("p_attach")>;
 using p_detach_atom = caf::atom_constant<caf::atom("p_detach")>;
 using p_query_atom = caf::atom_constant<caf::atom("p_query")>;
@@ -51,6 +54,7 @@ struct send_request {
   std::string text;
   bool ack_persisted = false;
   std::string rid;
+  int64_t t0_ns = 0; // steady clock when the session read the frame
 };
 
 struct history_request {
@@ -58,13 +62,6 @@ struct history_request {
   uint64_t before = 0; // 0: the newest
   uint32_t limit = 50;
   std::string rid;
-};
-
-struct room_stats {
-  std::string room;
-  uint64_t members = 0;
-  uint64_t last_seq = 0;
-  uint64_t messages = 0;
 };
 
 using room_actor = caf::typed_actor<
@@ -81,12 +78,22 @@ using presence_map = std::map<std::string, bool>; // user -> online
 
 using connection_actor = caf::typed_actor<
   caf::reacts_to<c_cmds_atom, std::vector<command>>,
-  caf::reacts_to<c_closed_atom, std::string>>; // reason
+  caf::reacts_to<c_closed_atom, std::string>, // reason
+  caf::replies_to<c_stats_atom>::with<connection_stats>>;
+
+using user_counts = std::map<std::string, uint32_t>; // online user -> its connections
+
+struct presence_stats {
+  user_counts users;
+  uint64_t handled = 0;
+  uint64_t mailbox = 0;
+};
 
 using presence_actor = caf::typed_actor<
   caf::reacts_to<p_attach_atom, std::string>,                           // user
   caf::reacts_to<p_detach_atom, std::string, std::vector<room_actor>>,  // user, its rooms
-  caf::replies_to<p_query_atom, std::vector<std::string>>::with<presence_map>>;
+  caf::replies_to<p_query_atom, std::vector<std::string>>::with<presence_map>,
+  caf::replies_to<p_users_atom>::with<presence_stats>>;
 
 } // namespace chat
 
@@ -95,6 +102,8 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(chat::join_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(chat::send_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(chat::history_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(chat::room_stats)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(chat::connection_stats)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(chat::presence_stats)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(chat::command)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<chat::command>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<chat::room_actor>)

@@ -9,6 +9,7 @@
 #include <caf/actor_system.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 
 namespace chat {
@@ -24,6 +25,8 @@ struct node_context {
   presence_actor presence;
   std::shared_ptr<persistence_pool> persistence; // null: messages live in memory only
   std::atomic<uint64_t> next_conn_id{1};
+  node_counters counters;
+  const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 
 // Spawns the presence actor and wires the room directory to spawn room actors.

@@ -55,6 +55,7 @@ bool commit_some(writer_state& st) {
     else
       st.rows.push_back(st.batch[i].m);
   }
+  auto started = std::chrono::steady_clock::now();
   try {
     if (!st.rows.empty())
       st.store->insert_batch(st.rows);
@@ -64,10 +65,17 @@ bool commit_some(writer_state& st) {
     return false;
   }
   st.counters->failing.store(false, std::memory_order_relaxed);
+  if (!st.rows.empty()) {
+    std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+    st.counters->write_latency.observe(took.count());
+    st.counters->batch_sizes.observe(st.rows.size());
+  }
   for (size_t i = 0; i < n; ++i) {
     auto& it = st.batch[i];
-    if (it.ack_to.out)
-      it.ack_to.out->push(it.ack_to.enc->ack(it.m.room, it.m.cid, it.m.seq, it.m.ts_ms, it.rid));
+    if (it.ack_to.out
+        && it.ack_to.out->push(
+          it.ack_to.enc->ack(it.m.room, it.m.cid, it.m.seq, it.m.ts_ms, it.rid)))
+      st.counters->acks_persisted.fetch_add(1, std::memory_order_relaxed);
   }
   st.batch.erase(st.batch.begin(), st.batch.begin() + long(n));
   st.backlog->fetch_sub(n, std::memory_order_relaxed);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "actors/interfaces.hpp"
+#include "actors/stats.hpp"
 #include "config/node_config.hpp"
 #include "storage/message_store.hpp"
 
@@ -62,7 +63,11 @@ public:
   struct counters {
     std::atomic<uint64_t> stored{0}, batches{0}, failures{0};
     std::atomic<bool> failing{false}; // the last commit attempt failed
+    std::atomic<uint64_t> acks_persisted{0};
+    shared_histogram write_latency;   // seconds per commit
+    batch_size_histogram batch_sizes; // messages per commit
   };
+  const counters& details() const { return *counters_; }
 
 private:
   caf::actor_system& sys_;

@@ -15,6 +15,7 @@ namespace {
 struct presence_state {
   node_context* ctx = nullptr;
   std::unordered_map<std::string, uint32_t> connections; // online users only
+  uint64_t handled = 0;
 };
 
 presence_actor::behavior_type presence_impl(presence_actor::stateful_pointer<presence_state> self,
@@ -22,10 +23,12 @@ presence_actor::behavior_type presence_impl(presence_actor::stateful_pointer<pre
   self->state.ctx = ctx;
   return {
     [self](p_attach_atom, std::string& user) {
+      ++self->state.handled;
       if (++self->state.connections[user] == 1 && self->state.ctx->persistence)
         self->state.ctx->persistence->set_online(user, true);
     },
     [self](p_detach_atom, std::string& user, std::vector<room_actor>& rooms) {
+      ++self->state.handled;
       auto& conns = self->state.connections;
       auto i = conns.find(user);
       if (i == conns.end() || --i->second > 0)
@@ -35,6 +38,13 @@ presence_actor::behavior_type presence_impl(presence_actor::stateful_pointer<pre
         self->state.ctx->persistence->set_online(user, false);
       for (auto& r : rooms)
         self->send(r, r_pres_atom::value, user, false);
+    },
+    [self](p_users_atom) {
+      presence_stats out;
+      out.users = user_counts(self->state.connections.begin(), self->state.connections.end());
+      out.handled = self->state.handled;
+      out.mailbox = self->mailbox().size();
+      return out;
     },
     [self](p_query_atom, std::vector<std::string>& users) {
       std::map<std::string, bool> out;

@@ -11,6 +11,7 @@
 #include <caf/all.hpp>
 
 #include <array>
+#include <chrono>
 #include <deque>
 #include <unordered_map>
 
@@ -27,7 +28,14 @@ struct pending_send {
   member_ref sender;
   bool ack_persisted;
   std::string rid;
+  int64_t t0_ns;
 };
+
+int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+           std::chrono::steady_clock::now().time_since_epoch())
+    .count();
+}
 
 struct room_state {
   node_context* ctx = nullptr;
@@ -39,6 +47,10 @@ struct room_state {
   std::deque<ring_entry> ring;
   std::deque<pending_send> pending; // own messages waiting for their seq
   uint64_t messages = 0;
+  uint64_t deliveries = 0;
+  uint64_t acks_seq = 0;
+  uint64_t handled = 0;
+  latency_histogram latency;
 
   // Sends one frame, encoded at most once per protocol, to every member but `skip`.
   template <class Encode>
@@ -70,6 +82,7 @@ struct room_state {
 
   void deliver(chat_message&& m, bool own) {
     ++messages;
+    deliveries += members.size();
     std::array<frame_ptr, wire_encoder::max_encoders> frames;
     for (auto& mem : members) {
       auto& f = frames[mem.enc->id()];
@@ -83,8 +96,12 @@ struct room_state {
       pending.pop_front();
       if (ctx->persistence)
         ctx->persistence->store(m, p.ack_persisted ? &p.sender : nullptr, p.rid);
-      if (!p.ack_persisted || !ctx->persistence)
+      if (!p.ack_persisted || !ctx->persistence) {
+        ++acks_seq;
         p.sender.out->push(p.sender.enc->ack(name, m.cid, m.seq, m.ts_ms, p.rid));
+      }
+      if (p.t0_ns != 0)
+        latency.observe(double(steady_ns() - p.t0_ns) / 1e9);
     }
     if (ctx->cfg.room_ring > 0) {
       if (ring.size() >= ctx->cfg.room_ring)
@@ -137,6 +154,7 @@ room_actor::behavior_type room_impl(room_pointer self, node_context* ctx, std::s
   });
   return {
     [self](r_join_atom, join_request& req) {
+      ++self->state.handled;
       auto& st = self->state;
       auto& mem = req.member;
       bool first = st.user_refs[mem.user]++ == 0;
@@ -150,6 +168,7 @@ room_actor::behavior_type room_impl(room_pointer self, node_context* ctx, std::s
       st.members.push_back(std::move(mem));
     },
     [self](r_leave_atom, member_ref& mem, bool reply, std::string& rid) {
+      ++self->state.handled;
       auto& st = self->state;
       auto i = std::find_if(st.members.begin(), st.members.end(),
                             [&](const member_ref& m) { return m.conn == mem.conn; });
@@ -165,6 +184,7 @@ room_actor::behavior_type room_impl(room_pointer self, node_context* ctx, std::s
         mem.out->push(mem.enc->left(st.name, rid));
     },
     [self](r_send_atom, send_request& req) {
+      ++self->state.handled;
       auto& st = self->state;
       if (auto seq = st.dedupe->find(req.sender.user, req.cid); seq != 0) {
         if (req.ack_persisted && st.ctx->persistence)
@@ -175,26 +195,45 @@ room_actor::behavior_type room_impl(room_pointer self, node_context* ctx, std::s
       }
       chat_message m{st.name, 0, req.sender.user, std::move(req.cid), std::move(req.text),
                      now_ms()};
-      st.pending.push_back({std::move(req.sender), req.ack_persisted, std::move(req.rid)});
+      st.pending.push_back({std::move(req.sender), req.ack_persisted, std::move(req.rid),
+                            req.t0_ns});
       st.seq->submit(std::move(m));
     },
-    [self](r_hist_atom, history_request& req) { self->state.history(req); },
+    [self](r_hist_atom, history_request& req) {
+      ++self->state.handled;
+      self->state.history(req);
+    },
     [self](r_typing_atom, uint64_t conn, std::string& user) {
+      ++self->state.handled;
       auto& st = self->state;
       st.broadcast([&](const wire_encoder& e) { return e.typing(st.name, user); }, conn, &user);
     },
     [self](r_read_atom, uint64_t conn, std::string& user, uint64_t seq) {
+      ++self->state.handled;
       auto& st = self->state;
       st.broadcast([&](const wire_encoder& e) { return e.read(st.name, user, seq); }, conn,
                    &user);
     },
     [self](r_pres_atom, std::string& user, bool online) {
+      ++self->state.handled;
       auto& st = self->state;
       st.broadcast([&](const wire_encoder& e) { return e.presence(user, online); }, 0, &user);
     },
     [self](r_stats_atom) {
       auto& st = self->state;
-      return room_stats{st.name, st.members.size(), st.seq->last_seq(), st.messages};
+      room_stats out;
+      out.room = st.name;
+      out.members = st.members.size();
+      out.last_seq = st.seq->last_seq();
+      out.messages = st.messages;
+      out.deliveries = st.deliveries;
+      out.acks_seq = st.acks_seq;
+      out.handled = st.handled;
+      out.mailbox = self->mailbox().size();
+      out.latency = st.latency;
+      for (auto& m : st.members)
+        out.member_list.push_back({m.user, m.conn});
+      return out;
     },
   };
 }

@@ -41,6 +41,7 @@ struct command {
   bool ack_persisted = false;
   bool ack_given = false; // the frame chose an ack mode
   std::vector<std::string> users; // presence
+  int64_t t0_ns = 0; // steady clock when the frame was read
   error_code err = error_code::bad_request;
   std::string err_message;
 };

@@ -145,8 +145,9 @@ server::server(node_context& ctx)
   : ctx_(ctx),
     pool_(ctx.cfg.io_threads, std::chrono::milliseconds(std::max<int64_t>(
                                 100, std::min<int64_t>(1000, ctx.cfg.idle_timeout.count() / 4)))),
+    admin_worker_(std::chrono::milliseconds(1000)),
     ws_acceptor_(pool_.workers()[0]->context()),
-    admin_acceptor_(pool_.workers()[0]->context()) {
+    admin_acceptor_(admin_worker_.context()) {
   limits_.max_frame_bytes = ctx.cfg.max_frame_bytes;
   limits_.queue_bytes = ctx.cfg.queue_bytes;
   limits_.idle_timeout = ctx.cfg.idle_timeout;
@@ -183,10 +184,11 @@ void server::start(admin_handler admin) {
   accept(ws_acceptor_, false);
   accept(admin_acceptor_, true);
   pool_.start();
+  admin_worker_.start();
 }
 
 void server::accept(tcp::acceptor& acc, bool admin) {
-  auto& worker = admin ? *pool_.workers()[0] : pool_.next();
+  auto& worker = admin ? admin_worker_ : pool_.next();
   acc.async_accept(worker.context(), [this, &acc, admin, &worker](boost::system::error_code ec,
                                                                   tcp::socket sock) {
     if (stopping_)
@@ -261,9 +263,10 @@ void server::upgrade(std::shared_ptr<http_exchange> ex) {
     auto data = ex->buffer.data();
     std::string leftover(static_cast<const char*>(data.data()), data.size());
     auto session = std::make_shared<ws_session>(
-      std::move(ex->sock), ex->worker, limits_, id,
+      std::move(ex->sock), ex->worker, limits_, id, ctx_.counters,
       [this](ws_session& s, const std::string&) { on_session_closed(s); });
     session->set_user(user);
+    ctx_.counters.connections_total.fetch_add(1, std::memory_order_relaxed);
     {
       std::lock_guard<std::mutex> guard(mtx_);
       sessions_.emplace(id, session);
@@ -301,10 +304,12 @@ std::vector<std::shared_ptr<ws_session>> server::sessions() const {
 
 void server::stop(std::chrono::milliseconds grace) {
   stopping_ = true;
-  auto& w0 = pool_.workers()[0]->context();
-  asio::post(w0, [this] {
+  asio::post(pool_.workers()[0]->context(), [this] {
     boost::system::error_code ignored;
     ws_acceptor_.close(ignored);
+  });
+  asio::post(admin_worker_.context(), [this] {
+    boost::system::error_code ignored;
     admin_acceptor_.close(ignored);
   });
   for (auto& s : sessions())
@@ -313,6 +318,8 @@ void server::stop(std::chrono::milliseconds grace) {
   while (session_count() > 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   pool_.stop();
+  admin_worker_.stop();
+  admin_worker_.join();
   // The network threads are gone: end what did not finish its closing handshake.
   for (auto& s : sessions())
     s->force_close("going away");

@@ -44,6 +44,8 @@ public:
   void stop(std::chrono::milliseconds grace);
 
   size_t session_count() const;
+  // The admin thread's context (timers of the admin endpoint run there).
+  asio::io_context& admin_context() { return admin_worker_.context(); }
   std::vector<std::shared_ptr<ws_session>> sessions() const;
 
 private:
@@ -54,6 +56,7 @@ private:
 
   node_context& ctx_;
   io_pool pool_;
+  io_worker admin_worker_; // admin requests may wait for actors: never on a client thread
   asio::ip::tcp::acceptor ws_acceptor_;
   asio::ip::tcp::acceptor admin_acceptor_;
   asio::ip::tcp::endpoint ws_endpoint_, admin_endpoint_;

@@ -22,11 +22,12 @@ command invalid_command(error_code code, std::string message) {
 } // namespace
 
 ws_session::ws_session(asio::ip::tcp::socket sock, io_worker& io, session_limits limits,
-                       uint64_t id, closed_fn on_closed)
+                       uint64_t id, node_counters& counters, closed_fn on_closed)
   : sock_(std::move(sock)),
     io_(io),
     limits_(limits),
     id_(id),
+    counters_(counters),
     on_closed_(std::move(on_closed)),
     parser_(limits.max_frame_bytes) {
   boost::system::error_code ec;
@@ -64,6 +65,7 @@ bool ws_session::push(frame_ptr frame) {
       closed_ = true;
       queue_.clear();
       close_reason_ = "slow consumer";
+      counters_.slow_consumer_drops.fetch_add(1, std::memory_order_relaxed);
       asio::post(io_.context(), [self = shared_from_this()] { self->abort("slow consumer"); });
       return false;
     }
@@ -111,6 +113,7 @@ void ws_session::flush() {
     }
     writing_.swap(queue_);
   }
+  frames_out_.fetch_add(writing_.size(), std::memory_order_relaxed);
   buffers_.clear();
   for (auto& f : writing_)
     buffers_.emplace_back(f->data(), f->size());
@@ -192,6 +195,8 @@ void ws_session::on_readable() {
     return;
   }
   last_read_ = std::chrono::steady_clock::now();
+  read_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(last_read_.time_since_epoch())
+               .count();
   ping_sent_ = false;
   if (partial_.empty()) {
     auto consumed = parser_.feed(buf.data(), n, *this);
@@ -211,11 +216,13 @@ void ws_session::on_readable() {
 }
 
 void ws_session::on_message(ws_opcode op, std::string_view payload) {
+  frames_in_.fetch_add(1, std::memory_order_relaxed);
   if (op == ws_opcode::binary)
     batch_.push_back(invalid_command(error_code::bad_request,
                                      "binary frames are not supported; send JSON text frames"));
   else
     batch_.push_back(decode_native(payload));
+  batch_.back().t0_ns = read_ns_;
 }
 
 void ws_session::on_control(ws_opcode op, std::string_view payload) {
@@ -232,6 +239,7 @@ void ws_session::on_control(ws_opcode op, std::string_view payload) {
 }
 
 void ws_session::on_too_large(uint64_t size) {
+  frames_in_.fetch_add(1, std::memory_order_relaxed);
   batch_.push_back(invalid_command(error_code::too_large,
                                    "frame of " + std::to_string(size) + " bytes exceeds the limit of "
                                      + std::to_string(limits_.max_frame_bytes) + " bytes"));
@@ -266,6 +274,8 @@ void ws_session::finish(const std::string& reason) {
   if (finished_)
     return;
   finished_ = true;
+  counters_.closed_frames_in.fetch_add(frames_in(), std::memory_order_relaxed);
+  counters_.closed_frames_out.fetch_add(frames_out(), std::memory_order_relaxed);
   boost::system::error_code ignored;
   sock_.close(ignored);
   io_.remove(this);

@@ -29,7 +29,7 @@ public:
   using closed_fn = std::function<void(ws_session&, const std::string& reason)>;
 
   ws_session(asio::ip::tcp::socket sock, io_worker& io, session_limits limits, uint64_t id,
-             closed_fn on_closed);
+             node_counters& counters, closed_fn on_closed);
   ~ws_session() override;
 
   // Io thread: starts reading; `leftover` holds bytes read past the HTTP upgrade.
@@ -44,6 +44,9 @@ public:
   const std::string& user() const { return user_; }
   void set_user(std::string u) { user_ = std::move(u); }
   std::chrono::steady_clock::time_point started() const { return started_; }
+  const connection_actor& actor() const { return conn_; }
+  uint64_t frames_in() const { return frames_in_.load(std::memory_order_relaxed); }
+  uint64_t frames_out() const { return frames_out_.load(std::memory_order_relaxed); }
 
   // Io thread (or any thread once the network threads have stopped).
   void force_close(const std::string& reason) { finish(reason); }
@@ -68,6 +71,9 @@ private:
   io_worker& io_;
   session_limits limits_;
   uint64_t id_;
+  node_counters& counters_;
+  std::atomic<uint64_t> frames_in_{0}, frames_out_{0};
+  int64_t read_ns_ = 0; // steady clock of the current read
   std::string remote_;
   std::string user_;
   closed_fn on_closed_;

@@ -1,26 +1,299 @@
-// Admin HTTP routes: liveness and readiness.
+// Admin HTTP routes: liveness, readiness, Prometheus metrics and the JSON views of
+// docs/ADMIN.md used by chatctl, plus closing connections and kicking users.
 #include "tools/chatd/admin_routes.hpp"
 
 #include "actors/node_context.hpp"
 #include "actors/persistence_pool.hpp"
+#include "tools/chatd/admin_snapshot.hpp"
+#include "tools/chatd/metrics.hpp"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 namespace chat::tools {
 
+namespace {
+
+using json = rapidjson::Writer<rapidjson::StringBuffer>;
+
+template <class Body>
+net::http_reply json_reply(int status, Body&& body) {
+  rapidjson::StringBuffer buf;
+  json w(buf);
+  w.StartObject();
+  body(w);
+  w.EndObject();
+  return {status, "application/json", buf.GetString()};
+}
+
+net::http_reply error_reply(int status, const std::string& message) {
+  return json_reply(status, [&](json& w) {
+    w.Key("error");
+    w.String(message);
+  });
+}
+
+void key_u(json& w, const char* k, uint64_t v) {
+  w.Key(k);
+  w.Uint64(v);
+}
+
+void key_d(json& w, const char* k, double v) {
+  w.Key(k);
+  w.Double(v);
+}
+
+void key_s(json& w, const char* k, const std::string& v) {
+  w.Key(k);
+  w.String(v);
+}
+
+void room_fields(json& w, admin_snapshot& snap, const room_stats& r) {
+  key_u(w, "last_seq", r.last_seq);
+  key_u(w, "messages", r.messages);
+  key_d(w, "rate", snap.rate("room/" + r.room));
+  key_u(w, "mailbox", r.mailbox);
+}
+
+std::string url_decode(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      out.push_back(char(std::stoi(s.substr(i + 1, 2), nullptr, 16)));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+net::http_reply node_view(admin_snapshot& snap) {
+  auto rooms = snap.rooms();
+  auto presence = snap.presence();
+  auto t = snap.totals(rooms, presence);
+  auto uptime = std::chrono::duration<double>(std::chrono::steady_clock::now()
+                                              - snap.ctx.started).count();
+  return json_reply(200, [&](json& w) {
+    key_s(w, "node", snap.ctx.cfg.node);
+    key_d(w, "uptime_s", uptime);
+    key_u(w, "connections", t.connections);
+    key_u(w, "rooms", t.rooms);
+    key_u(w, "online_users", t.online_users);
+    key_u(w, "actors", t.actors);
+    key_u(w, "messages", t.messages);
+    key_u(w, "deliveries", t.deliveries);
+    key_u(w, "frames_in", t.frames_in);
+    key_u(w, "frames_out", t.frames_out);
+    key_u(w, "queue_bytes", t.queue_bytes);
+    w.Key("rates");
+    w.StartObject();
+    key_d(w, "messages_per_s", t.messages_rate);
+    key_d(w, "deliveries_per_s", t.deliveries_rate);
+    w.EndObject();
+    w.Key("store");
+    w.StartObject();
+    key_s(w, "backend", snap.ctx.cfg.backend);
+    auto ps = snap.ctx.persistence ? snap.ctx.persistence->stats() : pool_stats{};
+    key_u(w, "backlog", ps.backlog);
+    key_u(w, "stored", ps.stored);
+    key_u(w, "batches", ps.batches);
+    key_u(w, "failures", ps.failures);
+    w.Key("reachable");
+    w.Bool(!snap.ctx.persistence || snap.ctx.persistence->healthy());
+    w.EndObject();
+  });
+}
+
+net::http_reply rooms_view(admin_snapshot& snap) {
+  auto rooms = snap.rooms();
+  return json_reply(200, [&](json& w) {
+    w.Key("rooms");
+    w.StartArray();
+    for (auto& r : rooms) {
+      w.StartObject();
+      key_s(w, "id", r.room);
+      key_u(w, "members", r.members);
+      room_fields(w, snap, r);
+      w.EndObject();
+    }
+    w.EndArray();
+  });
+}
+
+net::http_reply room_view(admin_snapshot& snap, const std::string& id) {
+  auto r = snap.room(id);
+  if (!r)
+    return error_reply(404, "no room '" + id + "'");
+  return json_reply(200, [&](json& w) {
+    key_s(w, "id", r->room);
+    w.Key("members");
+    w.StartArray();
+    for (auto& m : r->member_list) {
+      w.StartObject();
+      key_s(w, "user", m.user);
+      key_u(w, "conn", m.conn);
+      w.EndObject();
+    }
+    w.EndArray();
+    room_fields(w, snap, *r);
+  });
+}
+
+net::http_reply users_view(admin_snapshot& snap) {
+  auto p = snap.presence();
+  return json_reply(200, [&](json& w) {
+    w.Key("users");
+    w.StartArray();
+    for (auto& [user, conns] : p.users) {
+      w.StartObject();
+      key_s(w, "user", user);
+      key_u(w, "connections", conns);
+      w.EndObject();
+    }
+    w.EndArray();
+  });
+}
+
+net::http_reply connections_view(admin_snapshot& snap) {
+  auto conns = snap.connections();
+  return json_reply(200, [&](json& w) {
+    w.Key("connections");
+    w.StartArray();
+    for (auto& c : conns) {
+      w.StartObject();
+      key_u(w, "id", c.id);
+      key_s(w, "user", c.user);
+      key_s(w, "remote", c.remote);
+      w.Key("rooms");
+      w.StartArray();
+      for (auto& r : c.stats.rooms)
+        w.String(r);
+      w.EndArray();
+      key_u(w, "queue_bytes", c.queue_bytes);
+      key_d(w, "age_s", c.age_s);
+      key_u(w, "frames_in", c.frames_in);
+      key_u(w, "frames_out", c.frames_out);
+      w.EndObject();
+    }
+    w.EndArray();
+  });
+}
+
+net::http_reply actors_view(admin_snapshot& snap) {
+  auto rooms = snap.rooms();
+  auto conns = snap.connections();
+  auto p = snap.presence();
+  auto actor = [](json& w, const char* kind, const std::string& id, uint64_t mailbox,
+                  uint64_t handled, double rate) {
+    w.StartObject();
+    key_s(w, "kind", kind);
+    key_s(w, "id", id);
+    key_u(w, "mailbox", mailbox);
+    key_u(w, "handled", handled);
+    key_d(w, "rate", rate);
+    w.EndObject();
+  };
+  return json_reply(200, [&](json& w) {
+    w.Key("actors");
+    w.StartArray();
+    actor(w, "presence", "presence", p.mailbox, p.handled, snap.rate("presence"));
+    for (auto& r : rooms)
+      actor(w, "room", r.room, r.mailbox, r.handled, snap.rate("room-actor/" + r.room));
+    for (auto& c : conns)
+      actor(w, "connection", std::to_string(c.id), c.stats.mailbox, c.stats.handled,
+            snap.rate("connection/" + std::to_string(c.id)));
+    if (snap.ctx.persistence) {
+      auto ps = snap.ctx.persistence->stats();
+      for (uint32_t i = 0; i < snap.ctx.cfg.writers; ++i)
+        actor(w, "writer", "writer-" + std::to_string(i), ps.backlog / snap.ctx.cfg.writers,
+              ps.batches / snap.ctx.cfg.writers, 0);
+    }
+    w.EndArray();
+  });
+}
+
+net::http_reply close_connection(admin_snapshot& snap, uint64_t id) {
+  for (auto& s : snap.srv.sessions())
+    if (s->id() == id) {
+      s->close(1008, "closed by operator");
+      return json_reply(200, [](json& w) {
+        w.Key("closed");
+        w.Bool(true);
+      });
+    }
+  return error_reply(404, "no connection " + std::to_string(id));
+}
+
+net::http_reply kick_user(admin_snapshot& snap, const std::string& user) {
+  uint64_t n = 0;
+  for (auto& s : snap.srv.sessions())
+    if (s->user() == user) {
+      s->close(1008, "kicked by operator");
+      ++n;
+    }
+  return json_reply(200, [&](json& w) { key_u(w, "kicked", n); });
+}
+
+bool starts_with(const std::string& s, const std::string& prefix) {
+  return s.rfind(prefix, 0) == 0;
+}
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+} // namespace
+
 net::admin_handler make_admin_routes(node_context& ctx, net::server& srv) {
-  return [&ctx, &srv](const std::string& method, const std::string& target) -> net::http_reply {
+  auto snap = std::make_shared<admin_snapshot>(ctx, srv);
+  return [snap](const std::string& method, const std::string& target) -> net::http_reply {
+    auto& ctx = snap->ctx;
     auto path = target.substr(0, target.find('?'));
+    if (method == "POST") {
+      const std::string conns = "/admin/connections/", users = "/admin/users/";
+      if (starts_with(path, conns) && ends_with(path, "/close")) {
+        auto id = path.substr(conns.size(), path.size() - conns.size() - 6);
+        if (id.empty() || id.find_first_not_of("0123456789") != std::string::npos)
+          return error_reply(404, "no connection '" + id + "'");
+        return close_connection(*snap, std::stoull(id));
+      }
+      if (starts_with(path, users) && ends_with(path, "/kick"))
+        return kick_user(*snap, url_decode(path.substr(users.size(),
+                                                       path.size() - users.size() - 5)));
+      return error_reply(404, "not found: POST " + path);
+    }
     if (method != "GET")
-      return {405, "application/json", "{\"error\":\"method not allowed\"}"};
+      return error_reply(405, "method not allowed");
     if (path == "/healthz")
       return {200, "application/json", "{\"status\":\"ok\"}"};
     if (path == "/readyz") {
       bool store_ok = !ctx.persistence || ctx.persistence->healthy();
-      std::string body = std::string("{\"ready\":") + (store_ok ? "true" : "false")
-                         + ",\"listener\":true,\"store\":" + (store_ok ? "true" : "false")
-                         + ",\"connections\":" + std::to_string(srv.session_count()) + "}";
-      return {store_ok ? 200 : 503, "application/json", body};
+      return json_reply(store_ok ? 200 : 503, [&](json& w) {
+        w.Key("ready");
+        w.Bool(store_ok);
+        w.Key("listener");
+        w.Bool(true);
+        w.Key("store");
+        w.Bool(store_ok);
+        key_u(w, "connections", snap->srv.session_count());
+      });
     }
-    return {404, "application/json", "{\"error\":\"not found\"}"};
+    if (path == "/metrics")
+      return {200, "text/plain; version=0.0.4", render_metrics(*snap)};
+    if (path == "/admin/node")
+      return node_view(*snap);
+    if (path == "/admin/rooms")
+      return rooms_view(*snap);
+    if (starts_with(path, "/admin/rooms/"))
+      return room_view(*snap, url_decode(path.substr(13)));
+    if (path == "/admin/users")
+      return users_view(*snap);
+    if (path == "/admin/connections")
+      return connections_view(*snap);
+    if (path == "/admin/actors")
+      return actors_view(*snap);
+    return error_reply(404, "not found: " + path);
   };
 }
 

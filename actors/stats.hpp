@@ -1,0 +1,111 @@
+// Statistics kept by the actors and sessions that update them (no shared lock per
+// message) and read on request by the admin endpoint.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace chat {
+
+// Latency histogram with fixed Prometheus buckets (seconds). Owned by one actor; copied
+// out in stats replies and merged by the reader.
+struct latency_histogram {
+  static constexpr std::array<double, 14> bounds = {0.0001, 0.00025, 0.0005, 0.001, 0.0025,
+                                                    0.005,  0.01,    0.025,  0.05,  0.1,
+                                                    0.25,   0.5,     1,      2.5};
+  std::array<uint64_t, bounds.size() + 1> counts{}; // last: +Inf
+  double sum = 0;
+  uint64_t count = 0;
+
+  void observe(double seconds) {
+    size_t i = 0;
+    while (i < bounds.size() && seconds > bounds[i])
+      ++i;
+    ++counts[i];
+    sum += seconds;
+    ++count;
+  }
+  void merge(const latency_histogram& o) {
+    for (size_t i = 0; i < counts.size(); ++i)
+      counts[i] += o.counts[i];
+    sum += o.sum;
+    count += o.count;
+  }
+};
+
+// The same buckets, updated from several threads (persistence writers).
+struct shared_histogram {
+  std::array<std::atomic<uint64_t>, latency_histogram::bounds.size() + 1> counts{};
+  std::atomic<uint64_t> sum_ns{0}, count{0};
+
+  void observe(double seconds) {
+    size_t i = 0;
+    while (i < latency_histogram::bounds.size() && seconds > latency_histogram::bounds[i])
+      ++i;
+    counts[i].fetch_add(1, std::memory_order_relaxed);
+    sum_ns.fetch_add(uint64_t(seconds * 1e9), std::memory_order_relaxed);
+    count.fetch_add(1, std::memory_order_relaxed);
+  }
+  latency_histogram snapshot() const {
+    latency_histogram h;
+    for (size_t i = 0; i < counts.size(); ++i)
+      h.counts[i] = counts[i].load(std::memory_order_relaxed);
+    h.sum = double(sum_ns.load(std::memory_order_relaxed)) / 1e9;
+    h.count = count.load(std::memory_order_relaxed);
+    return h;
+  }
+};
+
+// Batch sizes of the persistence writers (bucket upper bounds in messages).
+struct batch_size_histogram {
+  static constexpr std::array<uint64_t, 11> bounds = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000,
+                                                      5000};
+  std::array<std::atomic<uint64_t>, bounds.size() + 1> counts{};
+  std::atomic<uint64_t> sum{0}, count{0};
+
+  void observe(uint64_t n) {
+    size_t i = 0;
+    while (i < bounds.size() && n > bounds[i])
+      ++i;
+    counts[i].fetch_add(1, std::memory_order_relaxed);
+    sum.fetch_add(n, std::memory_order_relaxed);
+    count.fetch_add(1, std::memory_order_relaxed);
+  }
+};
+
+// Node-wide counters of rare events (errors, drops) and of sessions that are gone.
+struct node_counters {
+  std::array<std::atomic<uint64_t>, 8> errors{}; // by error_code
+  std::atomic<uint64_t> slow_consumer_drops{0};
+  std::atomic<uint64_t> closed_frames_in{0}, closed_frames_out{0};
+  std::atomic<uint64_t> connections_total{0};
+};
+
+struct member_info {
+  std::string user;
+  uint64_t conn = 0;
+};
+
+struct room_stats {
+  std::string room;
+  uint64_t members = 0;
+  uint64_t last_seq = 0;
+  uint64_t messages = 0;   // sequenced on this node
+  uint64_t deliveries = 0; // frames handed to member queues for those messages
+  uint64_t acks_seq = 0;
+  uint64_t handled = 0;    // actor messages handled
+  uint64_t mailbox = 0;
+  latency_histogram latency; // send (frame read) -> handed to every member's queue
+  std::vector<member_info> member_list;
+};
+
+struct connection_stats {
+  std::vector<std::string> rooms;
+  uint64_t handled = 0;
+  uint64_t mailbox = 0;
+};
+
+} // namespace chat

@@ -1,0 +1,119 @@
+// Prometheus text format: one HELP and TYPE line per family, counters end in _total,
+// histograms as cumulative _bucket{le=...} series with _sum and _count.
+#include "tools/chatd/metrics.hpp"
+
+#include "actors/node_context.hpp"
+#include "actors/persistence_pool.hpp"
+#include "tools/chatd/admin_snapshot.hpp"
+
+#include <sstream>
+
+namespace chat::tools {
+
+namespace {
+
+class exposition {
+public:
+  void family(const char* name, const char* type, const char* help) {
+    out_ << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
+  }
+  void sample(const std::string& name, double value, const std::string& labels = "") {
+    out_ << name;
+    if (!labels.empty())
+      out_ << '{' << labels << '}';
+    out_ << ' ' << value << '\n';
+  }
+  template <class Bounds, class Counts>
+  void histogram(const char* name, const char* help, const Bounds& bounds, const Counts& counts,
+                 double sum, uint64_t count) {
+    family(name, "histogram", help);
+    uint64_t cumulative = 0;
+    for (size_t i = 0; i < bounds.size(); ++i) {
+      cumulative += counts[i];
+      std::ostringstream le;
+      le << "le=\"" << bounds[i] << '"';
+      sample(std::string(name) + "_bucket", double(cumulative), le.str());
+    }
+    sample(std::string(name) + "_bucket", double(count), "le=\"+Inf\"");
+    sample(std::string(name) + "_sum", sum);
+    sample(std::string(name) + "_count", double(count));
+  }
+  std::string str() const { return out_.str(); }
+
+private:
+  std::ostringstream out_;
+};
+
+const char* error_names[] = {"bad_request", "unauthorized", "forbidden",   "not_member",
+                             "rate_limited", "too_large",   "unavailable", "internal"};
+
+} // namespace
+
+std::string render_metrics(admin_snapshot& snap) {
+  auto& ctx = snap.ctx;
+  auto rooms = snap.rooms();
+  auto presence = snap.presence();
+  auto t = snap.totals(rooms, presence);
+  exposition e;
+  e.family("chat_connections", "gauge", "Open WebSocket sessions.");
+  e.sample("chat_connections", double(t.connections));
+  e.family("chat_connections_opened_total", "counter", "WebSocket sessions accepted.");
+  e.sample("chat_connections_opened_total", double(ctx.counters.connections_total.load()));
+  e.family("chat_rooms", "gauge", "Rooms alive on this node.");
+  e.sample("chat_rooms", double(t.rooms));
+  e.family("chat_online_users", "gauge", "Users with at least one connection to this node.");
+  e.sample("chat_online_users", double(t.online_users));
+  e.family("chat_frames_in_total", "counter", "Client frames received.");
+  e.sample("chat_frames_in_total", double(t.frames_in));
+  e.family("chat_frames_out_total", "counter", "Frames written to clients.");
+  e.sample("chat_frames_out_total", double(t.frames_out));
+  e.family("chat_messages_sent_total", "counter", "Room messages sequenced on this node.");
+  e.sample("chat_messages_sent_total", double(t.messages));
+  e.family("chat_deliveries_total", "counter", "Room messages handed to member connections.");
+  e.sample("chat_deliveries_total", double(t.deliveries));
+  e.family("chat_acks_total", "counter", "Send acknowledgements by mode.");
+  e.sample("chat_acks_total", double(t.acks_seq), "mode=\"seq\"");
+  uint64_t acks_persisted = ctx.persistence ? ctx.persistence->details().acks_persisted.load() : 0;
+  e.sample("chat_acks_total", double(acks_persisted), "mode=\"persisted\"");
+  e.family("chat_errors_total", "counter", "Error frames sent, by code.");
+  for (size_t i = 0; i < ctx.counters.errors.size(); ++i)
+    e.sample("chat_errors_total", double(ctx.counters.errors[i].load()),
+             std::string("code=\"") + error_names[i] + "\"");
+  e.family("chat_slow_consumer_drops_total", "counter",
+           "Connections closed because their outbound queue passed net.queue-bytes.");
+  e.sample("chat_slow_consumer_drops_total", double(ctx.counters.slow_consumer_drops.load()));
+  e.family("chat_outbound_queue_bytes", "gauge", "Bytes queued for clients, all connections.");
+  e.sample("chat_outbound_queue_bytes", double(t.queue_bytes));
+  e.family("chat_actors", "gauge", "Actors by kind.");
+  e.sample("chat_actors", double(t.rooms), "kind=\"room\"");
+  e.sample("chat_actors", double(t.connections), "kind=\"connection\"");
+  e.sample("chat_actors", 1, "kind=\"presence\"");
+  e.sample("chat_actors", ctx.persistence ? double(ctx.cfg.writers + 1) : 0, "kind=\"writer\"");
+  e.histogram("chat_send_deliver_seconds",
+              "From reading a send frame to handing the message to every member's queue.",
+              latency_histogram::bounds, t.latency.counts, t.latency.sum, t.latency.count);
+  if (ctx.persistence) {
+    auto& d = ctx.persistence->details();
+    auto ps = ctx.persistence->stats();
+    e.family("chat_store_backlog", "gauge", "Messages handed to the store and not committed.");
+    e.sample("chat_store_backlog", double(ps.backlog));
+    e.family("chat_store_batches_total", "counter", "Committed persistence batches.");
+    e.sample("chat_store_batches_total", double(ps.batches));
+    e.family("chat_store_messages_total", "counter", "Messages committed to the store.");
+    e.sample("chat_store_messages_total", double(ps.stored));
+    e.family("chat_store_failures_total", "counter", "Failed commit attempts (retried).");
+    e.sample("chat_store_failures_total", double(ps.failures));
+    std::array<uint64_t, batch_size_histogram::bounds.size() + 1> sizes{};
+    for (size_t i = 0; i < sizes.size(); ++i)
+      sizes[i] = d.batch_sizes.counts[i].load();
+    e.histogram("chat_store_batch_size", "Messages per committed batch.",
+                batch_size_histogram::bounds, sizes, double(d.batch_sizes.sum.load()),
+                d.batch_sizes.count.load());
+    auto w = d.write_latency.snapshot();
+    e.histogram("chat_store_write_seconds", "Duration of one batch commit.",
+                latency_histogram::bounds, w.counts, w.sum, w.count);
+  }
+  return e.str();
+}
+
+} // namespace chat::tools
