@@ -268,3 +268,57 @@ TEST_CASE("a failing store makes persisted acks wait; live traffic flows; nothin
   full_history(c, "fragile", history);
   REQUIRE(history.size() == 50);
 }
+
+namespace {
+
+std::string sqlite_query(const std::string& db, const std::string& sql) {
+  auto out = make_temp_dir() + "/query.txt";
+  auto cmd = "sqlite3 " + db + " \"" + sql + "\" > " + out + " 2>&1";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  return file_bytes(out);
+}
+
+} // namespace
+
+TEST_CASE("connects, disconnects and online flags reach the user store") {
+  auto dir = make_temp_dir();
+  node_process node({}, dir);
+  {
+    ws_client alice(node.port(), "user=alice");
+    ws_client bob(node.port(), "user=bob");
+    bob.send(join_frame("r"));
+    bob.next_op("joined");
+    alice.send(R"({"op":"presence","users":["bob"]})");
+    alice.next_op("presence");
+  }
+  ws_client carol(node.port(), "user=carol");
+  carol.send(join_frame("r"));
+  carol.next_op("joined");
+  CHECK(node.stop() == 0); // SIGTERM flushes the user writer
+  auto log = sqlite_query(dir + "/chat.db",
+                          "SELECT user || ':' || event FROM access_log ORDER BY id");
+  CHECK(log.find("alice:connect") != std::string::npos);
+  CHECK(log.find("alice:disconnect") != std::string::npos);
+  CHECK(log.find("bob:disconnect") != std::string::npos);
+  CHECK(log.find("carol:connect") != std::string::npos);
+  auto reasons = sqlite_query(dir + "/chat.db",
+                              "SELECT reason || '@' || remote FROM access_log WHERE user='alice' "
+                              "AND event='disconnect'");
+  CHECK(reasons.find("client closed@127.0.0.1:") == 0);
+  auto online = sqlite_query(dir + "/chat.db",
+                             "SELECT username || '=' || is_online FROM users ORDER BY username");
+  CHECK(online == "alice=0\nbob=0\ncarol=0\n");
+}
+
+TEST_CASE("an unreachable mongo.uri stops the node at start within the timeout") {
+  std::string out;
+  auto t0 = std::chrono::steady_clock::now();
+  int rc = run_chatd({"--storage.backend=mongo", "--mongo.uri=mongodb://127.0.0.1:1",
+                      "--mongo.connect-timeout=1s", "--net.port=0", "--admin.port=0"},
+                     out);
+  auto took = std::chrono::steady_clock::now() - t0;
+  CHECK(rc == 1);
+  CHECK(took < std::chrono::seconds(5));
+  CHECK(out.find("cannot reach MongoDB") != std::string::npos);
+  CHECK(std::count(out.begin(), out.end(), '\n') == 1);
+}
