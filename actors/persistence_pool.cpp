@@ -11,10 +11,10 @@
 
 #include <algorithm>
 #include <functional>
+#include <iterator>
+#include <thread>
 
 namespace chat {
-
-namespace {
 
 struct store_item {
   chat_message m;
@@ -23,17 +23,20 @@ struct store_item {
   bool ack_only = false; // nothing to store: only ack after the commit of what came before
 };
 
-} // namespace
-} // namespace chat
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(chat::store_item)
-
-namespace chat {
+// Items reach a writer through this inbox rather than one actor message each: the writer
+// is woken (one small message) only when its inbox goes from empty to non-empty or fills
+// a batch, so a busy node wakes a writer thread once per batch, not once per message.
+struct writer_inbox {
+  std::mutex mtx;
+  std::vector<store_item> items;
+};
 
 namespace {
 
 struct writer_state {
   std::shared_ptr<storage::message_store> store;
+  std::shared_ptr<writer_inbox> inbox;
+  std::vector<store_item> incoming;
   std::vector<store_item> batch;
   std::vector<chat_message> rows;
   bool timer_armed = false;
@@ -42,6 +45,16 @@ struct writer_state {
   std::shared_ptr<persistence_pool::counters> counters;
   config::micros delay{0};
   uint32_t batch_max = 1000;
+
+  // Moves everything in the inbox into the batch.
+  void drain() {
+    {
+      std::lock_guard<std::mutex> guard(inbox->mtx);
+      incoming.swap(inbox->items);
+    }
+    std::move(incoming.begin(), incoming.end(), std::back_inserter(batch));
+    incoming.clear();
+  }
 };
 
 // Commits up to batch_max items; returns false when the store failed.
@@ -80,21 +93,32 @@ bool commit_some(writer_state& st) {
   st.batch.erase(st.batch.begin(), st.batch.begin() + long(n));
   st.backlog->fetch_sub(n, std::memory_order_relaxed);
   st.counters->stored.fetch_add(n - acks_only, std::memory_order_relaxed);
-  st.counters->batches.fetch_add(1, std::memory_order_relaxed);
   return true;
 }
 
-// Commits everything; on failure arms a retry and returns false.
-bool flush(caf::stateful_actor<writer_state>* self) {
+using writer_pointer = caf::stateful_actor<writer_state>*;
+
+void arm(writer_pointer self, std::chrono::microseconds after) {
+  if (!self->state.timer_armed) {
+    self->state.timer_armed = true;
+    self->delayed_send(self, after, w_tick_atom::value);
+  }
+}
+
+// Drains the inbox and commits everything (with `full_only`, only whole batches, leaving
+// the rest to the delay timer); on failure arms a retry with backoff.
+bool flush(writer_pointer self, bool full_only = false) {
   auto& st = self->state;
+  st.drain();
   while (!st.batch.empty()) {
+    if (full_only && st.batch.size() < st.batch_max) {
+      arm(self, st.delay);
+      break;
+    }
     if (!commit_some(st)) {
       st.backoff = std::min(std::chrono::milliseconds(1000),
                             std::max(std::chrono::milliseconds(10), st.backoff * 2));
-      if (!st.timer_armed) {
-        st.timer_armed = true;
-        self->delayed_send(self, st.backoff, w_tick_atom::value);
-      }
+      arm(self, st.backoff);
       return false;
     }
     st.backoff = std::chrono::milliseconds(0);
@@ -102,29 +126,27 @@ bool flush(caf::stateful_actor<writer_state>* self) {
   return true;
 }
 
-caf::behavior writer_impl(caf::stateful_actor<writer_state>* self,
-                          std::shared_ptr<storage::message_store> store,
-                          std::atomic<uint64_t>* backlog,
+caf::behavior writer_impl(writer_pointer self, std::shared_ptr<storage::message_store> store,
+                          std::shared_ptr<writer_inbox> inbox, std::atomic<uint64_t>* backlog,
                           std::shared_ptr<persistence_pool::counters> counters,
                           config::micros delay, uint32_t batch_max) {
   auto& st = self->state;
   st.store = std::move(store);
+  st.inbox = std::move(inbox);
   st.backlog = backlog;
   st.counters = std::move(counters);
   st.delay = delay;
   st.batch_max = batch_max;
   return {
-    [self](w_store_atom, store_item& item) {
+    // The inbox went from empty to non-empty (start the delay) or holds a full batch.
+    [self](w_store_atom, bool full) {
       auto& st = self->state;
-      st.batch.push_back(std::move(item));
       if (st.backoff.count() > 0)
         return; // failing: the retry timer drives the next attempt
-      if (st.batch.size() >= st.batch_max) {
-        flush(self);
-      } else if (!st.timer_armed) {
-        st.timer_armed = true;
-        self->delayed_send(self, st.delay, w_tick_atom::value);
-      }
+      if (full)
+        flush(self, true);
+      else
+        arm(self, st.delay);
     },
     [self](w_tick_atom) {
       self->state.timer_armed = false;
@@ -132,10 +154,12 @@ caf::behavior writer_impl(caf::stateful_actor<writer_state>* self,
     },
     [self](w_flush_atom) -> bool {
       // Shutdown: keep trying for a while, then report what is left.
-      for (int attempt = 0; attempt < 50 && !self->state.batch.empty(); ++attempt)
-        if (!flush(self))
-          std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      return self->state.batch.empty();
+      for (int attempt = 0; attempt < 50; ++attempt) {
+        if (flush(self))
+          return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      return false;
     },
   };
 }
@@ -147,9 +171,12 @@ persistence_pool::persistence_pool(caf::actor_system& sys, const config::node_co
   : sys_(sys), backlog_max_(cfg.backlog_max), counters_(std::make_shared<counters>()) {
   reader_ = make();
   user_writer_ = spawn_user_writer(sys, make_users());
+  batch_max_ = cfg.batch_max;
   for (uint32_t i = 0; i < cfg.writers; ++i) {
     std::shared_ptr<storage::message_store> store = make();
-    writers_.push_back(sys.spawn<caf::detached>(writer_impl, store, &backlog_, counters_,
+    auto inbox = std::make_shared<writer_inbox>();
+    inboxes_.push_back(inbox);
+    writers_.push_back(sys.spawn<caf::detached>(writer_impl, store, inbox, &backlog_, counters_,
                                                 cfg.batch_delay, cfg.batch_max));
   }
 }
@@ -168,21 +195,29 @@ void persistence_pool::log_access(storage::access_entry entry) {
   caf::anon_send(user_writer_, u_access_atom::value, std::move(entry));
 }
 
+void persistence_pool::enqueue(store_item&& item) {
+  backlog_.fetch_add(1, std::memory_order_relaxed);
+  auto index = std::hash<std::string>{}(item.m.room) % writers_.size();
+  auto& inbox = *inboxes_[index];
+  size_t size;
+  {
+    std::lock_guard<std::mutex> guard(inbox.mtx);
+    inbox.items.push_back(std::move(item));
+    size = inbox.items.size();
+  }
+  if (size == 1 || size == batch_max_)
+    caf::anon_send(writers_[index], w_store_atom::value, size == batch_max_);
+}
+
 void persistence_pool::store(const chat_message& m, const member_ref* ack_to,
                              const std::string& rid) {
-  backlog_.fetch_add(1, std::memory_order_relaxed);
-  auto& w = writers_[std::hash<std::string>{}(m.room) % writers_.size()];
-  caf::anon_send(w, w_store_atom::value,
-                 store_item{m, ack_to ? *ack_to : member_ref{}, ack_to ? rid : std::string{}});
+  enqueue(store_item{m, ack_to ? *ack_to : member_ref{}, ack_to ? rid : std::string{}});
 }
 
 void persistence_pool::ack_after_commit(const std::string& room, const member_ref& to,
                                         const std::string& cid, uint64_t seq,
                                         const std::string& rid) {
-  backlog_.fetch_add(1, std::memory_order_relaxed);
-  store_item item{chat_message{room, seq, to.user, cid, {}, now_ms()}, to, rid, true};
-  auto& w = writers_[std::hash<std::string>{}(room) % writers_.size()];
-  caf::anon_send(w, w_store_atom::value, std::move(item));
+  enqueue(store_item{chat_message{room, seq, to.user, cid, {}, now_ms()}, to, rid, true});
 }
 
 void persistence_pool::flush_and_stop() {

@@ -20,6 +20,9 @@
 
 namespace chat {
 
+struct store_item;
+struct writer_inbox;
+
 struct pool_stats {
   uint64_t stored = 0;        // messages committed
   uint64_t batches = 0;       // commits
@@ -70,8 +73,12 @@ public:
   const counters& details() const { return *counters_; }
 
 private:
+  void enqueue(store_item&& item);
+
   caf::actor_system& sys_;
   std::vector<caf::actor> writers_;
+  std::vector<std::shared_ptr<writer_inbox>> inboxes_;
+  size_t batch_max_ = 1000;
   caf::actor user_writer_;
   std::atomic<uint64_t> backlog_{0};
   uint64_t backlog_max_;
