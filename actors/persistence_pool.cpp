@@ -29,6 +29,8 @@ struct store_item {
 struct writer_inbox {
   std::mutex mtx;
   std::vector<store_item> items;
+  std::atomic<uint64_t> handled{0}; // messages the writer actor handled
+  std::atomic<uint64_t> held{0};    // items drained from the inbox and not committed
 };
 
 namespace {
@@ -109,7 +111,12 @@ void arm(writer_pointer self, std::chrono::microseconds after) {
 // the rest to the delay timer); on failure arms a retry with backoff.
 bool flush(writer_pointer self, bool full_only = false) {
   auto& st = self->state;
+  st.inbox->handled.fetch_add(1, std::memory_order_relaxed);
   st.drain();
+  struct report_held {
+    writer_state& st;
+    ~report_held() { st.inbox->held.store(st.batch.size(), std::memory_order_relaxed); }
+  } report{st};
   while (!st.batch.empty()) {
     if (full_only && st.batch.size() < st.batch_max) {
       arm(self, st.delay);
@@ -231,6 +238,15 @@ void persistence_pool::flush_and_stop() {
     self->send_exit(w, caf::exit_reason::user_shutdown);
   self->send_exit(user_writer_, caf::exit_reason::user_shutdown);
   writers_.clear();
+}
+
+std::vector<writer_stats> persistence_pool::writer_details() const {
+  std::vector<writer_stats> out;
+  for (auto& inbox : inboxes_) {
+    std::lock_guard<std::mutex> guard(inbox->mtx);
+    out.push_back({inbox->items.size() + inbox->held.load(), inbox->handled.load()});
+  }
+  return out;
 }
 
 pool_stats persistence_pool::stats() const {

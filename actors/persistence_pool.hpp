@@ -23,6 +23,11 @@ namespace chat {
 struct store_item;
 struct writer_inbox;
 
+struct writer_stats {
+  uint64_t pending = 0;
+  uint64_t handled = 0;
+};
+
 struct pool_stats {
   uint64_t stored = 0;        // messages committed
   uint64_t batches = 0;       // commits
@@ -53,6 +58,8 @@ public:
 
   bool backlog_full() const { return backlog_.load(std::memory_order_relaxed) >= backlog_max_; }
   pool_stats stats() const;
+  // Per writer: items waiting (in its inbox or its uncommitted batch) and wake-ups handled.
+  std::vector<writer_stats> writer_details() const;
   // The store answers and the last write attempt did not fail.
   bool healthy();
 

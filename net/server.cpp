@@ -201,8 +201,13 @@ void server::accept(tcp::acceptor& acc, bool admin) {
         std::string target(req.target());
         std::string path = target.substr(0, target.find('?'));
         if (e->admin) {
-          auto r = admin_ ? admin_(std::string(req.method_string()), target)
-                          : http_reply{404, "application/json", json_error("not found")};
+          http_reply r{404, "application/json", json_error("not found")};
+          try {
+            if (admin_)
+              r = admin_(std::string(req.method_string()), target);
+          } catch (const std::exception& ex) {
+            r = http_reply{400, "application/json", json_error(ex.what())};
+          }
           e->respond(r.status, r.content_type, std::move(r.body));
         } else if (path == "/ws") {
           upgrade(e);

@@ -136,4 +136,11 @@ TEST_CASE("operators close connections and kick users") {
   CHECK(b.closed_within(std::chrono::milliseconds(5000)));
   CHECK(http_get(node.admin_port(), "/healthz").status == 200);
   CHECK(http_get(node.admin_port(), "/nope").status == 404);
+  // Malformed paths get an answer, never take the node down.
+  CHECK(http_get(node.admin_port(), "/admin/rooms/%zz").status == 404);
+  CHECK(http_request(node.admin_port(), "POST", "/admin/users/%zz/kick").status == 200);
+  CHECK(http_request(node.admin_port(), "POST",
+                     "/admin/connections/99999999999999999999999/close").status == 404);
+  CHECK(http_request(node.admin_port(), "DELETE", "/admin/rooms").status == 405);
+  CHECK(http_get(node.admin_port(), "/healthz").status == 200);
 }

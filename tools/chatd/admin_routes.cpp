@@ -55,11 +55,22 @@ void room_fields(json& w, admin_snapshot& snap, const room_stats& r) {
   key_u(w, "mailbox", r.mailbox);
 }
 
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+// Decodes %XX escapes; a malformed escape is kept as it is (and matches nothing).
 std::string url_decode(const std::string& s) {
   std::string out;
   for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size()) {
-      out.push_back(char(std::stoi(s.substr(i + 1, 2), nullptr, 16)));
+    if (s[i] == '%' && i + 2 < s.size() && hex_digit(s[i + 1]) >= 0 && hex_digit(s[i + 2]) >= 0) {
+      out.push_back(char(hex_digit(s[i + 1]) * 16 + hex_digit(s[i + 2])));
       i += 2;
     } else {
       out.push_back(s[i]);
@@ -204,10 +215,11 @@ net::http_reply actors_view(admin_snapshot& snap) {
       actor(w, "connection", std::to_string(c.id), c.stats.mailbox, c.stats.handled,
             snap.rate("connection/" + std::to_string(c.id)));
     if (snap.ctx.persistence) {
-      auto ps = snap.ctx.persistence->stats();
-      for (uint32_t i = 0; i < snap.ctx.cfg.writers; ++i)
-        actor(w, "writer", "writer-" + std::to_string(i), ps.backlog / snap.ctx.cfg.writers,
-              ps.batches / snap.ctx.cfg.writers, 0);
+      auto writers = snap.ctx.persistence->writer_details();
+      for (size_t i = 0; i < writers.size(); ++i) {
+        auto id = "writer-" + std::to_string(i);
+        actor(w, "writer", id, writers[i].pending, writers[i].handled, snap.rate("writer/" + id));
+      }
     }
     w.EndArray();
   });
@@ -254,7 +266,7 @@ net::admin_handler make_admin_routes(node_context& ctx, net::server& srv) {
       const std::string conns = "/admin/connections/", users = "/admin/users/";
       if (starts_with(path, conns) && ends_with(path, "/close")) {
         auto id = path.substr(conns.size(), path.size() - conns.size() - 6);
-        if (id.empty() || id.find_first_not_of("0123456789") != std::string::npos)
+        if (id.empty() || id.size() > 19 || id.find_first_not_of("0123456789") != std::string::npos)
           return error_reply(404, "no connection '" + id + "'");
         return close_connection(*snap, std::stoull(id));
       }

@@ -145,6 +145,11 @@ void admin_snapshot::sample() {
   record("node/deliveries", double(deliveries), now);
   auto p = presence();
   record("presence", double(p.handled), now);
+  if (ctx.persistence) {
+    auto writers = ctx.persistence->writer_details();
+    for (size_t i = 0; i < writers.size(); ++i)
+      record("writer/writer-" + std::to_string(i), double(writers[i].handled), now);
+  }
 }
 
 } // namespace chat::tools

@@ -13,6 +13,7 @@
 #include <csignal>
 #include <iostream>
 #include <pthread.h>
+#include <thread>
 
 namespace {
 
@@ -21,6 +22,22 @@ const char* usage =
   "       chatd --gen-key[=ID]   print a new at-rest key line for security.at-rest-keys\n"
   "Reads ./caf-application.conf when present. Every key of [chat] [net] [admin] [storage]\n"
   "[mongo] [redis] [security] can be overridden, e.g. --net.port=0 (pick a free port).\n";
+
+// Closed sessions reach presence through their connection actors; wait until every user
+// is offline so the last presence updates are flushed with the store.
+void wait_for_disconnects(caf::actor_system& sys, chat::node_context& ctx,
+                          std::chrono::milliseconds limit) {
+  caf::scoped_actor self{sys};
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    size_t online = 0;
+    self->request(ctx.presence, std::chrono::seconds(1), chat::p_users_atom::value)
+      .receive([&](chat::presence_stats& p) { online = p.users.size(); }, [](caf::error&) {});
+    if (online == 0 || std::chrono::steady_clock::now() > deadline)
+      return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
 
 std::string endpoint_text(const boost::asio::ip::tcp::endpoint& ep) {
   return ep.address().to_string() + ":" + std::to_string(ep.port());
@@ -92,6 +109,7 @@ int main(int argc, char** argv) {
       std::cerr << "chatd: " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
                 << ": stopping (closing sessions, flushing storage)\n";
       srv->stop(std::chrono::milliseconds(2000));
+      wait_for_disconnects(sys, *ctx, std::chrono::milliseconds(2000));
     }
     if (ctx->persistence)
       ctx->persistence->flush_and_stop();
