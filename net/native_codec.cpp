@@ -221,7 +221,15 @@ void write_msg_fields(json_writer& w, const chat_message& m) {
 } // namespace
 
 command decode_native(std::string_view payload) {
-  rapidjson::Document doc;
+  // Small frames parse in per-thread buffers: a default Document would allocate a 64 KiB
+  // pool chunk per frame. Larger frames spill over into the heap as usual.
+  thread_local char value_buffer[16384];
+  thread_local char parse_buffer[4096];
+  rapidjson::MemoryPoolAllocator<> values(value_buffer, sizeof(value_buffer));
+  rapidjson::MemoryPoolAllocator<> stack(parse_buffer, sizeof(parse_buffer));
+  rapidjson::GenericDocument<rapidjson::UTF8<>, rapidjson::MemoryPoolAllocator<>,
+                             rapidjson::MemoryPoolAllocator<>>
+    doc(&values, 1024, &stack);
   doc.Parse<rapidjson::kParseValidateEncodingFlag>(
     payload.data(), payload.size());
   if (doc.HasParseError())

@@ -5,6 +5,9 @@
 #include "net/native_codec.hpp"
 
 #include <boost/asio/write.hpp>
+#include <cerrno>
+#include <cstring>
+#include <sys/uio.h>
 #include <caf/send.hpp>
 
 namespace chat::net {
@@ -103,45 +106,114 @@ uint64_t ws_session::queued_bytes() const {
 }
 
 void ws_session::flush() {
-  if (write_in_flight_ || finished_)
-    return;
+  while (!write_in_flight_ && !finished_) {
+    {
+      std::lock_guard<std::mutex> guard(mtx_);
+      if (queue_.empty()) {
+        flush_scheduled_ = false;
+        return;
+      }
+      writing_.swap(queue_);
+    }
+    frames_out_.fetch_add(writing_.size(), std::memory_order_relaxed);
+    size_t total = 0;
+    for (auto& f : writing_)
+      total += f->size();
+    // Usually the socket takes everything at once: one writev, no asynchronous operation.
+    size_t written = write_now();
+    if (written == SIZE_MAX)
+      return; // failed and finished
+    if (written < total) {
+      write_rest(written);
+      return;
+    }
+    written_done(total);
+  }
+}
+
+size_t ws_session::write_now() {
+  constexpr size_t max_iov = 64;
+  iovec iov[max_iov];
+  size_t written = 0;
+  size_t frame = 0;
+  size_t offset = 0; // into writing_[frame]
+  while (frame < writing_.size()) {
+    size_t n = 0;
+    size_t bytes = 0;
+    for (size_t k = frame; k < writing_.size() && n < max_iov; ++k, ++n) {
+      size_t skip = k == frame ? offset : 0;
+      iov[n].iov_base = const_cast<char*>(writing_[k]->data() + skip);
+      iov[n].iov_len = writing_[k]->size() - skip;
+      bytes += iov[n].iov_len;
+    }
+    ssize_t r = ::writev(sock_.native_handle(), iov, int(n));
+    if (r < 0) {
+      if (errno == EINTR)
+        continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK)
+        return written;
+      finish(reason_or(std::string("write error: ") + std::strerror(errno)));
+      return SIZE_MAX;
+    }
+    written += size_t(r);
+    for (size_t left = size_t(r); left > 0;) {
+      size_t in_frame = writing_[frame]->size() - offset;
+      if (left < in_frame) {
+        offset += left;
+        left = 0;
+      } else {
+        left -= in_frame;
+        ++frame;
+        offset = 0;
+      }
+    }
+    if (size_t(r) < bytes)
+      return written; // the socket buffer is full
+  }
+  return written;
+}
+
+void ws_session::write_rest(size_t already) {
+  buffers_.clear();
+  size_t skip = already;
+  for (auto& f : writing_) {
+    if (skip >= f->size()) {
+      skip -= f->size();
+      continue;
+    }
+    buffers_.emplace_back(f->data() + skip, f->size() - skip);
+    skip = 0;
+  }
+  write_in_flight_ = true;
+  asio::async_write(sock_, buffers_,
+                    [self = shared_from_this(), already](boost::system::error_code ec, size_t n) {
+                      self->write_in_flight_ = false;
+                      if (ec) {
+                        self->writing_.clear();
+                        self->finish(self->reason_or("write error: " + ec.message()));
+                        return;
+                      }
+                      self->written_done(already + n);
+                      self->flush();
+                    });
+}
+
+void ws_session::written_done(size_t written) {
+  bool closed = false;
+  bool empty = false;
   {
     std::lock_guard<std::mutex> guard(mtx_);
-    if (queue_.empty()) {
-      flush_scheduled_ = false;
-      return;
-    }
-    writing_.swap(queue_);
+    bytes_ = bytes_ > written ? bytes_ - written : 0;
+    closed = closed_;
+    empty = queue_.empty();
   }
-  frames_out_.fetch_add(writing_.size(), std::memory_order_relaxed);
-  buffers_.clear();
-  for (auto& f : writing_)
-    buffers_.emplace_back(f->data(), f->size());
-  write_in_flight_ = true;
-  asio::async_write(sock_, buffers_, [self = shared_from_this()](boost::system::error_code ec,
-                                                                 size_t written) {
-    self->write_in_flight_ = false;
-    bool closed = false;
-    bool empty = false;
-    {
-      std::lock_guard<std::mutex> guard(self->mtx_);
-      self->bytes_ = self->bytes_ > written ? self->bytes_ - written : 0;
-      closed = self->closed_;
-      empty = self->queue_.empty();
-    }
-    self->writing_.clear();
-    if (ec) {
-      self->finish(self->reason_or("write error: " + ec.message()));
-      return;
-    }
-    if (closed && empty && !self->send_shut_) {
-      boost::system::error_code ignored;
-      self->sock_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-      self->send_shut_ = true;
-      self->close_started_ = std::chrono::steady_clock::now();
-    }
-    self->flush();
-  });
+  writing_.clear();
+  if (closed && empty && !send_shut_) {
+    boost::system::error_code ignored;
+    sock_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    send_shut_ = true;
+    close_started_ = std::chrono::steady_clock::now();
+  }
 }
 
 void ws_session::tick(std::chrono::steady_clock::time_point now) {

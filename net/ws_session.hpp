@@ -60,6 +60,11 @@ private:
   void on_too_large(uint64_t size) override;
   void on_protocol_error(uint16_t code, const char* reason) override;
 
+  // Writes as much of writing_ as the socket takes now; SIZE_MAX when the session failed.
+  size_t write_now();
+  // Hands what write_now could not write to an asynchronous write.
+  void write_rest(size_t already);
+  void written_done(size_t written);
   void wait_readable();
   void on_readable();
   void push_control(std::string frame);

@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <thread>
 
 using namespace chat::test;
@@ -22,9 +23,15 @@ TEST_CASE("a client that stops reading is dropped; the others receive everything
   }
 
   std::string reader_problem;
+  std::atomic<uint64_t> reader_seen{0};
+  std::atomic<bool> reader_done{false};
   std::thread reading([&] {
+    struct mark_done {
+      std::atomic<bool>& done;
+      ~mark_done() { done = true; }
+    } guard{reader_done};
     try {
-      for (uint64_t expect = 1; expect <= messages; ++expect) {
+      for (uint64_t expect = 1; expect <= messages; ++expect, ++reader_seen) {
         auto m = reader.next_op("msg", std::chrono::milliseconds(20000));
         if (m.u64("seq") != expect) {
           reader_problem = "seq " + std::to_string(m.u64("seq")) + " instead of "
@@ -42,6 +49,12 @@ TEST_CASE("a client that stops reading is dropped; the others receive everything
   std::string sender_problem;
   try {
     for (int batch = 0; batch < messages / 10; ++batch) {
+      // The reader is a healthy consumer: it never falls more than 200 messages behind
+      // (400 KB, well inside socket buffers), whatever else runs on the machine.
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+      while (uint64_t(batch * 10) > reader_seen + 200 && !reader_done
+             && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
       for (int k = 0; k < 10; ++k)
         sender.send(send_frame("busy", text, std::to_string(batch * 10 + k)));
       for (int k = 0; k < 10; ++k)
