@@ -21,6 +21,33 @@ namespace chat::net {
 namespace http = boost::beast::http;
 using tcp = asio::ip::tcp;
 
+namespace {
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+} // namespace
+
+std::string url_decode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && hex_digit(s[i + 1]) >= 0 && hex_digit(s[i + 2]) >= 0) {
+      out.push_back(char(hex_digit(s[i + 1]) * 16 + hex_digit(s[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(s[i] == '+' ? ' ' : s[i]);
+    }
+  }
+  return out;
+}
+
 std::string websocket_accept_key(const std::string& client_key) {
   static const std::string guid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
   auto input = client_key + guid;
@@ -33,24 +60,6 @@ std::string websocket_accept_key(const std::string& client_key) {
 }
 
 namespace {
-
-std::string url_decode(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size()) {
-      auto hex = std::string(s.substr(i + 1, 2));
-      char* end = nullptr;
-      long v = std::strtol(hex.c_str(), &end, 16);
-      if (end == hex.c_str() + 2) {
-        out.push_back(char(v));
-        i += 2;
-        continue;
-      }
-    }
-    out.push_back(s[i] == '+' ? ' ' : s[i]);
-  }
-  return out;
-}
 
 // Value of `key` in the query string of `target`, "" when absent.
 std::string query_param(std::string_view target, std::string_view key) {

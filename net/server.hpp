@@ -67,6 +67,9 @@ private:
   std::map<uint64_t, std::weak_ptr<ws_session>> sessions_;
 };
 
+// Decodes %XX escapes (and '+' as a space); a malformed escape is kept as it is.
+std::string url_decode(std::string_view s);
+
 // Sec-WebSocket-Accept for a client's Sec-WebSocket-Key.
 std::string websocket_accept_key(const std::string& client_key);
 

@@ -72,10 +72,7 @@ bool ws_session::push(frame_ptr frame) {
       asio::post(io_.context(), [self = shared_from_this()] { self->abort("slow consumer"); });
       return false;
     }
-    bytes_ += frame->size();
-    queue_.push_back(std::move(frame));
-    if (!flush_scheduled_)
-      schedule = flush_scheduled_ = true;
+    schedule = enqueue_locked(std::move(frame));
   }
   if (schedule)
     io_.schedule_flush(shared_from_this());
@@ -90,14 +87,19 @@ void ws_session::close(uint16_t code, const std::string& reason) {
       return;
     closed_ = true;
     close_reason_ = reason.empty() ? "closed" : reason;
-    auto frame = std::make_shared<const std::string>(encode_close(code, reason));
-    bytes_ += frame->size();
-    queue_.push_back(std::move(frame));
-    if (!flush_scheduled_)
-      schedule = flush_scheduled_ = true;
+    schedule = enqueue_locked(std::make_shared<const std::string>(encode_close(code, reason)));
   }
   if (schedule)
     io_.schedule_flush(shared_from_this());
+}
+
+bool ws_session::enqueue_locked(frame_ptr frame) {
+  bytes_ += frame->size();
+  queue_.push_back(std::move(frame));
+  if (flush_scheduled_)
+    return false;
+  flush_scheduled_ = true;
+  return true;
 }
 
 uint64_t ws_session::queued_bytes() const {

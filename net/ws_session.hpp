@@ -68,6 +68,8 @@ private:
   void wait_readable();
   void on_readable();
   void push_control(std::string frame);
+  // Appends to the queue (mtx_ held); true when the session must be scheduled to flush.
+  bool enqueue_locked(frame_ptr frame);
   std::string reason_or(const std::string& fallback) const;
   void abort(const std::string& reason);
   void finish(const std::string& reason);

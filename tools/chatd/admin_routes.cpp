@@ -55,30 +55,6 @@ void room_fields(json& w, admin_snapshot& snap, const room_stats& r) {
   key_u(w, "mailbox", r.mailbox);
 }
 
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
-// Decodes %XX escapes; a malformed escape is kept as it is (and matches nothing).
-std::string url_decode(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && hex_digit(s[i + 1]) >= 0 && hex_digit(s[i + 2]) >= 0) {
-      out.push_back(char(hex_digit(s[i + 1]) * 16 + hex_digit(s[i + 2])));
-      i += 2;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
-}
-
 net::http_reply node_view(admin_snapshot& snap) {
   auto rooms = snap.rooms();
   auto presence = snap.presence();
@@ -271,7 +247,7 @@ net::admin_handler make_admin_routes(node_context& ctx, net::server& srv) {
         return close_connection(*snap, std::stoull(id));
       }
       if (starts_with(path, users) && ends_with(path, "/kick"))
-        return kick_user(*snap, url_decode(path.substr(users.size(),
+        return kick_user(*snap, net::url_decode(path.substr(users.size(),
                                                        path.size() - users.size() - 5)));
       return error_reply(404, "not found: POST " + path);
     }
@@ -298,7 +274,7 @@ net::admin_handler make_admin_routes(node_context& ctx, net::server& srv) {
     if (path == "/admin/rooms")
       return rooms_view(*snap);
     if (starts_with(path, "/admin/rooms/"))
-      return room_view(*snap, url_decode(path.substr(13)));
+      return room_view(*snap, net::url_decode(path.substr(13)));
     if (path == "/admin/users")
       return users_view(*snap);
     if (path == "/admin/connections")
