@@ -35,9 +35,9 @@ struct node_config {
   // [storage]
   std::string backend = "sqlite";   // storage.backend: sqlite | mongo | memory
   std::string path = "./data";      // storage.path
-  uint32_t writers = 2;             // storage.writers
+  uint32_t writers = 1;             // storage.writers (SQLite has one write lock: 1)
   uint32_t batch_max = 1000;        // storage.batch-max
-  micros batch_delay{2000};         // storage.batch-delay
+  micros batch_delay{5000};         // storage.batch-delay
   uint32_t backlog_max = 200000;    // storage.backlog-max: unpersisted messages before acks wait
   // [mongo]
   std::string mongo_uri = "mongodb://127.0.0.1:27017"; // mongo.uri
