@@ -178,6 +178,13 @@ struct sqlite_store::impl {
     // a crash or kill -9 of this process; only an OS crash or power loss may lose the last
     // commits. That is the promise behind a "persisted" ack, so NORMAL is enough.
     rc = sqlite3_exec(db, "PRAGMA synchronous=NORMAL", nullptr, nullptr, nullptr);
+    // Measured under a steady 10,000 msg/s: with SQLite's defaults (2 MB page cache,
+    // checkpoint every 1,000 pages) the writer re-read index pages for every batch and
+    // synced the file several times a second. A larger cache and a checkpoint every
+    // ~40 MB of WAL copy each hot page once per checkpoint instead.
+    if (rc == SQLITE_OK)
+      rc = sqlite3_exec(db, "PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=10000",
+                        nullptr, nullptr, nullptr);
     if (rc == SQLITE_OK)
       rc = exec_retry(schema_sql, nullptr, nullptr);
     if (rc != SQLITE_OK)
