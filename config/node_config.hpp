@@ -19,7 +19,7 @@ struct node_config {
   double rate_limit = 1000;         // chat.rate-limit: frames per second per connection
   double rate_burst = 2000;         // chat.rate-burst: token bucket size
   uint32_t room_ring = 1000;        // chat.room-ring: recent messages kept per room for replay
-  uint32_t dedupe_window = 10000;   // chat.dedupe-window: cids remembered per room
+  uint32_t dedupe_window = 2000;    // chat.dedupe-window: cids remembered per room
   uint32_t max_rooms = 100000;      // chat.max-rooms: rooms alive on this node
   // [net]
   std::string host = "0.0.0.0";     // net.host
