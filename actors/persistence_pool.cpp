@@ -12,6 +12,9 @@
 #include <algorithm>
 #include <functional>
 #include <iterator>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <thread>
 
 namespace chat {
@@ -47,6 +50,8 @@ struct writer_state {
   std::shared_ptr<persistence_pool::counters> counters;
   config::micros delay{0};
   uint32_t batch_max = 1000;
+  int nice = 0;
+  bool niced = false;
 
   // Moves everything in the inbox into the batch.
   void drain() {
@@ -95,6 +100,7 @@ bool commit_some(writer_state& st) {
   st.batch.erase(st.batch.begin(), st.batch.begin() + long(n));
   st.backlog->fetch_sub(n, std::memory_order_relaxed);
   st.counters->stored.fetch_add(n - acks_only, std::memory_order_relaxed);
+  st.counters->batches.fetch_add(1, std::memory_order_relaxed);
   return true;
 }
 
@@ -111,6 +117,12 @@ void arm(writer_pointer self, std::chrono::microseconds after) {
 // the rest to the delay timer); on failure arms a retry with backoff.
 bool flush(writer_pointer self, bool full_only = false) {
   auto& st = self->state;
+  if (!st.niced) {
+    // This (detached) thread yields to the live path: the network thread and the actor
+    // workers preempt it, while an idle core still runs it at full speed.
+    st.niced = true;
+    setpriority(PRIO_PROCESS, id_t(syscall(SYS_gettid)), st.nice);
+  }
   st.inbox->handled.fetch_add(1, std::memory_order_relaxed);
   st.drain();
   struct report_held {
@@ -136,8 +148,9 @@ bool flush(writer_pointer self, bool full_only = false) {
 caf::behavior writer_impl(writer_pointer self, std::shared_ptr<storage::message_store> store,
                           std::shared_ptr<writer_inbox> inbox, std::atomic<uint64_t>* backlog,
                           std::shared_ptr<persistence_pool::counters> counters,
-                          config::micros delay, uint32_t batch_max) {
+                          config::micros delay, uint32_t batch_max, int nice) {
   auto& st = self->state;
+  st.nice = nice;
   st.store = std::move(store);
   st.inbox = std::move(inbox);
   st.backlog = backlog;
@@ -184,7 +197,8 @@ persistence_pool::persistence_pool(caf::actor_system& sys, const config::node_co
     auto inbox = std::make_shared<writer_inbox>();
     inboxes_.push_back(inbox);
     writers_.push_back(sys.spawn<caf::detached>(writer_impl, store, inbox, &backlog_, counters_,
-                                                cfg.batch_delay, cfg.batch_max));
+                                                cfg.batch_delay, cfg.batch_max,
+                                                int(cfg.writer_nice)));
   }
 }
 
