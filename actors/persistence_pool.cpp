@@ -34,6 +34,7 @@ struct writer_inbox {
   std::vector<store_item> items;
   std::atomic<uint64_t> handled{0}; // messages the writer actor handled
   std::atomic<uint64_t> held{0};    // items drained from the inbox and not committed
+  bool full_signaled = false;       // a "full batch" wake-up is on its way (mtx)
 };
 
 namespace {
@@ -124,24 +125,28 @@ bool flush(writer_pointer self, bool full_only = false) {
     setpriority(PRIO_PROCESS, id_t(syscall(SYS_gettid)), st.nice);
   }
   st.inbox->handled.fetch_add(1, std::memory_order_relaxed);
-  st.drain();
-  struct report_held {
-    writer_state& st;
-    ~report_held() { st.inbox->held.store(st.batch.size(), std::memory_order_relaxed); }
-  } report{st};
-  while (!st.batch.empty()) {
-    if (full_only && st.batch.size() < st.batch_max) {
-      arm(self, st.delay);
+  for (;;) {
+    st.drain();
+    while (!st.batch.empty() && (!full_only || st.batch.size() >= st.batch_max)) {
+      if (!commit_some(st)) {
+        st.inbox->held.store(st.batch.size(), std::memory_order_relaxed);
+        st.backoff = std::min(std::chrono::milliseconds(1000),
+                              std::max(std::chrono::milliseconds(10), st.backoff * 2));
+        arm(self, st.backoff);
+        return false;
+      }
+      st.backoff = std::chrono::milliseconds(0);
+    }
+    // Producers count what is held here towards a full batch (see enqueue); what came in
+    // meanwhile may complete one already.
+    st.inbox->held.store(st.batch.size(), std::memory_order_relaxed);
+    std::lock_guard<std::mutex> guard(st.inbox->mtx);
+    st.inbox->full_signaled = false;
+    if (st.inbox->items.empty() || st.inbox->items.size() + st.batch.size() < st.batch_max)
       break;
-    }
-    if (!commit_some(st)) {
-      st.backoff = std::min(std::chrono::milliseconds(1000),
-                            std::max(std::chrono::milliseconds(10), st.backoff * 2));
-      arm(self, st.backoff);
-      return false;
-    }
-    st.backoff = std::chrono::milliseconds(0);
   }
+  if (!st.batch.empty())
+    arm(self, st.delay);
   return true;
 }
 
@@ -220,14 +225,18 @@ void persistence_pool::enqueue(store_item&& item) {
   backlog_.fetch_add(1, std::memory_order_relaxed);
   auto index = std::hash<std::string>{}(item.m.room) % writers_.size();
   auto& inbox = *inboxes_[index];
-  size_t size;
+  bool first = false;
+  bool full = false;
   {
     std::lock_guard<std::mutex> guard(inbox.mtx);
     inbox.items.push_back(std::move(item));
-    size = inbox.items.size();
+    first = inbox.items.size() == 1;
+    if (!inbox.full_signaled
+        && inbox.items.size() + inbox.held.load(std::memory_order_relaxed) >= batch_max_)
+      full = inbox.full_signaled = true;
   }
-  if (size == 1 || size == batch_max_)
-    caf::anon_send(writers_[index], w_store_atom::value, size == batch_max_);
+  if (first || full)
+    caf::anon_send(writers_[index], w_store_atom::value, full);
 }
 
 void persistence_pool::store(const chat_message& m, const member_ref* ack_to,
