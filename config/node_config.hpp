@@ -39,7 +39,7 @@ struct node_config {
   uint32_t batch_max = 1000;        // storage.batch-max
   micros batch_delay{5000};         // storage.batch-delay
   uint32_t backlog_max = 200000;    // storage.backlog-max: unpersisted messages before acks wait
-  uint32_t writer_nice = 10;        // storage.writer-nice: scheduling niceness of writer threads
+  uint32_t writer_nice = 0;         // storage.writer-nice: scheduling niceness of writer threads
   // [mongo]
   std::string mongo_uri = "mongodb://127.0.0.1:27017"; // mongo.uri
   std::string mongo_database = "redis-chat";          // mongo.database
