@@ -5,6 +5,7 @@
 
 #include "actors/connection_actor.hpp"
 #include "actors/node_context.hpp"
+#include "config/hex.hpp"
 #include "net/native_codec.hpp"
 
 #include <boost/asio/steady_timer.hpp>
@@ -21,25 +22,13 @@ namespace chat::net {
 namespace http = boost::beast::http;
 using tcp = asio::ip::tcp;
 
-namespace {
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
-} // namespace
-
 std::string url_decode(std::string_view s) {
   std::string out;
   for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && hex_digit(s[i + 1]) >= 0 && hex_digit(s[i + 2]) >= 0) {
-      out.push_back(char(hex_digit(s[i + 1]) * 16 + hex_digit(s[i + 2])));
+    int hi = i + 2 < s.size() ? config::hex_value(s[i + 1]) : -1;
+    int lo = i + 2 < s.size() ? config::hex_value(s[i + 2]) : -1;
+    if (s[i] == '%' && hi >= 0 && lo >= 0) {
+      out.push_back(char(hi * 16 + lo));
       i += 2;
     } else {
       out.push_back(s[i] == '+' ? ' ' : s[i]);

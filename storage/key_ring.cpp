@@ -1,6 +1,8 @@
 // key_ring: key file parsing and XChaCha20-Poly1305 sealing of message bodies.
 #include "storage/key_ring.hpp"
 
+#include "config/hex.hpp"
+
 #include <sodium.h>
 
 #include <cerrno>
@@ -28,16 +30,6 @@ std::string_view trim(std::string_view s) {
     return {};
   auto e = s.find_last_not_of(ws);
   return s.substr(b, e - b + 1);
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
 }
 
 } // namespace
@@ -88,8 +80,8 @@ key_ring key_ring::parse(std::string_view text, const std::string& name) {
                       std::to_string(hex.size()));
     key k{};
     for (size_t i = 0; i < key_bytes; ++i) {
-      int hi = hex_value(hex[2 * i]);
-      int lo = hex_value(hex[2 * i + 1]);
+      int hi = config::hex_value(hex[2 * i]);
+      int lo = config::hex_value(hex[2 * i + 1]);
       if (hi < 0 || lo < 0) {
         sodium_memzero(k.data(), k.size());
         throw key_error(where + "key is not valid hex");
