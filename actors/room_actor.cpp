@@ -52,24 +52,30 @@ struct room_state {
   uint64_t handled = 0;
   latency_histogram latency;
 
-  // Sends one frame, encoded at most once per protocol, to every member but `skip`.
+  using frames = std::array<frame_ptr, wire_encoder::max_encoders>;
+
+  // Sends one frame, encoded at most once per protocol, to every member but `skip`;
+  // returns the encodings made (by encoder id).
   template <class Encode>
-  void broadcast(Encode&& encode, uint64_t skip_conn = 0, const std::string* skip_user = nullptr) {
-    std::array<frame_ptr, wire_encoder::max_encoders> frames;
+  frames broadcast(Encode&& encode, uint64_t skip_conn = 0,
+                   const std::string* skip_user = nullptr) {
+    frames made;
     for (auto& mem : members) {
       if (mem.conn == skip_conn || (skip_user && mem.user == *skip_user))
         continue;
-      auto& f = frames[mem.enc->id()];
+      auto& f = made[mem.enc->id()];
       if (!f)
         f = encode(*mem.enc);
       mem.out->push(f);
     }
+    return made;
   }
 
   void replay_since(const member_ref& mem, uint64_t since) {
-    if (ring.empty() || ring.back().m.seq <= since)
+    if (seq->last_seq() <= since)
       return;
-    auto first = ring.front().m.seq;
+    // What the ring does not hold comes from the store first.
+    auto first = ring.empty() ? seq->last_seq() + 1 : ring.front().m.seq;
     if (since + 1 < first && ctx->persistence)
       for (auto& m : ctx->persistence->read_since(name, since, first - 1))
         mem.out->push(mem.enc->msg(m));
@@ -83,13 +89,7 @@ struct room_state {
   void deliver(chat_message&& m, bool own) {
     ++messages;
     deliveries += members.size();
-    std::array<frame_ptr, wire_encoder::max_encoders> frames;
-    for (auto& mem : members) {
-      auto& f = frames[mem.enc->id()];
-      if (!f)
-        f = mem.enc->msg(m);
-      mem.out->push(f);
-    }
+    auto encoded = broadcast([&](const wire_encoder& e) { return e.msg(m); });
     dedupe->insert(m.user, m.cid, m.seq);
     if (own) {
       auto p = std::move(pending.front());
@@ -106,7 +106,7 @@ struct room_state {
     if (ctx->cfg.room_ring > 0) {
       if (ring.size() >= ctx->cfg.room_ring)
         ring.pop_front();
-      ring.push_back({std::move(m), frames[0]});
+      ring.push_back({std::move(m), encoded[0]});
     }
   }
 

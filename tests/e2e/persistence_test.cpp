@@ -322,3 +322,20 @@ TEST_CASE("an unreachable mongo.uri stops the node at start within the timeout")
   CHECK(out.find("cannot reach MongoDB") != std::string::npos);
   CHECK(std::count(out.begin(), out.end(), '\n') == 1);
 }
+
+TEST_CASE("with no in-memory ring, since and history come from the store") {
+  node_process node({"--chat.room-ring=0"});
+  ws_client w(node.port(), "user=w");
+  w.send(join_frame("cold"));
+  w.next_op("joined");
+  send_persisted(w, "cold", 1, 5, 5);
+  ws_client late(node.port(), "user=late");
+  late.send(R"({"op":"join","room":"cold","since":2})");
+  CHECK(late.next_op("joined").u64("seq") == 5);
+  for (uint64_t s = 3; s <= 5; ++s)
+    REQUIRE(late.next_op("msg").u64("seq") == s);
+  std::vector<std::pair<uint64_t, std::string>> history;
+  full_history(late, "cold", history);
+  REQUIRE(history.size() == 5);
+  CHECK(history[4].second == text_of(5));
+}
