@@ -145,6 +145,9 @@ void admin_snapshot::sample() {
   record("node/deliveries", double(deliveries), now);
   auto p = presence();
   record("presence", double(p.handled), now);
+  // Rooms and connections come and go: forget samples nobody refreshed for a minute.
+  for (auto i = samples_.begin(); i != samples_.end();)
+    i = now - i->second.at > std::chrono::seconds(60) ? samples_.erase(i) : std::next(i);
   if (ctx.persistence) {
     auto writers = ctx.persistence->writer_details();
     for (size_t i = 0; i < writers.size(); ++i)
