@@ -2,12 +2,65 @@
 #include "tools/chatd/storage_setup.hpp"
 
 #include "storage/key_ring.hpp"
-#include "storage/mongo_store.hpp"
+#include "storage/mongo_module.hpp"
 #include "storage/sqlite_store.hpp"
 
+#include <dlfcn.h>
 #include <iostream>
+#include <limits.h>
+#include <unistd.h>
 
 namespace chat::tools {
+
+namespace {
+
+// Beside the chatd binary first, then where the build put it.
+std::vector<std::string> mongo_module_paths() {
+  std::vector<std::string> paths;
+  char exe[PATH_MAX];
+  auto n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n > 0) {
+    std::string dir(exe, size_t(n));
+    paths.push_back(dir.substr(0, dir.rfind('/') + 1) + storage::mongo_module_file);
+  }
+  paths.push_back(CHAT_MONGO_MODULE);
+  return paths;
+}
+
+// Loads libchat_mongo_store.so (never unloaded: its code backs the factories) and opens
+// the probe connection through it.
+void open_mongo(const config::node_config& cfg, std::shared_ptr<const storage::key_ring> keys,
+                storage_setup& out) {
+  void* module = nullptr;
+  std::string why;
+  for (const auto& path : mongo_module_paths()) {
+    module = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (module)
+      break;
+    why = dlerror();
+  }
+  auto open = module ? reinterpret_cast<storage::mongo_open_fn>(
+                         dlsym(module, storage::mongo_open_symbol))
+                     : nullptr;
+  if (!open) {
+    out.error = "storage.mongo: cannot load the MongoDB backend: " + why;
+    out.exit_code = 1;
+    return;
+  }
+  storage::mongo_params params{cfg.mongo_uri, cfg.mongo_database,
+                               int(cfg.mongo_connect_timeout.count()), std::move(keys)};
+  storage::mongo_factories made;
+  open(params, made);
+  if (!made.error.empty()) {
+    out.error = "storage.mongo: " + made.error;
+    out.exit_code = 1;
+    return;
+  }
+  out.factory = std::move(made.messages);
+  out.user_factory = std::move(made.users);
+}
+
+} // namespace
 
 storage_setup open_storage(const config::node_config& cfg) {
   storage_setup out;
@@ -29,16 +82,7 @@ storage_setup open_storage(const config::node_config& cfg) {
       out.factory = [dir, keys] { return std::make_unique<storage::sqlite_store>(dir, keys); };
       out.user_factory = [dir, keys] { return std::make_unique<storage::sqlite_store>(dir, keys); };
     } else if (cfg.backend == "mongo") {
-      auto uri = cfg.mongo_uri;
-      auto db = cfg.mongo_database;
-      auto timeout = cfg.mongo_connect_timeout.count();
-      storage::mongo_store probe(uri, db, timeout, keys);
-      out.factory = [uri, db, timeout, keys] {
-        return std::make_unique<storage::mongo_store>(uri, db, timeout, keys);
-      };
-      out.user_factory = [uri, db, timeout, keys] {
-        return std::make_unique<storage::mongo_store>(uri, db, timeout, keys);
-      };
+      open_mongo(cfg, keys, out);
     }
   } catch (const std::exception& e) {
     out.error = "storage." + cfg.backend + ": " + e.what();
