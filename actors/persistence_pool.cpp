@@ -1,7 +1,11 @@
 // Writer actors of the persistence pool. Each runs detached (store calls block), gathers
-// what arrives into a batch, and commits it when it holds `batch-max` messages or when
-// `batch-delay` has passed since its first message. A failed commit keeps the batch and
-// retries with exponential backoff; acks for persisted sends go out after the commit.
+// what arrives into a batch, and commits it when it holds `batch-max` messages or when a
+// delay has passed since its first message: `batch-delay` when a sender waits for a
+// persisted ack, the longer `lazy-delay` when nobody does. SQLite's cost per message falls
+// steeply with the batch size (each commit rewrites a leaf page per room in every
+// room-keyed index), so traffic acked on sequencing is written in large batches. A failed
+// commit keeps the batch and retries with exponential backoff; acks for persisted sends go
+// out after the commit.
 #include "actors/persistence_pool.hpp"
 
 #include "actors/node_context.hpp"
@@ -12,6 +16,7 @@
 #include <algorithm>
 #include <functional>
 #include <iterator>
+#include <optional>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -35,6 +40,7 @@ struct writer_inbox {
   std::atomic<uint64_t> handled{0}; // messages the writer actor handled
   std::atomic<uint64_t> held{0};    // items drained from the inbox and not committed
   bool full_signaled = false;       // a "full batch" wake-up is on its way (mtx)
+  bool urgent_signaled = false;     // a "an ack waits" wake-up is on its way (mtx)
 };
 
 namespace {
@@ -45,11 +51,14 @@ struct writer_state {
   std::vector<store_item> incoming;
   std::vector<store_item> batch;
   std::vector<chat_message> rows;
-  bool timer_armed = false;
+  // When the pending tick should flush; ticks that find it unset or in the future (a
+  // later deadline superseded by an earlier one) do nothing.
+  std::optional<std::chrono::steady_clock::time_point> due;
   std::chrono::milliseconds backoff{0};
   std::atomic<uint64_t>* backlog = nullptr;
   std::shared_ptr<persistence_pool::counters> counters;
-  config::micros delay{0};
+  config::micros delay{0};      // a sender waits for a persisted ack
+  config::micros lazy_delay{0}; // nobody waits
   uint32_t batch_max = 1000;
   int nice = 0;
   bool niced = false;
@@ -59,9 +68,18 @@ struct writer_state {
     {
       std::lock_guard<std::mutex> guard(inbox->mtx);
       incoming.swap(inbox->items);
+      inbox->urgent_signaled = false;
     }
     std::move(incoming.begin(), incoming.end(), std::back_inserter(batch));
     incoming.clear();
+  }
+
+  // The delay for what the batch holds now.
+  config::micros pending_delay() const {
+    for (const auto& it : batch)
+      if (it.ack_to.out)
+        return delay;
+    return lazy_delay;
   }
 };
 
@@ -107,11 +125,14 @@ bool commit_some(writer_state& st) {
 
 using writer_pointer = caf::stateful_actor<writer_state>*;
 
+// Makes a tick flush `after` from now, unless one is already due sooner.
 void arm(writer_pointer self, std::chrono::microseconds after) {
-  if (!self->state.timer_armed) {
-    self->state.timer_armed = true;
-    self->delayed_send(self, after, w_tick_atom::value);
-  }
+  auto& st = self->state;
+  auto at = std::chrono::steady_clock::now() + after;
+  if (st.due && *st.due <= at)
+    return;
+  st.due = at;
+  self->delayed_send(self, after, w_tick_atom::value);
 }
 
 // Drains the inbox and commits everything (with `full_only`, only whole batches, leaving
@@ -146,14 +167,15 @@ bool flush(writer_pointer self, bool full_only = false) {
       break;
   }
   if (!st.batch.empty())
-    arm(self, st.delay);
+    arm(self, st.pending_delay());
   return true;
 }
 
 caf::behavior writer_impl(writer_pointer self, std::shared_ptr<storage::message_store> store,
                           std::shared_ptr<writer_inbox> inbox, std::atomic<uint64_t>* backlog,
                           std::shared_ptr<persistence_pool::counters> counters,
-                          config::micros delay, uint32_t batch_max, int nice) {
+                          config::micros delay, config::micros lazy_delay, uint32_t batch_max,
+                          int nice) {
   auto& st = self->state;
   st.nice = nice;
   st.store = std::move(store);
@@ -161,20 +183,25 @@ caf::behavior writer_impl(writer_pointer self, std::shared_ptr<storage::message_
   st.backlog = backlog;
   st.counters = std::move(counters);
   st.delay = delay;
+  st.lazy_delay = std::max(delay, lazy_delay);
   st.batch_max = batch_max;
   return {
-    // The inbox went from empty to non-empty (start the delay) or holds a full batch.
-    [self](w_store_atom, bool full) {
+    // The inbox went from empty to non-empty, received an item whose sender waits for a
+    // persisted ack (`urgent`), or holds a full batch.
+    [self](w_store_atom, bool full, bool urgent) {
       auto& st = self->state;
       if (st.backoff.count() > 0)
         return; // failing: the retry timer drives the next attempt
       if (full)
         flush(self, true);
       else
-        arm(self, st.delay);
+        arm(self, urgent ? st.delay : st.lazy_delay);
     },
     [self](w_tick_atom) {
-      self->state.timer_armed = false;
+      auto& st = self->state;
+      if (!st.due || std::chrono::steady_clock::now() < *st.due)
+        return;
+      st.due.reset();
       flush(self);
     },
     [self](w_flush_atom) -> bool {
@@ -202,7 +229,7 @@ persistence_pool::persistence_pool(caf::actor_system& sys, const config::node_co
     auto inbox = std::make_shared<writer_inbox>();
     inboxes_.push_back(inbox);
     writers_.push_back(sys.spawn<caf::detached>(writer_impl, store, inbox, &backlog_, counters_,
-                                                cfg.batch_delay, cfg.batch_max,
+                                                cfg.batch_delay, cfg.lazy_delay, cfg.batch_max,
                                                 int(cfg.writer_nice)));
   }
 }
@@ -225,8 +252,10 @@ void persistence_pool::enqueue(store_item&& item) {
   backlog_.fetch_add(1, std::memory_order_relaxed);
   auto index = std::hash<std::string>{}(item.m.room) % writers_.size();
   auto& inbox = *inboxes_[index];
+  bool waits = item.ack_to.out != nullptr;
   bool first = false;
   bool full = false;
+  bool urgent = false;
   {
     std::lock_guard<std::mutex> guard(inbox.mtx);
     inbox.items.push_back(std::move(item));
@@ -234,9 +263,11 @@ void persistence_pool::enqueue(store_item&& item) {
     if (!inbox.full_signaled
         && inbox.items.size() + inbox.held.load(std::memory_order_relaxed) >= batch_max_)
       full = inbox.full_signaled = true;
+    if (waits && !inbox.urgent_signaled)
+      urgent = inbox.urgent_signaled = true;
   }
-  if (first || full)
-    caf::anon_send(writers_[index], w_store_atom::value, full);
+  if (first || full || urgent)
+    caf::anon_send(writers_[index], w_store_atom::value, full, urgent);
 }
 
 void persistence_pool::store(const chat_message& m, const member_ref* ack_to,

@@ -162,6 +162,7 @@ const std::map<std::string, setter>& setters() {
     {"storage.writers", uint_key(&node_config::writers, 1, 64)},
     {"storage.batch-max", uint_key(&node_config::batch_max, 1, 1000000)},
     {"storage.batch-delay", duration_key(&node_config::batch_delay, micros(0))},
+    {"storage.lazy-delay", duration_key(&node_config::lazy_delay, micros(0))},
     {"storage.backlog-max", uint_key(&node_config::backlog_max, 1, 100000000)},
     {"storage.writer-nice", uint_key(&node_config::writer_nice, 0, 19)},
     {"mongo.uri", string_key(&node_config::mongo_uri, false)},

@@ -22,17 +22,21 @@ TEST_CASE("defaults match the documented fixed keys") {
   CHECK(r.cfg.mongo_database == "redis-chat");
   CHECK(r.cfg.redis_uri.empty());
   CHECK(r.cfg.max_frame_bytes == 65536);
+  CHECK(r.cfg.batch_delay == micros(5000));
+  CHECK(r.cfg.lazy_delay == micros(100000));
   CHECK_FALSE(r.cfg.node.empty());
 }
 
 TEST_CASE("command-line overrides of our sections; the rest goes to CAF") {
   auto r = load({"--net.port=0", "--admin.port=0", "--chat.node=n1", "--storage.batch-delay=5ms",
+                 "--storage.lazy-delay=250ms",
                  "--net.queue-bytes=1MiB", "--scheduler.max-threads=2", "--net.idle-timeout=2s"});
   REQUIRE(r.error.empty());
   CHECK(r.cfg.port == 0);
   CHECK(r.cfg.admin_port == 0);
   CHECK(r.cfg.node == "n1");
   CHECK(r.cfg.batch_delay == micros(5000));
+  CHECK(r.cfg.lazy_delay == micros(250000));
   CHECK(r.cfg.queue_bytes == 1u << 20);
   CHECK(r.cfg.idle_timeout == millis(2000));
   CHECK(r.caf_args == std::vector<std::string>{"--scheduler.max-threads=2"});
@@ -44,6 +48,7 @@ TEST_CASE("bad values and unknown keys name the key") {
     {"--admin.port=x", "admin.port"}, {"--net.max-frame-bytes=1", "net.max-frame-bytes"},
     {"--storage.backend=oracle", "storage.backend"}, {"--storage.writers=0", "storage.writers"},
     {"--storage.batch-delay=fast", "storage.batch-delay"},
+    {"--storage.lazy-delay=-1ms", "storage.lazy-delay"},
     {"--security.allow-anonymous=yes", "security.allow-anonymous"},
     {"--redis.uri=http://x", "redis.uri"}, {"--chat.rate-limit=0", "chat.rate-limit"},
     {"--net.nope=1", "net.nope"}, {"--chat.node=", "chat.node"}, {"--net.port", "net.port"},

@@ -91,7 +91,8 @@ struct fixture {
   observed_store* writer_store = nullptr;
   std::unique_ptr<persistence_pool> pool;
 
-  void start(uint32_t batch_max, config::micros delay) {
+  // `lazy` (storage.lazy-delay) defaults to `delay`: one delay for every batch.
+  void start(uint32_t batch_max, config::micros delay, config::micros lazy = {}) {
     cfg.set("scheduler.policy", caf::atom("sharing"));
     sys = std::make_unique<caf::actor_system>(cfg);
     char tmpl[] = "/tmp/chat-pool-XXXXXX";
@@ -100,6 +101,7 @@ struct fixture {
     nc.writers = 1;
     nc.batch_max = batch_max;
     nc.batch_delay = delay;
+    nc.lazy_delay = lazy.count() ? lazy : delay;
     int made = 0;
     pool = std::make_unique<persistence_pool>(
       *sys, nc,
@@ -152,6 +154,27 @@ TEST_CASE_METHOD(fixture, "a partial batch is committed after batch-delay") {
   REQUIRE(h.size() == 7);
   CHECK(h.front().seq == 1);
   CHECK(h.back().seq == 7);
+}
+
+TEST_CASE_METHOD(fixture, "a batch nobody waits on waits for lazy-delay; a waiting ack cuts it short") {
+  start(1000, std::chrono::milliseconds(10), std::chrono::seconds(30));
+  for (uint64_t s = 1; s <= 5; ++s)
+    pool->store(msg(s), nullptr, "");
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  CHECK(writer_store->sizes().empty());
+  auto out = std::make_shared<acks>();
+  member_ref to{1, "u", out, &net::native_encoder::instance()};
+  auto t0 = std::chrono::steady_clock::now();
+  pool->store(msg(6), &to, "");
+  REQUIRE(eventually([&] { return out->get() == 1; }));
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5));
+  REQUIRE(writer_store->sizes().size() == 1);
+  CHECK(writer_store->sizes()[0] == 6);
+  // Nothing waits any more: what comes next waits for the lazy delay again.
+  pool->store(msg(7), nullptr, "");
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  CHECK(writer_store->sizes().size() == 1);
+  CHECK(pool->stats().backlog == 1);
 }
 
 TEST_CASE_METHOD(fixture, "persisted acks follow the commit; a failing store loses nothing") {
