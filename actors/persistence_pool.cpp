@@ -17,6 +17,7 @@
 #include <functional>
 #include <iterator>
 #include <optional>
+#include <unordered_map>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -29,6 +30,7 @@ struct store_item {
   member_ref ack_to; // ack_to.out == nullptr: no ack waits for this message
   std::string rid;
   bool ack_only = false; // nothing to store: only ack after the commit of what came before
+  room_actor room;       // told how far its messages are committed
 };
 
 // Items reach a writer through this inbox rather than one actor message each: the writer
@@ -51,6 +53,7 @@ struct writer_state {
   std::vector<store_item> incoming;
   std::vector<store_item> batch;
   std::vector<chat_message> rows;
+  std::unordered_map<caf::abstract_actor*, const store_item*> committed; // room -> its newest
   // When the pending tick should flush; ticks that find it unset or in the future (a
   // later deadline superseded by an earlier one) do nothing.
   std::optional<std::chrono::steady_clock::time_point> due;
@@ -109,6 +112,19 @@ bool commit_some(writer_state& st) {
     st.counters->write_latency.observe(took.count());
     st.counters->batch_sizes.observe(st.rows.size());
   }
+  // Each room keeps its messages in its ring until it hears they are committed, so history
+  // and replay never find a gap between the store and the ring.
+  st.committed.clear();
+  for (size_t i = 0; i < n; ++i) {
+    const auto& it = st.batch[i];
+    if (it.room && !it.ack_only) {
+      auto& newest = st.committed[caf::actor_cast<caf::abstract_actor*>(it.room)];
+      if (!newest || newest->m.seq < it.m.seq)
+        newest = &it;
+    }
+  }
+  for (const auto& [room, it] : st.committed)
+    caf::anon_send(it->room, r_persist_atom::value, it->m.seq);
   for (size_t i = 0; i < n; ++i) {
     auto& it = st.batch[i];
     if (it.ack_to.out
@@ -271,14 +287,15 @@ void persistence_pool::enqueue(store_item&& item) {
 }
 
 void persistence_pool::store(const chat_message& m, const member_ref* ack_to,
-                             const std::string& rid) {
-  enqueue(store_item{m, ack_to ? *ack_to : member_ref{}, ack_to ? rid : std::string{}});
+                             const std::string& rid, room_actor room) {
+  enqueue(store_item{m, ack_to ? *ack_to : member_ref{}, ack_to ? rid : std::string{}, false,
+                     std::move(room)});
 }
 
 void persistence_pool::ack_after_commit(const std::string& room, const member_ref& to,
                                         const std::string& cid, uint64_t seq,
                                         const std::string& rid) {
-  enqueue(store_item{chat_message{room, seq, to.user, cid, {}, now_ms()}, to, rid, true});
+  enqueue(store_item{chat_message{room, seq, to.user, cid, {}, now_ms()}, to, rid, true, {}});
 }
 
 void persistence_pool::flush_and_stop() {

@@ -45,7 +45,9 @@ public:
   ~persistence_pool();
 
   // Queues `m` for storage. With `ack_to`, the sender gets its ack after the commit.
-  void store(const chat_message& m, const member_ref* ack_to, const std::string& rid);
+  // `room` hears (r_persist) how far its messages are committed, once per batch.
+  void store(const chat_message& m, const member_ref* ack_to, const std::string& rid,
+             room_actor room = {});
   // Presence and the access log go to a separate writer (coalesced, retried).
   void set_online(const std::string& user, bool online);
   void log_access(storage::access_entry entry);

@@ -38,13 +38,18 @@ int64_t steady_ns() {
 }
 
 struct room_state {
+  room_actor::pointer self = nullptr;
   node_context* ctx = nullptr;
   std::string name;
   std::vector<member_ref> members;
   std::unordered_map<std::string, int> user_refs; // user -> its connections in the room
   std::unique_ptr<sequencer> seq;
   std::unique_ptr<dedupe_window> dedupe;
+  // The newest chat.room-ring messages, and with persistence also every message not yet
+  // committed (so the ring and the store together always hold all of them; bounded by
+  // storage.backlog-max, past which sends are refused).
   std::deque<ring_entry> ring;
+  uint64_t persisted = 0; // messages up to this seq are committed
   std::deque<pending_send> pending; // own messages waiting for their seq
   uint64_t messages = 0;
   uint64_t deliveries = 0;
@@ -95,7 +100,8 @@ struct room_state {
       auto p = std::move(pending.front());
       pending.pop_front();
       if (ctx->persistence)
-        ctx->persistence->store(m, p.ack_persisted ? &p.sender : nullptr, p.rid);
+        ctx->persistence->store(m, p.ack_persisted ? &p.sender : nullptr, p.rid,
+                                caf::actor_cast<room_actor>(self));
       if (!p.ack_persisted || !ctx->persistence) {
         ++acks_seq;
         p.sender.out->push(p.sender.enc->ack(name, m.cid, m.seq, m.ts_ms, p.rid));
@@ -103,11 +109,16 @@ struct room_state {
       if (p.t0_ns != 0)
         latency.observe(double(steady_ns() - p.t0_ns) / 1e9);
     }
-    if (ctx->cfg.room_ring > 0) {
-      if (ring.size() >= ctx->cfg.room_ring)
-        ring.pop_front();
+    if (ctx->cfg.room_ring > 0 || ctx->persistence) {
       ring.push_back({std::move(m), encoded[0]});
+      trim_ring();
     }
+  }
+
+  void trim_ring() {
+    while (ring.size() > ctx->cfg.room_ring
+           && (!ctx->persistence || ring.front().m.seq <= persisted))
+      ring.pop_front();
   }
 
   void history(const history_request& req) {
@@ -133,6 +144,7 @@ using room_pointer = room_actor::stateful_pointer<room_state>;
 
 room_actor::behavior_type room_impl(room_pointer self, node_context* ctx, std::string name) {
   auto& st = self->state;
+  st.self = self;
   st.ctx = ctx;
   st.name = std::move(name);
   st.dedupe = std::make_unique<dedupe_window>(ctx->cfg.dedupe_window);
@@ -149,6 +161,7 @@ room_actor::behavior_type room_impl(room_pointer self, node_context* ctx, std::s
         st.ring.push_back({std::move(recent[i]), nullptr});
     }
   }
+  st.persisted = last;
   st.seq->start(last, [self](chat_message&& m, bool own) {
     self->state.deliver(std::move(m), own);
   });
@@ -218,6 +231,11 @@ room_actor::behavior_type room_impl(room_pointer self, node_context* ctx, std::s
       ++self->state.handled;
       auto& st = self->state;
       st.broadcast([&](const wire_encoder& e) { return e.presence(user, online); }, 0, &user);
+    },
+    [self](r_persist_atom, uint64_t seq) {
+      auto& st = self->state;
+      st.persisted = std::max(st.persisted, seq);
+      st.trim_ring();
     },
     [self](r_stats_atom) {
       auto& st = self->state;

@@ -270,6 +270,47 @@ TEST_CASE("a failing store makes persisted acks wait; live traffic flows; nothin
   REQUIRE(history.size() == 50);
 }
 
+TEST_CASE("messages not yet committed stay in the room's ring: history and replay have no gap") {
+  auto dir = make_temp_dir();
+  // A ring of 10 and a store that cannot commit: 40 messages live only in memory.
+  node_process node({"--chat.room-ring=10"}, dir);
+  ws_client writer(node.port(), "user=writer");
+  writer.send(join_frame("lagging"));
+  writer.next_op("joined");
+  {
+    sqlite_write_lock lock(dir + "/chat.db");
+    for (int i = 1; i <= 40; ++i) {
+      writer.send(send_frame("lagging", text_of(i), "c" + std::to_string(i)));
+      REQUIRE(writer.next_op("ack").u64("seq") == uint64_t(i));
+    }
+    std::vector<std::pair<uint64_t, std::string>> history;
+    full_history(writer, "lagging", history);
+    REQUIRE(history.size() == 40);
+    for (int i = 1; i <= 40; ++i)
+      CHECK(history[size_t(i - 1)] == std::make_pair(uint64_t(i), text_of(i)));
+    ws_client late(node.port(), "user=late");
+    late.send(R"({"op":"join","room":"lagging","since":5})");
+    late.next_op("joined");
+    for (uint64_t s = 6; s <= 40; ++s)
+      REQUIRE(late.next_op("msg").u64("seq") == s);
+  }
+  // Once committed, the ring shrinks back to 10 and the store serves the rest.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  auto committed = [&] {
+    auto m = http_get(node.admin_port(), "/metrics").body;
+    auto at = m.find("\nchat_store_messages_total ");
+    return at != std::string::npos && std::stod(m.substr(at + 27)) >= 40;
+  };
+  while (!committed() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  REQUIRE(committed());
+  std::vector<std::pair<uint64_t, std::string>> history;
+  full_history(writer, "lagging", history);
+  REQUIRE(history.size() == 40);
+  CHECK(history.front().first == 1);
+  CHECK(history.back().first == 40);
+}
+
 namespace {
 
 std::string sqlite_query(const std::string& db, const std::string& sql) {
