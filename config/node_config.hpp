@@ -36,7 +36,7 @@ struct node_config {
   std::string backend = "sqlite";   // storage.backend: sqlite | mongo | memory
   std::string path = "./data";      // storage.path
   uint32_t writers = 1;             // storage.writers (SQLite has one write lock: 1)
-  uint32_t batch_max = 1000;        // storage.batch-max
+  uint32_t batch_max = 5000;        // storage.batch-max
   micros batch_delay{5000};         // storage.batch-delay: when a persisted ack waits
   micros lazy_delay{100000};        // storage.lazy-delay: when no ack waits (at least batch-delay)
   uint32_t backlog_max = 200000;    // storage.backlog-max: unpersisted messages before acks wait

@@ -24,6 +24,7 @@ TEST_CASE("defaults match the documented fixed keys") {
   CHECK(r.cfg.max_frame_bytes == 65536);
   CHECK(r.cfg.batch_delay == micros(5000));
   CHECK(r.cfg.lazy_delay == micros(100000));
+  CHECK(r.cfg.batch_max == 5000);
   CHECK_FALSE(r.cfg.node.empty());
 }
 
