@@ -5,7 +5,9 @@
 #include <csignal>
 #include <cstdlib>
 #include <fcntl.h>
+#include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <poll.h>
 #include <sstream>
 #include <stdexcept>
@@ -15,10 +17,42 @@
 
 namespace chat::test {
 
+namespace {
+
+// Temporary directories and chatd stderr files this test process made; removed when it
+// exits unless CHAT_TEST_KEEP is set (to look at them after a failure).
+class temp_paths {
+public:
+  void add(std::string path) {
+    std::lock_guard<std::mutex> guard(mu_);
+    paths_.push_back(std::move(path));
+  }
+  ~temp_paths() {
+    if (std::getenv("CHAT_TEST_KEEP"))
+      return;
+    for (const auto& p : paths_) {
+      std::error_code ignored;
+      std::filesystem::remove_all(p, ignored);
+    }
+  }
+
+private:
+  std::mutex mu_;
+  std::vector<std::string> paths_;
+};
+
+temp_paths& temps() {
+  static temp_paths paths;
+  return paths;
+}
+
+} // namespace
+
 std::string make_temp_dir() {
   char tmpl[] = "/tmp/chat-test-XXXXXX";
   if (!mkdtemp(tmpl))
     throw std::runtime_error("mkdtemp failed");
+  temps().add(tmpl);
   return tmpl;
 }
 
@@ -68,6 +102,7 @@ node_process::node_process(std::vector<std::string> args, std::string data_dir)
   if (pipe(out) != 0)
     throw std::runtime_error("pipe failed");
   stderr_path_ = data_dir_ + ".stderr";
+  temps().add(stderr_path_);
   int err_fd = open(stderr_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   pid_ = spawn(full, out[1], err_fd);
   close(out[1]);

@@ -8,6 +8,7 @@
 #include "storage/sqlite_store.hpp"
 
 #include <caf/all.hpp>
+#include <filesystem>
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -118,6 +119,8 @@ struct fixture {
     if (pool)
       pool->flush_and_stop();
     pool.reset();
+    if (!dir.empty())
+      std::filesystem::remove_all(dir);
     sys->await_all_actors_done();
   }
   chat_message msg(uint64_t seq) {
