@@ -17,6 +17,15 @@ public:
   void family(const char* name, const char* type, const char* help) {
     out_ << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
   }
+  // A family of one unlabelled sample.
+  void counter(const char* name, const char* help, double value) {
+    family(name, "counter", help);
+    sample(name, value);
+  }
+  void gauge(const char* name, const char* help, double value) {
+    family(name, "gauge", help);
+    sample(name, value);
+  }
   void sample(const std::string& name, double value, const std::string& labels = "") {
     out_ << name;
     if (!labels.empty())
@@ -55,22 +64,18 @@ std::string render_metrics(admin_snapshot& snap) {
   auto presence = snap.presence();
   auto t = snap.totals(rooms, presence);
   exposition e;
-  e.family("chat_connections", "gauge", "Open WebSocket sessions.");
-  e.sample("chat_connections", double(t.connections));
-  e.family("chat_connections_opened_total", "counter", "WebSocket sessions accepted.");
-  e.sample("chat_connections_opened_total", double(ctx.counters.connections_total.load()));
-  e.family("chat_rooms", "gauge", "Rooms alive on this node.");
-  e.sample("chat_rooms", double(t.rooms));
-  e.family("chat_online_users", "gauge", "Users with at least one connection to this node.");
-  e.sample("chat_online_users", double(t.online_users));
-  e.family("chat_frames_in_total", "counter", "Client frames received.");
-  e.sample("chat_frames_in_total", double(t.frames_in));
-  e.family("chat_frames_out_total", "counter", "Frames written to clients.");
-  e.sample("chat_frames_out_total", double(t.frames_out));
-  e.family("chat_messages_sent_total", "counter", "Room messages sequenced on this node.");
-  e.sample("chat_messages_sent_total", double(t.messages));
-  e.family("chat_deliveries_total", "counter", "Room messages handed to member connections.");
-  e.sample("chat_deliveries_total", double(t.deliveries));
+  e.gauge("chat_connections", "Open WebSocket sessions.", double(t.connections));
+  e.counter("chat_connections_opened_total", "WebSocket sessions accepted.",
+            double(ctx.counters.connections_total.load()));
+  e.gauge("chat_rooms", "Rooms alive on this node.", double(t.rooms));
+  e.gauge("chat_online_users", "Users with at least one connection to this node.",
+          double(t.online_users));
+  e.counter("chat_frames_in_total", "Client frames received.", double(t.frames_in));
+  e.counter("chat_frames_out_total", "Frames written to clients.", double(t.frames_out));
+  e.counter("chat_messages_sent_total", "Room messages sequenced on this node.",
+            double(t.messages));
+  e.counter("chat_deliveries_total", "Room messages handed to member connections.",
+            double(t.deliveries));
   e.family("chat_acks_total", "counter", "Send acknowledgements by mode.");
   e.sample("chat_acks_total", double(t.acks_seq), "mode=\"seq\"");
   uint64_t acks_persisted = ctx.persistence ? ctx.persistence->details().acks_persisted.load() : 0;
@@ -79,11 +84,11 @@ std::string render_metrics(admin_snapshot& snap) {
   for (size_t i = 0; i < ctx.counters.errors.size(); ++i)
     e.sample("chat_errors_total", double(ctx.counters.errors[i].load()),
              std::string("code=\"") + error_names[i] + "\"");
-  e.family("chat_slow_consumer_drops_total", "counter",
-           "Connections closed because their outbound queue passed net.queue-bytes.");
-  e.sample("chat_slow_consumer_drops_total", double(ctx.counters.slow_consumer_drops.load()));
-  e.family("chat_outbound_queue_bytes", "gauge", "Bytes queued for clients, all connections.");
-  e.sample("chat_outbound_queue_bytes", double(t.queue_bytes));
+  e.counter("chat_slow_consumer_drops_total",
+            "Connections closed because their outbound queue passed net.queue-bytes.",
+            double(ctx.counters.slow_consumer_drops.load()));
+  e.gauge("chat_outbound_queue_bytes", "Bytes queued for clients, all connections.",
+          double(t.queue_bytes));
   e.family("chat_actors", "gauge", "Actors by kind.");
   e.sample("chat_actors", double(t.rooms), "kind=\"room\"");
   e.sample("chat_actors", double(t.connections), "kind=\"connection\"");
@@ -95,14 +100,12 @@ std::string render_metrics(admin_snapshot& snap) {
   if (ctx.persistence) {
     auto& d = ctx.persistence->details();
     auto ps = ctx.persistence->stats();
-    e.family("chat_store_backlog", "gauge", "Messages handed to the store and not committed.");
-    e.sample("chat_store_backlog", double(ps.backlog));
-    e.family("chat_store_batches_total", "counter", "Committed persistence batches.");
-    e.sample("chat_store_batches_total", double(ps.batches));
-    e.family("chat_store_messages_total", "counter", "Messages committed to the store.");
-    e.sample("chat_store_messages_total", double(ps.stored));
-    e.family("chat_store_failures_total", "counter", "Failed commit attempts (retried).");
-    e.sample("chat_store_failures_total", double(ps.failures));
+    e.gauge("chat_store_backlog", "Messages handed to the store and not committed.",
+            double(ps.backlog));
+    e.counter("chat_store_batches_total", "Committed persistence batches.", double(ps.batches));
+    e.counter("chat_store_messages_total", "Messages committed to the store.", double(ps.stored));
+    e.counter("chat_store_failures_total", "Failed commit attempts (retried).",
+              double(ps.failures));
     std::array<uint64_t, batch_size_histogram::bounds.size() + 1> sizes{};
     for (size_t i = 0; i < sizes.size(); ++i)
       sizes[i] = d.batch_sizes.counts[i].load();
