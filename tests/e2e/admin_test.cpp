@@ -42,8 +42,7 @@ TEST_CASE("admin views and metrics agree with the traffic") {
   const char* rooms[] = {"a", "a", "a", "b", "b"};
   for (int i = 0; i < 5; ++i) {
     clients.push_back(std::make_unique<ws_client>(node.port(), std::string("user=") + users[i]));
-    clients.back()->send(join_frame(rooms[i]));
-    clients.back()->next_op("joined");
+    clients.back()->join(rooms[i]);
   }
   for (int k = 0; k < 10; ++k)
     clients[0]->send(send_frame("a", "hello", "a" + std::to_string(k)));

@@ -21,8 +21,7 @@ std::string error_code_for(ws_client& c, const std::string& frame) {
 TEST_CASE("each kind of bad input gets an error frame and the node keeps serving") {
   node_process node({"--storage.backend=memory"});
   ws_client bystander(node.port(), "user=bystander");
-  bystander.send(join_frame("calm"));
-  bystander.next_op("joined");
+  bystander.join("calm");
 
   ws_client c(node.port(), "user=mallory");
   CHECK(error_code_for(c, "{not json") == "bad_request");
@@ -59,8 +58,7 @@ TEST_CASE("each kind of bad input gets an error frame and the node keeps serving
   // Still usable after all that.
   c.send(R"({"op":"ping","rid":2})");
   CHECK(c.next_op("pong").at("rid").GetInt() == 2);
-  c.send(join_frame("calm"));
-  c.next_op("joined");
+  c.join("calm");
   c.send(send_frame("calm", "sorry", "s1"));
   CHECK(c.next_op("ack").u64("seq") == 1);
 
@@ -92,10 +90,8 @@ TEST_CASE("a flood of frames is rate limited, not fatal") {
 TEST_CASE("joining more rooms than allowed is refused") {
   node_process node({"--storage.backend=memory", "--chat.max-rooms-per-conn=2"});
   ws_client c(node.port(), "user=greedy");
-  c.send(join_frame("a"));
-  c.next_op("joined");
-  c.send(join_frame("b"));
-  c.next_op("joined");
+  c.join("a");
+  c.join("b");
   c.send(join_frame("c"));
   CHECK(c.next_op("error").str("code") == "forbidden");
 }

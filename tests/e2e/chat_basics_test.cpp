@@ -20,8 +20,7 @@ TEST_CASE("join, send, ack and msg reach every member once, sender included") {
   CHECK(joined.str("room") == "lobby");
   CHECK(joined.u64("seq") == 0);
   CHECK(joined.at("rid").GetInt() == 1);
-  bob.send(join_frame("lobby"));
-  bob.next_op("joined");
+  bob.join("lobby");
 
   alice.send(R"({"op":"send","room":"lobby","text":"hi bob","cid":"c1","rid":"r1"})");
   auto m1 = alice.next_op("msg");
@@ -43,10 +42,8 @@ TEST_CASE("two rooms stay isolated") {
   node_process node({"--storage.backend=memory"});
   ws_client a(node.port(), "user=a");
   ws_client b(node.port(), "user=b");
-  a.send(join_frame("red"));
-  a.next_op("joined");
-  b.send(join_frame("blue"));
-  b.next_op("joined");
+  a.join("red");
+  b.join("blue");
   a.send(send_frame("red", "to red", "1"));
   b.send(send_frame("blue", "to blue", "1"));
   auto ma = a.next_op("msg");
@@ -67,10 +64,8 @@ TEST_CASE("a repeated cid is acked with its original seq and not delivered twice
   node_process node({"--storage.backend=memory"});
   ws_client a(node.port(), "user=a");
   ws_client b(node.port(), "user=b");
-  a.send(join_frame("r"));
-  a.next_op("joined");
-  b.send(join_frame("r"));
-  b.next_op("joined");
+  a.join("r");
+  b.join("r");
   a.send(send_frame("r", "once", "dup"));
   CHECK(a.next_op("ack").u64("seq") == 1);
   a.send(send_frame("r", "once", "dup"));
@@ -86,8 +81,7 @@ TEST_CASE("a repeated cid is acked with its original seq and not delivered twice
 TEST_CASE("history pages oldest first and join with since replays what was missed") {
   node_process node({"--storage.backend=memory"});
   ws_client a(node.port(), "user=a");
-  a.send(join_frame("h"));
-  a.next_op("joined");
+  a.join("h");
   for (int i = 1; i <= 30; ++i)
     a.send(send_frame("h", "m" + std::to_string(i), "c" + std::to_string(i)));
   for (int i = 1; i <= 30; ++i)
@@ -113,12 +107,10 @@ TEST_CASE("history pages oldest first and join with since replays what was misse
 TEST_CASE("presence, member, typing and read events reach the other members") {
   node_process node({"--storage.backend=memory"});
   ws_client a(node.port(), "user=ann");
-  a.send(join_frame("p"));
-  a.next_op("joined");
+  a.join("p");
   {
     ws_client b(node.port(), "user=ben");
-    b.send(join_frame("p"));
-    b.next_op("joined");
+    b.join("p");
     auto member = a.next_op("member");
     CHECK(member.str("user") == "ben");
     CHECK(member.str("event") == "join");

@@ -192,11 +192,6 @@ std::vector<std::string> conn_lines(const rapidjson::Document& doc) {
   return out;
 }
 
-void join(ws_client& c, const std::string& room) {
-  c.send(join_frame(room));
-  c.next_op("joined");
-}
-
 // Sends `n` messages to `room` and waits for their acks.
 void say(ws_client& c, const std::string& room, int n, const std::string& tag) {
   for (int i = 0; i < n; ++i)
@@ -219,13 +214,13 @@ struct chat_scene {
   ws_client alice2{node.port(), "user=alice"};
 
   chat_scene() {
-    join(alice, "alpha");
-    join(alice, "beta");
-    join(bob, "alpha");
-    join(carol, "alpha");
-    join(dave, "beta");
-    join(erin, "gamma");
-    join(alice2, "gamma");
+    alice.join("alpha");
+    alice.join("beta");
+    bob.join("alpha");
+    carol.join("alpha");
+    dave.join("beta");
+    erin.join("gamma");
+    alice2.join("gamma");
     say(alice, "alpha", 3, "a");
     say(bob, "alpha", 2, "b");
     say(dave, "beta", 4, "d");

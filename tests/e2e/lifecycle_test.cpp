@@ -12,8 +12,7 @@ using namespace chat::test;
 TEST_CASE("SIGTERM closes sessions with going away and exits 0") {
   node_process node({"--storage.backend=memory"});
   ws_client c(node.port(), "user=a");
-  c.send(join_frame("r"));
-  c.next_op("joined");
+  c.join("r");
   int rc = node.stop();
   CHECK(rc == 0);
   std::string reason;

@@ -21,8 +21,7 @@ TEST_CASE("20 senders x 500 messages: every member sees seq 1..10000 in order") 
   std::vector<std::unique_ptr<ws_client>> clients;
   for (int i = 0; i < senders + listeners; ++i) {
     clients.push_back(std::make_unique<ws_client>(node.port(), "user=u" + std::to_string(i)));
-    clients.back()->send(join_frame("load"));
-    clients.back()->next_op("joined");
+    clients.back()->join("load");
   }
 
   std::atomic<int> failures{0};

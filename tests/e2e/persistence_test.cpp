@@ -79,8 +79,7 @@ void check_restart_keeps_everything(const std::vector<std::string>& extra_args,
   {
     node_process node(extra_args, dir);
     ws_client c(node.port(), "user=writer");
-    c.send(join_frame("durable"));
-    c.next_op("joined");
+    c.join("durable");
     acked = send_persisted(c, "durable", 1, 2000);
     REQUIRE(acked.size() == 2000);
     node.kill9();
@@ -96,8 +95,7 @@ void check_restart_keeps_everything(const std::vector<std::string>& extra_args,
   }
   node_process node(extra_args, dir);
   ws_client c(node.port(), "user=reader");
-  c.send(join_frame("durable"));
-  CHECK(c.next_op("joined").u64("seq") == 2000);
+  CHECK(c.join("durable").u64("seq") == 2000);
   std::vector<std::pair<uint64_t, std::string>> history;
   full_history(c, "durable", history);
   REQUIRE(history.size() == 2000);
@@ -110,8 +108,7 @@ void check_restart_keeps_everything(const std::vector<std::string>& extra_args,
 
   // The next message continues the sequence; a repeated cid keeps its original seq.
   ws_client w(node.port(), "user=writer");
-  w.send(join_frame("durable"));
-  w.next_op("joined");
+  w.join("durable");
   w.send(send_frame("durable", "after restart", "new-1", "persisted"));
   CHECK(w.next_op("ack").u64("seq") == 2001);
   w.send(send_frame("durable", text_of(7), "c7", "persisted"));
@@ -217,8 +214,7 @@ TEST_CASE("a failing store makes persisted acks wait; live traffic flows; nothin
     ws_client writer(node.port(), "user=writer");
     ws_client watcher(node.port(), "user=watcher");
     for (auto* c : {&writer, &watcher}) {
-      c->send(join_frame("fragile"));
-      c->next_op("joined");
+      c->join("fragile");
     }
     CHECK(http_get(node.admin_port(), "/readyz").status == 200);
 
@@ -251,8 +247,7 @@ TEST_CASE("a failing store makes persisted acks wait; live traffic flows; nothin
       CHECK(acked["c" + std::to_string(i)] == uint64_t(i));
     // A retry of an acked cid from a new connection keeps its seq.
     ws_client again(node.port(), "user=writer");
-    again.send(join_frame("fragile"));
-    again.next_op("joined");
+    again.join("fragile");
     CHECK(send_persisted(again, "fragile", 1, 50) == acked);
     deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (http_get(node.admin_port(), "/readyz").status != 200
@@ -263,8 +258,7 @@ TEST_CASE("a failing store makes persisted acks wait; live traffic flows; nothin
   }
   node_process node({}, dir);
   ws_client c(node.port(), "user=reader");
-  c.send(join_frame("fragile"));
-  CHECK(c.next_op("joined").u64("seq") == 50);
+  CHECK(c.join("fragile").u64("seq") == 50);
   std::vector<std::pair<uint64_t, std::string>> history;
   full_history(c, "fragile", history);
   REQUIRE(history.size() == 50);
@@ -275,8 +269,7 @@ TEST_CASE("messages not yet committed stay in the room's ring: history and repla
   // A ring of 10 and a store that cannot commit: 40 messages live only in memory.
   node_process node({"--chat.room-ring=10"}, dir);
   ws_client writer(node.port(), "user=writer");
-  writer.send(join_frame("lagging"));
-  writer.next_op("joined");
+  writer.join("lagging");
   {
     sqlite_write_lock lock(dir + "/chat.db");
     for (int i = 1; i <= 40; ++i) {
@@ -328,14 +321,12 @@ TEST_CASE("connects, disconnects and online flags reach the user store") {
   {
     ws_client alice(node.port(), "user=alice");
     ws_client bob(node.port(), "user=bob");
-    bob.send(join_frame("r"));
-    bob.next_op("joined");
+    bob.join("r");
     alice.send(R"({"op":"presence","users":["bob"]})");
     alice.next_op("presence");
   }
   ws_client carol(node.port(), "user=carol");
-  carol.send(join_frame("r"));
-  carol.next_op("joined");
+  carol.join("r");
   CHECK(node.stop() == 0); // SIGTERM flushes the user writer
   auto log = sqlite_query(dir + "/chat.db",
                           "SELECT user || ':' || event FROM access_log ORDER BY id");
@@ -368,8 +359,7 @@ TEST_CASE("an unreachable mongo.uri stops the node at start within the timeout")
 TEST_CASE("with no in-memory ring, since and history come from the store") {
   node_process node({"--chat.room-ring=0"});
   ws_client w(node.port(), "user=w");
-  w.send(join_frame("cold"));
-  w.next_op("joined");
+  w.join("cold");
   send_persisted(w, "cold", 1, 5, 5);
   ws_client late(node.port(), "user=late");
   late.send(R"({"op":"join","room":"cold","since":2})");

@@ -19,8 +19,7 @@ TEST_CASE("a client that stops reading is dropped; the others receive everything
   ws_client reader(node.port(), "user=reader");
   ws_client slow(node.port(), "user=slow");
   for (auto* c : {&sender, &reader, &slow}) {
-    c->send(join_frame("busy"));
-    c->next_op("joined");
+    c->join("busy");
   }
 
   std::string reader_problem;

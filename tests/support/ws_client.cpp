@@ -158,6 +158,11 @@ std::string object(std::initializer_list<std::pair<const char*, std::string>> fi
 
 } // namespace
 
+frame ws_client::join(const std::string& room, ms timeout) {
+  send(join_frame(room));
+  return next_op("joined", timeout);
+}
+
 std::string join_frame(const std::string& room) {
   return object({{"op", "join"}, {"room", room}});
 }

@@ -40,6 +40,8 @@ public:
   frame next(ms timeout = ms(5000));
   // The next frame with this op, skipping others (events like presence/member).
   frame next_op(const std::string& op, ms timeout = ms(5000));
+  // Joins `room` and returns the `joined` reply.
+  frame join(const std::string& room, ms timeout = ms(5000));
   // True when the server closed the connection within `timeout` (frames before it skipped).
   bool closed_within(ms timeout, std::string* reason = nullptr);
   const frame& hello() const { return hello_; }
