@@ -123,6 +123,8 @@ bool ws_client::closed_within(ms timeout, std::string* reason) {
     } catch (const std::runtime_error& e) {
       if (std::string(e.what()).rfind("timeout", 0) == 0)
         return false;
+      if (open_)
+        throw; // not a close: a bad frame is the test's failure, not a closed connection
       if (reason)
         *reason = std::string(ws_.reason().reason.data(), ws_.reason().reason.size());
       return true;

@@ -195,6 +195,17 @@ TEST_CASE_METHOD(fixture, "persisted acks follow the commit; a failing store los
   CHECK(pool->healthy());
   CHECK(pool->stats().backlog == 0);
   CHECK(pool->last_seq("room") == 120);
-  for (auto size : writer_store->sizes())
+  CHECK(pool->stats().stored == 120);
+  auto h = pool->read_history("room", 0, 500);
+  REQUIRE(h.size() == 120);
+  for (size_t i = 0; i < h.size(); ++i)
+    CHECK(h[i].seq == i + 1);
+  auto sizes = writer_store->sizes();
+  REQUIRE_FALSE(sizes.empty());
+  size_t committed = 0;
+  for (auto size : sizes) {
     CHECK(size <= 50);
+    committed += size;
+  }
+  CHECK(committed == 120);
 }
