@@ -94,4 +94,7 @@ TEST_CASE("joining more rooms than allowed is refused") {
   c.join("b");
   c.send(join_frame("c"));
   CHECK(c.next_op("error").str("code") == "forbidden");
+  // The refused join left no membership behind.
+  c.send(send_frame("c", "hello", "c1"));
+  CHECK(c.next_op("error").str("code") == "not_member");
 }

@@ -36,6 +36,12 @@ TEST_CASE("join, send, ack and msg reach every member once, sender included") {
   CHECK(m2.str("room") == "lobby");
   CHECK(m2.u64("seq") == 1);
   CHECK(m2.has("ts"));
+  // Once: a pong sent after the message overtakes no second copy of it.
+  for (auto* c : {&alice, &bob}) {
+    c->send(R"({"op":"ping"})");
+    for (auto f = c->next(); f.op() != "pong"; f = c->next())
+      REQUIRE(f.op() != "msg");
+  }
 }
 
 TEST_CASE("two rooms stay isolated") {

@@ -5,7 +5,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <fstream>
+#include <vector>
 
 using namespace chat::test;
 
@@ -21,27 +23,24 @@ TEST_CASE("SIGTERM closes sessions with going away and exits 0") {
 }
 
 TEST_CASE("bad configuration stops the node with one line naming the key") {
-  std::string out;
-  CHECK(run_chatd({"--net.port=70000"}, out) == 2);
-  CHECK(out.find("net.port") != std::string::npos);
-
-  CHECK(run_chatd({"--net.prot=1"}, out) == 2);
-  CHECK(out.find("unknown key 'net.prot'") != std::string::npos);
-
-  CHECK(run_chatd({"--storage.backend=oracle"}, out) == 2);
-  CHECK(out.find("storage.backend") != std::string::npos);
-
-  CHECK(run_chatd({"--net.idle-timeout=soon"}, out) == 2);
-  CHECK(out.find("net.idle-timeout") != std::string::npos);
-
-  CHECK(run_chatd({"--config-file=/nonexistent/chat.conf"}, out) == 2);
-  CHECK(out.find("/nonexistent/chat.conf") != std::string::npos);
-
   auto dir = make_temp_dir();
   std::ofstream(dir + "/bad.conf") << "[net]\nmax-frame-bytes=lots\n";
-  CHECK(run_chatd({"--config-file=" + dir + "/bad.conf"}, out) == 2);
-  CHECK(out.find("net.max-frame-bytes") != std::string::npos);
-  CHECK(std::count(out.begin(), out.end(), '\n') == 1);
+  struct { std::vector<std::string> args; std::string names; } cases[] = {
+    {{"--net.port=70000"}, "net.port"},
+    {{"--net.prot=1"}, "unknown key 'net.prot'"},
+    {{"--storage.backend=oracle"}, "storage.backend"},
+    {{"--net.idle-timeout=soon"}, "net.idle-timeout"},
+    {{"--config-file=/nonexistent/chat.conf"}, "/nonexistent/chat.conf"},
+    {{"--config-file=" + dir + "/bad.conf"}, "net.max-frame-bytes"},
+  };
+  for (const auto& c : cases) {
+    std::string out;
+    int rc = run_chatd(c.args, out);
+    INFO(c.names << ": " << out);
+    CHECK(rc == 2);
+    CHECK(out.find(c.names) != std::string::npos);
+    CHECK(std::count(out.begin(), out.end(), '\n') == 1);
+  }
 }
 
 TEST_CASE("the shipped caf-application.conf is valid") {

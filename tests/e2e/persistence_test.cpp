@@ -201,6 +201,7 @@ TEST_CASE("a missing or malformed key file stops the node at start with one clea
   std::string out;
   CHECK(run_chatd({"--storage.backend=memory", "--security.at-rest-keys=/nonexistent/keys"}, out) == 2);
   CHECK(out.find("/nonexistent/keys") != std::string::npos);
+  CHECK(std::count(out.begin(), out.end(), '\n') == 1);
   auto dir = make_temp_dir();
   std::ofstream(dir + "/bad") << "1 nothex\n";
   CHECK(run_chatd({"--storage.backend=memory", "--security.at-rest-keys=" + dir + "/bad"}, out) == 2);
