@@ -221,11 +221,18 @@ caf::behavior writer_impl(writer_pointer self, std::shared_ptr<storage::message_
       flush(self);
     },
     [self](w_flush_atom) -> bool {
-      // Shutdown: keep trying for a while, then report what is left.
-      for (int attempt = 0; attempt < 50; ++attempt) {
-        if (flush(self))
+      // Shutdown: commit until the inbox is empty too (a normal flush leaves what arrived
+      // during its commit to the next timer); on failures keep trying for a while, then
+      // report what is left.
+      for (int failures = 0; failures < 50;) {
+        if (!flush(self)) {
+          ++failures;
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+          continue;
+        }
+        std::lock_guard<std::mutex> guard(self->state.inbox->mtx);
+        if (self->state.inbox->items.empty())
           return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
       return false;
     },

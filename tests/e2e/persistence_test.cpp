@@ -276,6 +276,29 @@ double stored_count(node_process& node) {
   return std::stod(m.substr(at + 27));
 }
 
+TEST_CASE("SIGTERM commits every sequenced message, also those nobody waited for") {
+  auto dir = make_temp_dir();
+  {
+    // A lazy delay far beyond the test: only the shutdown flush can commit these.
+    node_process node({"--storage.lazy-delay=60s"}, dir);
+    ws_client w(node.port(), "user=w");
+    w.join("term");
+    for (int i = 1; i <= 300; ++i)
+      w.send(send_frame("term", text_of(i), "c" + std::to_string(i)));
+    for (int i = 1; i <= 300; ++i)
+      REQUIRE(w.next_op("ack").u64("seq") == uint64_t(i));
+    REQUIRE(stored_count(node) == 0);
+    CHECK(node.stop() == 0);
+  }
+  node_process node({}, dir);
+  ws_client c(node.port(), "user=reader");
+  CHECK(c.join("term").u64("seq") == 300);
+  std::vector<std::pair<uint64_t, std::string>> history;
+  full_history(c, "term", history);
+  REQUIRE(history.size() == 300);
+  CHECK(history.back() == std::make_pair(uint64_t(300), text_of(300)));
+}
+
 TEST_CASE("messages not yet committed stay in the room's ring: history and replay have no gap") {
   auto dir = make_temp_dir();
   // A ring of 10 and a store that cannot commit: 40 messages live only in memory.

@@ -111,8 +111,14 @@ int main(int argc, char** argv) {
       srv->stop(std::chrono::milliseconds(2000));
       wait_for_disconnects(sys, *ctx, std::chrono::milliseconds(2000));
     }
-    if (ctx->persistence)
+    if (ctx->persistence) {
+      // A round trip to every room: sends still in a room's mailbox reach the store first.
+      caf::scoped_actor self{sys};
+      for (auto& [name, room] : ctx->rooms.snapshot())
+        self->request(room, std::chrono::seconds(1), chat::r_stats_atom::value)
+          .receive([](chat::room_stats&) {}, [](caf::error&) {});
       ctx->persistence->flush_and_stop();
+    }
     for (auto& [name, room] : ctx->rooms.snapshot())
       caf::anon_send_exit(room, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(ctx->presence, caf::exit_reason::user_shutdown);
