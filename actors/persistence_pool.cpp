@@ -29,8 +29,7 @@ struct store_item {
   chat_message m;
   member_ref ack_to; // ack_to.out == nullptr: no ack waits for this message
   std::string rid;
-  bool ack_only = false; // nothing to store: only ack after the commit of what came before
-  room_actor room;       // told how far its messages are committed
+  room_actor room; // told how far its messages are committed
 };
 
 // Items reach a writer through this inbox rather than one actor message each: the writer
@@ -90,13 +89,8 @@ struct writer_state {
 bool commit_some(writer_state& st) {
   size_t n = std::min<size_t>(st.batch.size(), st.batch_max);
   st.rows.clear();
-  size_t acks_only = 0;
-  for (size_t i = 0; i < n; ++i) {
-    if (st.batch[i].ack_only)
-      ++acks_only;
-    else
-      st.rows.push_back(st.batch[i].m);
-  }
+  for (size_t i = 0; i < n; ++i)
+    st.rows.push_back(st.batch[i].m);
   auto started = std::chrono::steady_clock::now();
   try {
     if (!st.rows.empty())
@@ -117,7 +111,7 @@ bool commit_some(writer_state& st) {
   st.committed.clear();
   for (size_t i = 0; i < n; ++i) {
     const auto& it = st.batch[i];
-    if (it.room && !it.ack_only) {
+    if (it.room) {
       auto& newest = st.committed[caf::actor_cast<caf::abstract_actor*>(it.room)];
       if (!newest || newest->m.seq < it.m.seq)
         newest = &it;
@@ -134,7 +128,7 @@ bool commit_some(writer_state& st) {
   }
   st.batch.erase(st.batch.begin(), st.batch.begin() + long(n));
   st.backlog->fetch_sub(n, std::memory_order_relaxed);
-  st.counters->stored.fetch_add(n - acks_only, std::memory_order_relaxed);
+  st.counters->stored.fetch_add(n, std::memory_order_relaxed);
   st.counters->batches.fetch_add(1, std::memory_order_relaxed);
   return true;
 }
@@ -295,14 +289,12 @@ void persistence_pool::enqueue(store_item&& item) {
 
 void persistence_pool::store(const chat_message& m, const member_ref* ack_to,
                              const std::string& rid, room_actor room) {
-  enqueue(store_item{m, ack_to ? *ack_to : member_ref{}, ack_to ? rid : std::string{}, false,
+  enqueue(store_item{m, ack_to ? *ack_to : member_ref{}, ack_to ? rid : std::string{},
                      std::move(room)});
 }
 
-void persistence_pool::ack_after_commit(const std::string& room, const member_ref& to,
-                                        const std::string& cid, uint64_t seq,
-                                        const std::string& rid) {
-  enqueue(store_item{chat_message{room, seq, to.user, cid, {}, now_ms()}, to, rid, true, {}});
+void persistence_pool::count_persisted_ack() {
+  counters_->acks_persisted.fetch_add(1, std::memory_order_relaxed);
 }
 
 void persistence_pool::flush_and_stop() {

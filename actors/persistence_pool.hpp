@@ -51,10 +51,8 @@ public:
   // Presence and the access log go to a separate writer (coalesced, retried).
   void set_online(const std::string& user, bool online);
   void log_access(storage::access_entry entry);
-  // Acks `cid` (already stored or queued as `seq`) once everything queued before it for
-  // `room` is committed: the persisted ack of a repeated send.
-  void ack_after_commit(const std::string& room, const member_ref& to, const std::string& cid,
-                        uint64_t seq, const std::string& rid);
+  // Counts a persisted ack sent by a room (a repeated cid whose message is committed).
+  void count_persisted_ack();
   // Flushes every writer and waits for it (shutdown).
   void flush_and_stop();
 

@@ -50,6 +50,14 @@ struct room_state {
   // storage.backlog-max, past which sends are refused).
   std::deque<ring_entry> ring;
   uint64_t persisted = 0; // messages up to this seq are committed
+  // Persisted acks of repeated cids whose message is not committed yet.
+  struct waiting_ack {
+    uint64_t seq;
+    member_ref to;
+    std::string cid;
+    std::string rid;
+  };
+  std::vector<waiting_ack> acks_waiting;
   std::deque<pending_send> pending; // own messages waiting for their seq
   uint64_t messages = 0;
   uint64_t deliveries = 0;
@@ -113,6 +121,16 @@ struct room_state {
       ring.push_back({std::move(m), encoded[0]});
       trim_ring();
     }
+  }
+
+  // The ack of a repeated cid: the original seq, and no second copy of the message.
+  void ack_repeat(const member_ref& to, const std::string& cid, uint64_t seq,
+                  const std::string& rid, bool persisted_mode) {
+    to.out->push(to.enc->ack(name, cid, seq, now_ms(), rid));
+    if (persisted_mode && ctx->persistence)
+      ctx->persistence->count_persisted_ack();
+    else
+      ++acks_seq;
   }
 
   void trim_ring() {
@@ -200,10 +218,11 @@ room_actor::behavior_type room_impl(room_pointer self, node_context* ctx, std::s
       ++self->state.handled;
       auto& st = self->state;
       if (auto seq = st.dedupe->find(req.sender.user, req.cid); seq != 0) {
-        if (req.ack_persisted && st.ctx->persistence)
-          st.ctx->persistence->ack_after_commit(st.name, req.sender, req.cid, seq, req.rid);
+        if (req.ack_persisted && st.ctx->persistence && seq > st.persisted)
+          st.acks_waiting.push_back({seq, std::move(req.sender), std::move(req.cid),
+                                     std::move(req.rid)});
         else
-          req.sender.out->push(req.sender.enc->ack(st.name, req.cid, seq, now_ms(), req.rid));
+          st.ack_repeat(req.sender, req.cid, seq, req.rid, req.ack_persisted);
         return;
       }
       chat_message m{st.name, 0, req.sender.user, std::move(req.cid), std::move(req.text),
@@ -236,6 +255,13 @@ room_actor::behavior_type room_impl(room_pointer self, node_context* ctx, std::s
       auto& st = self->state;
       st.persisted = std::max(st.persisted, seq);
       st.trim_ring();
+      auto committed = [&](const room_state::waiting_ack& w) { return w.seq <= st.persisted; };
+      for (auto& w : st.acks_waiting)
+        if (committed(w))
+          st.ack_repeat(w.to, w.cid, w.seq, w.rid, true);
+      st.acks_waiting.erase(
+        std::remove_if(st.acks_waiting.begin(), st.acks_waiting.end(), committed),
+        st.acks_waiting.end());
     },
     [self](r_stats_atom) {
       auto& st = self->state;

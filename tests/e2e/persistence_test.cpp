@@ -237,16 +237,21 @@ TEST_CASE("a failing store makes persisted acks wait; live traffic flows; nothin
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     CHECK(status == 503);
+    // A repeat of c7 waits for the commit like the original.
+    writer.send(send_frame("fragile", text_of(7), "c7", "persisted"));
     // No persisted ack came while the store was failing: a pong overtakes them all.
     writer.send(R"({"op":"ping"})");
     for (auto f = writer.next(); f.op() != "pong"; f = writer.next())
       REQUIRE(f.op() != "ack");
     lock.release();
-    // Once the store is back every message is acked, with its seq.
-    for (int i = 1; i <= 50; ++i) {
+    // Once the store is back every message is acked, with its seq, the repeat too.
+    int c7_acks = 0;
+    for (int i = 1; i <= 51; ++i) {
       auto ack = writer.next_op("ack", std::chrono::milliseconds(30000));
       acked[ack.str("cid")] = ack.u64("seq");
+      c7_acks += ack.str("cid") == "c7";
     }
+    CHECK(c7_acks == 2);
     for (int i = 1; i <= 50; ++i)
       CHECK(acked["c" + std::to_string(i)] == uint64_t(i));
     // A retry of an acked cid from a new connection keeps its seq.
