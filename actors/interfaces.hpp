@@ -73,7 +73,7 @@ using room_actor = caf::typed_actor<
   caf::reacts_to<r_read_atom, uint64_t, std::string, uint64_t>,   // conn, user, seq
   caf::reacts_to<r_pres_atom, std::string, bool>,                 // user, online
   caf::reacts_to<r_persist_atom, uint64_t>, // the room's messages up to seq are committed
-  caf::replies_to<r_stats_atom>::with<room_stats>>;
+  caf::replies_to<r_stats_atom, bool>::with<room_stats>>; // bool: with the member list
 
 using presence_map = std::map<std::string, bool>; // user -> online
 

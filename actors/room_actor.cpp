@@ -263,7 +263,7 @@ room_actor::behavior_type room_impl(room_pointer self, node_context* ctx, std::s
         std::remove_if(st.acks_waiting.begin(), st.acks_waiting.end(), committed),
         st.acks_waiting.end());
     },
-    [self](r_stats_atom) {
+    [self](r_stats_atom, bool with_members) {
       auto& st = self->state;
       room_stats out;
       out.room = st.name;
@@ -275,8 +275,9 @@ room_actor::behavior_type room_impl(room_pointer self, node_context* ctx, std::s
       out.handled = st.handled;
       out.mailbox = self->mailbox().size();
       out.latency = st.latency;
-      for (auto& m : st.members)
-        out.member_list.push_back({m.user, m.conn});
+      if (with_members)
+        for (auto& m : st.members)
+          out.member_list.push_back({m.user, m.conn});
       return out;
     },
   };

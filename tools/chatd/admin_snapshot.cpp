@@ -33,7 +33,7 @@ std::vector<room_stats> admin_snapshot::rooms() {
   std::vector<room_stats> out;
   caf::scoped_actor self{ctx.sys};
   for (auto& [name, room] : ctx.rooms.snapshot())
-    self->request(room, ask_timeout, r_stats_atom::value)
+    self->request(room, ask_timeout, r_stats_atom::value, false)
       .receive([&](room_stats& s) { out.push_back(std::move(s)); }, [](caf::error&) {});
   std::sort(out.begin(), out.end(),
             [](const room_stats& a, const room_stats& b) { return a.room < b.room; });
@@ -46,7 +46,7 @@ std::optional<room_stats> admin_snapshot::room(const std::string& id) {
       continue;
     std::optional<room_stats> out;
     caf::scoped_actor self{ctx.sys};
-    self->request(room, ask_timeout, r_stats_atom::value)
+    self->request(room, ask_timeout, r_stats_atom::value, true)
       .receive([&](room_stats& s) { out = std::move(s); }, [](caf::error&) {});
     return out;
   }

@@ -115,7 +115,7 @@ int main(int argc, char** argv) {
       // A round trip to every room: sends still in a room's mailbox reach the store first.
       caf::scoped_actor self{sys};
       for (auto& [name, room] : ctx->rooms.snapshot())
-        self->request(room, std::chrono::seconds(1), chat::r_stats_atom::value)
+        self->request(room, std::chrono::seconds(1), chat::r_stats_atom::value, false)
           .receive([](chat::room_stats&) {}, [](caf::error&) {});
       ctx->persistence->flush_and_stop();
     }
