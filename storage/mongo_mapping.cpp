@@ -146,7 +146,7 @@ bool insert_only_duplicates(const bson_t* reply, size_t docs) {
   while (bson_iter_next(&errs)) {
     bson_iter_t code;
     if (!BSON_ITER_HOLDS_DOCUMENT(&errs) || !bson_iter_recurse(&errs, &code)
-        || !bson_iter_find(&code, "code") || bson_iter_as_int64(&code) != 11000)
+        || !bson_iter_find(&code, "code") || bson_iter_as_int64(&code) != mongo_duplicate_key)
       return false;
     ++dups;
   }

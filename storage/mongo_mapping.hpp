@@ -62,8 +62,11 @@ stored_message from_document(const bson_t* doc, const key_ring* keys);
 // access_log document: userId, node, remote, event, reason, createdAt (date).
 bson_ptr access_document(const access_entry& e);
 
+// MongoDB's error code for a duplicate key.
+constexpr int32_t mongo_duplicate_key = 11000;
+
 // True when the reply of a failed insert_many of `docs` documents shows only duplicate-key
-// (11000) write errors and every document is accounted for (inserted or duplicate): a
+// (mongo_duplicate_key) write errors and every document is accounted for (inserted or duplicate): a
 // retried batch. The count matters: a batch the driver splits into several commands reports
 // its first write error even when a later command failed on the network.
 bool insert_only_duplicates(const bson_t* reply, size_t docs);

@@ -12,7 +12,6 @@ namespace chat::storage {
 
 namespace {
 
-constexpr int32_t duplicate_key = 11000;
 constexpr int32_t namespace_exists = 48;
 
 struct collection_deleter {
@@ -287,7 +286,7 @@ void mongo_store::set_online(const std::string& user, bool online, int64_t ts_ms
     if (mongoc_collection_update_one(c.get(), filter.get(), update.get(), opts.get(), &reply.b,
                                      &err))
       return;
-    if (err.code != duplicate_key)
+    if (err.code != mongo_duplicate_key)
       break;
   }
   throw store_error("mongo set_online: " + describe(err));
