@@ -105,6 +105,7 @@ struct sqlite_store::impl {
   std::string path;
   std::shared_ptr<const key_ring> keys;
   int busy_ms;
+  int cache_mib;
   std::mutex mu;
   sqlite3* db = nullptr;
   bool stale = false; // reopen before the next call
@@ -183,7 +184,10 @@ struct sqlite_store::impl {
     // synced the file several times a second. A larger cache and a checkpoint every
     // ~40 MB of WAL copy each hot page once per checkpoint instead.
     if (rc == SQLITE_OK)
-      rc = sqlite3_exec(db, "PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=10000",
+      rc = sqlite3_exec(db,
+                        ("PRAGMA cache_size=-" + std::to_string(cache_mib * 1024)
+                         + "; PRAGMA wal_autocheckpoint=10000")
+                          .c_str(),
                         nullptr, nullptr, nullptr);
     if (rc == SQLITE_OK)
       rc = exec_retry(schema_sql, nullptr, nullptr);
@@ -305,7 +309,7 @@ struct sqlite_store::impl {
 };
 
 sqlite_store::sqlite_store(const std::string& dir, std::shared_ptr<const key_ring> keys,
-                           int busy_timeout_ms)
+                           int busy_timeout_ms, int cache_mib)
   : impl_(std::make_unique<impl>()) {
   if (keys && keys->size() == 0)
     throw key_error("sqlite_store: the key ring is empty");
@@ -313,6 +317,7 @@ sqlite_store::sqlite_store(const std::string& dir, std::shared_ptr<const key_rin
   impl_->path = (std::filesystem::path(dir) / "chat.db").string();
   impl_->keys = std::move(keys);
   impl_->busy_ms = busy_timeout_ms;
+  impl_->cache_mib = cache_mib;
   impl_->open();
 }
 

@@ -18,9 +18,11 @@ namespace chat::storage {
 class sqlite_store : public message_store, public user_store {
 public:
   // Creates `dir` when missing and opens or creates `dir/chat.db`. `keys` may be null (bodies
-  // stored as plain text, key_id 0). Throws store_error when the file cannot be opened.
+  // stored as plain text, key_id 0). `cache_mib` bounds this connection's page cache (the
+  // message writer's hot index pages need the default). Throws store_error when the file
+  // cannot be opened.
   sqlite_store(const std::string& dir, std::shared_ptr<const key_ring> keys,
-               int busy_timeout_ms = 5000);
+               int busy_timeout_ms = 5000, int cache_mib = 64);
   ~sqlite_store() override;
   sqlite_store(const sqlite_store&) = delete;
   sqlite_store& operator=(const sqlite_store&) = delete;

@@ -80,7 +80,10 @@ storage_setup open_storage(const config::node_config& cfg) {
       // Open once now so an unusable directory stops the node at start.
       storage::sqlite_store probe(dir, keys);
       out.factory = [dir, keys] { return std::make_unique<storage::sqlite_store>(dir, keys); };
-      out.user_factory = [dir, keys] { return std::make_unique<storage::sqlite_store>(dir, keys); };
+      // Users and the access log: small writes, no hot index pages to keep.
+      out.user_factory = [dir, keys] {
+        return std::make_unique<storage::sqlite_store>(dir, keys, 5000, 2);
+      };
     } else if (cfg.backend == "mongo") {
       open_mongo(cfg, keys, out);
     }
