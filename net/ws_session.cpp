@@ -7,6 +7,7 @@
 #include <boost/asio/write.hpp>
 #include <cerrno>
 #include <cstring>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <caf/send.hpp>
 
@@ -121,7 +122,7 @@ void ws_session::flush() {
     size_t total = 0;
     for (auto& f : writing_)
       total += f->size();
-    // Usually the socket takes everything at once: one writev, no asynchronous operation.
+    // Usually the socket takes everything at once: one gathered send, no asynchronous operation.
     size_t written = write_now();
     if (written == SIZE_MAX)
       return; // failed and finished
@@ -148,7 +149,12 @@ size_t ws_session::write_now() {
       iov[n].iov_len = writing_[k]->size() - skip;
       bytes += iov[n].iov_len;
     }
-    ssize_t r = ::writev(sock_.native_handle(), iov, int(n));
+    // sendmsg, not writev: MSG_NOSIGNAL keeps a reset peer from raising SIGPIPE whatever
+    // the embedding process does with that signal.
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = n;
+    ssize_t r = ::sendmsg(sock_.native_handle(), &msg, MSG_NOSIGNAL);
     if (r < 0) {
       if (errno == EINTR)
         continue;
