@@ -239,7 +239,8 @@ persistence_pool::persistence_pool(caf::actor_system& sys, const config::node_co
                                    store_factory make, user_store_factory make_users)
   : sys_(sys), backlog_max_(cfg.backlog_max), counters_(std::make_shared<counters>()) {
   reader_ = make();
-  user_writer_ = spawn_user_writer(sys, make_users());
+  user_writer_ = spawn_user_writer(sys, make_users(), cfg.backlog_max,
+                                   counters_->access_dropped);
   batch_max_ = cfg.batch_max;
   for (uint32_t i = 0; i < cfg.writers; ++i) {
     std::shared_ptr<storage::message_store> store = make();

@@ -74,6 +74,9 @@ public:
     std::atomic<uint64_t> stored{0}, batches{0}, failures{0};
     std::atomic<bool> failing{false}; // the last commit attempt failed
     std::atomic<uint64_t> acks_persisted{0};
+    // Access-log entries dropped while the store failed (past storage.backlog-max).
+    std::shared_ptr<std::atomic<uint64_t>> access_dropped =
+      std::make_shared<std::atomic<uint64_t>>(0);
     shared_histogram write_latency;   // seconds per commit
     batch_size_histogram batch_sizes; // messages per commit
   };

@@ -5,6 +5,8 @@
 
 #include <caf/all.hpp>
 
+#include <deque>
+
 #include <thread>
 #include <unordered_map>
 
@@ -15,7 +17,9 @@ namespace {
 struct user_writer_state {
   std::shared_ptr<storage::user_store> store;
   std::unordered_map<std::string, std::pair<bool, int64_t>> online; // user -> (flag, ts)
-  std::vector<storage::access_entry> log;
+  std::deque<storage::access_entry> log;
+  size_t log_max = 0;
+  std::shared_ptr<std::atomic<uint64_t>> dropped;
   bool timer_armed = false;
 };
 
@@ -27,7 +31,7 @@ bool write_pending(user_writer_pointer self) {
     for (auto i = st.online.begin(); i != st.online.end(); i = st.online.erase(i))
       st.store->set_online(i->first, i->second.first, i->second.second);
     if (!st.log.empty()) {
-      st.store->log_access(st.log);
+      st.store->log_access(std::vector<storage::access_entry>(st.log.begin(), st.log.end()));
       st.log.clear();
     }
     return true;
@@ -44,15 +48,23 @@ void arm(user_writer_pointer self) {
 }
 
 caf::behavior user_writer_impl(user_writer_pointer self,
-                               std::shared_ptr<storage::user_store> store) {
+                               std::shared_ptr<storage::user_store> store, size_t log_max,
+                               std::shared_ptr<std::atomic<uint64_t>> dropped) {
   self->state.store = std::move(store);
+  self->state.log_max = log_max;
+  self->state.dropped = std::move(dropped);
   return {
     [self](u_online_atom, std::string& user, bool online, int64_t ts) {
       self->state.online[user] = {online, ts};
       arm(self);
     },
     [self](u_access_atom, storage::access_entry& e) {
-      self->state.log.push_back(std::move(e));
+      auto& st = self->state;
+      st.log.push_back(std::move(e));
+      while (st.log.size() > st.log_max) {
+        st.log.pop_front();
+        st.dropped->fetch_add(1, std::memory_order_relaxed);
+      }
       arm(self);
     },
     [self](w_tick_atom) {
@@ -73,9 +85,11 @@ caf::behavior user_writer_impl(user_writer_pointer self,
 
 } // namespace
 
-caf::actor spawn_user_writer(caf::actor_system& sys, std::unique_ptr<storage::user_store> store) {
+caf::actor spawn_user_writer(caf::actor_system& sys, std::unique_ptr<storage::user_store> store,
+                             size_t log_max, std::shared_ptr<std::atomic<uint64_t>> dropped) {
   return sys.spawn<caf::detached>(user_writer_impl,
-                                  std::shared_ptr<storage::user_store>(std::move(store)));
+                                  std::shared_ptr<storage::user_store>(std::move(store)),
+                                  log_max, std::move(dropped));
 }
 
 } // namespace chat

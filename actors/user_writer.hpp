@@ -9,6 +9,7 @@
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
 
+#include <atomic>
 #include <memory>
 
 namespace chat {
@@ -17,8 +18,11 @@ using u_online_atom = caf::atom_constant<caf::atom("u_online")>;
 using u_access_atom = caf::atom_constant<caf::atom("u_access")>;
 
 // Understands (u_online, user, bool, ts_ms), (u_access, access_entry) and
-// (w_flush) -> bool, which writes everything pending before it answers.
-caf::actor spawn_user_writer(caf::actor_system& sys, std::unique_ptr<storage::user_store> store);
+// (w_flush) -> bool, which writes everything pending before it answers. While the store
+// fails, at most `log_max` access-log entries wait; past that the oldest are dropped and
+// counted in `dropped`.
+caf::actor spawn_user_writer(caf::actor_system& sys, std::unique_ptr<storage::user_store> store,
+                             size_t log_max, std::shared_ptr<std::atomic<uint64_t>> dropped);
 
 } // namespace chat
 

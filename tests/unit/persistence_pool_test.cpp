@@ -8,10 +8,10 @@
 #include "storage/sqlite_store.hpp"
 
 #include <caf/all.hpp>
-#include <filesystem>
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <filesystem>
 #include <condition_variable>
 #include <mutex>
 #include <thread>

@@ -106,6 +106,9 @@ std::string render_metrics(admin_snapshot& snap) {
     e.counter("chat_store_messages_total", "Messages committed to the store.", double(ps.stored));
     e.counter("chat_store_failures_total", "Failed commit attempts (retried).",
               double(ps.failures));
+    e.counter("chat_access_log_dropped_total",
+              "Access-log entries dropped while the store failed (past storage.backlog-max).",
+              double(d.access_dropped->load()));
     std::array<uint64_t, batch_size_histogram::bounds.size() + 1> sizes{};
     for (size_t i = 0; i < sizes.size(); ++i)
       sizes[i] = d.batch_sizes.counts[i].load();
