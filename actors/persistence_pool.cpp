@@ -42,6 +42,7 @@ struct writer_inbox {
   std::atomic<uint64_t> held{0};    // items drained from the inbox and not committed
   bool full_signaled = false;       // a "full batch" wake-up is on its way (mtx)
   bool urgent_signaled = false;     // a "an ack waits" wake-up is on its way (mtx)
+  std::atomic<bool> failing{false}; // this writer's last commit attempt failed
 };
 
 namespace {
@@ -97,10 +98,10 @@ bool commit_some(writer_state& st) {
       st.store->insert_batch(st.rows);
   } catch (const std::exception&) {
     st.counters->failures.fetch_add(1, std::memory_order_relaxed);
-    st.counters->failing.store(true, std::memory_order_relaxed);
+    st.inbox->failing.store(true, std::memory_order_relaxed);
     return false;
   }
-  st.counters->failing.store(false, std::memory_order_relaxed);
+  st.inbox->failing.store(false, std::memory_order_relaxed);
   if (!st.rows.empty()) {
     std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
     st.counters->write_latency.observe(took.count());
@@ -326,8 +327,9 @@ pool_stats persistence_pool::stats() const {
 }
 
 bool persistence_pool::healthy() {
-  if (counters_->failing.load(std::memory_order_relaxed))
-    return false;
+  for (const auto& inbox : inboxes_)
+    if (inbox->failing.load(std::memory_order_relaxed))
+      return false;
   std::lock_guard<std::mutex> guard(reader_mtx_);
   try {
     return reader_->reachable();

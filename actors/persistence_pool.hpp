@@ -60,7 +60,7 @@ public:
   pool_stats stats() const;
   // Per writer: items waiting (in its inbox or its uncommitted batch) and wake-ups handled.
   std::vector<writer_stats> writer_details() const;
-  // The store answers and the last write attempt did not fail.
+  // The store answers and no writer's last commit attempt failed.
   bool healthy();
 
   // Reads through a separate connection (history requests, room start-up).
@@ -72,7 +72,6 @@ public:
   // Shared with the writers.
   struct counters {
     std::atomic<uint64_t> stored{0}, batches{0}, failures{0};
-    std::atomic<bool> failing{false}; // the last commit attempt failed
     std::atomic<uint64_t> acks_persisted{0};
     // Access-log entries dropped while the store failed (past storage.backlog-max).
     std::shared_ptr<std::atomic<uint64_t>> access_dropped =
