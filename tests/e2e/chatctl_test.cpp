@@ -463,6 +463,10 @@ TEST_CASE("chatctl kick and close drop exactly the sessions named") {
   CHECK(s.dave.closed_within(5s));
   s.erin.send(R"({"op":"ping","rid":"p"})");
   CHECK(s.erin.next_op("pong").str("rid") == "p");
+  auto left = poll_json(s.admin(), {"conns"}, [](const rapidjson::Document& d) {
+    return conn_lines(d).size() == 3;
+  });
+  CHECK(conn_lines(*left) == std::vector<std::string>{"bob:alpha", "carol:alpha", "erin:gamma"});
 
   auto missing = chatctl(s.admin(), {"close", "999999"});
   CHECK(missing.code == 1);
