@@ -2,6 +2,7 @@
 #include "config/node_config.hpp"
 
 #include "config/ini_reader.hpp"
+#include "config/log.hpp"
 
 #include <climits>
 #include <fstream>
@@ -16,7 +17,7 @@ namespace chat::config {
 namespace {
 
 const std::set<std::string> our_sections = {"chat",  "net",   "admin",   "storage",
-                                            "mongo", "redis", "security"};
+                                            "mongo", "redis", "security", "log"};
 
 bool parse_uint(const std::string& s, uint64_t max, uint64_t& out) {
   if (s.empty() || s.size() > 20)
@@ -177,6 +178,13 @@ const std::map<std::string, setter>& setters() {
      }},
     {"security.allow-anonymous", bool_key(&node_config::allow_anonymous)},
     {"security.at-rest-keys", string_key(&node_config::at_rest_keys, true)},
+    {"log.level",
+     [](node_config& c, const std::string& v) -> std::string {
+       if (!logging::valid_level(v))
+         return bad("trace, debug, info, warn, error or off", v);
+       c.log_level = v;
+       return {};
+     }},
   };
   return table;
 }
@@ -222,6 +230,25 @@ std::string apply(node_config& cfg, const std::string& key, const std::string& v
   return {};
 }
 
+std::string apply_ini(node_config& cfg, const std::string& text, const std::string& file_name) {
+  ini_sections ini;
+  try {
+    ini = parse_ini(text);
+  } catch (const std::exception& e) {
+    return "config: " + file_name + ":" + e.what();
+  }
+  for (auto& [section, keys] : ini) {
+    if (!our_sections.count(section))
+      continue;
+    for (auto& [k, v] : keys) {
+      auto err = apply(cfg, section + "." + k, v);
+      if (!err.empty())
+        return err + " (in " + file_name + ")";
+    }
+  }
+  return {};
+}
+
 load_result load(const std::vector<std::string>& args) {
   load_result res;
   res.cfg.node = host_name();
@@ -261,24 +288,9 @@ load_result load(const std::vector<std::string>& args) {
     }
     std::stringstream text;
     text << in.rdbuf();
-    ini_sections ini;
-    try {
-      ini = parse_ini(text.str());
-    } catch (const std::exception& e) {
-      res.error = "config: " + res.config_file + ":" + e.what();
+    res.error = apply_ini(res.cfg, text.str(), res.config_file);
+    if (!res.error.empty())
       return res;
-    }
-    for (auto& [section, keys] : ini) {
-      if (!our_sections.count(section))
-        continue;
-      for (auto& [k, v] : keys) {
-        auto err = apply(res.cfg, section + "." + k, v);
-        if (!err.empty()) {
-          res.error = err + " (in " + res.config_file + ")";
-          return res;
-        }
-      }
-    }
   }
   for (auto& [k, v] : overrides) {
     auto err = apply(res.cfg, k, v);

@@ -50,6 +50,8 @@ struct node_config {
   // [security]
   bool allow_anonymous = true;      // security.allow-anonymous
   std::string at_rest_keys;         // security.at-rest-keys: key file path (empty = off)
+  // [log]
+  std::string log_level = "info";   // log.level: trace, debug, info, warn, error, off
 };
 
 struct load_result {
@@ -62,6 +64,10 @@ struct load_result {
 // Reads `--config-file=PATH` (else ./caf-application.conf when present), then applies the
 // command-line overrides of our sections. Arguments of other sections go to `caf_args`.
 load_result load(const std::vector<std::string>& args);
+
+// Applies the keys of our sections in INI `text` (read from `file_name`); returns an error
+// line or "". Other sections are CAF's and are left alone.
+std::string apply_ini(node_config& cfg, const std::string& text, const std::string& file_name);
 
 // Applies one `section.key` = `value`; returns an error line or "".
 std::string apply(node_config& cfg, const std::string& key, const std::string& value);

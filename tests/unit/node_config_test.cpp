@@ -53,6 +53,7 @@ TEST_CASE("bad values and unknown keys name the key") {
     {"--security.allow-anonymous=yes", "security.allow-anonymous"},
     {"--redis.uri=http://x", "redis.uri"}, {"--chat.rate-limit=0", "chat.rate-limit"},
     {"--net.nope=1", "net.nope"}, {"--chat.node=", "chat.node"}, {"--net.port", "net.port"},
+    {"--log.level=loud", "log.level"},
   };
   for (auto& c : cases) {
     INFO(c.arg);

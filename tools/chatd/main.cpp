@@ -3,6 +3,7 @@
 // ports, and on SIGINT/SIGTERM drains: stop accepting, close sessions, flush storage.
 #include "actors/node_context.hpp"
 #include "actors/persistence_pool.hpp"
+#include "config/log.hpp"
 #include "config/node_config.hpp"
 #include "net/server.hpp"
 #include "tools/chatd/admin_routes.hpp"
@@ -21,7 +22,7 @@ const char* usage =
   "usage: chatd [--config-file=PATH] [--section.key=value ...]\n"
   "       chatd --gen-key[=ID]   print a new at-rest key line for security.at-rest-keys\n"
   "Reads ./caf-application.conf when present. Every key of [chat] [net] [admin] [storage]\n"
-  "[mongo] [redis] [security] can be overridden, e.g. --net.port=0 (pick a free port).\n";
+  "[mongo] [redis] [security] [log] can be overridden, e.g. --net.port=0 (pick a free port).\n";
 
 // Closed sessions reach presence through their connection actors; wait until every user
 // is offline so the last presence updates are flushed with the store.
@@ -61,6 +62,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const auto& cfg = loaded.cfg;
+  chat::logging::init(cfg.log_level);
 
   // Signals are taken by sigwait in main; every thread started later inherits the mask.
   sigset_t stop_signals;

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (clang, ASan + UBSan) into build-fuzz and runs each one for
+# FUZZ_SECONDS (default 30) from its seed corpus in tests/fuzz/corpus/<name>/.
+# New interesting inputs go to build-fuzz/corpus/<name>/ (not into the repository); a crash
+# leaves its input in build-fuzz/artifacts/ and fails the script.
+# Long runs: FUZZ_SECONDS=3600 scripts/run-fuzz.sh [name ...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build_dir="${FUZZ_BUILD_DIR:-build-fuzz}"
+seconds="${FUZZ_SECONDS:-30}"
+if [ ! -f "$build_dir/build.ninja" ]; then
+  CC=clang CXX=clang++ cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCHAT_FUZZ=ON >/dev/null
+fi
+cmake --build "$build_dir" --target fuzz_all -- -j"$(nproc)"
+
+targets=("$@")
+if [ ${#targets[@]} -eq 0 ]; then
+  for src in tests/fuzz/*_fuzz.cpp; do
+    n=$(basename "$src" .cpp)
+    targets+=("${n%_fuzz}")
+  done
+fi
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:suppressions=$PWD/tests/support/ubsan.supp"
+mkdir -p "$build_dir/artifacts"
+failed=0
+for t in "${targets[@]}"; do
+  work="$build_dir/corpus/$t"
+  mkdir -p "$work" "tests/fuzz/corpus/$t"
+  echo "fuzz: $t for ${seconds}s"
+  if ! "$build_dir/tests/fuzz/fuzz_$t" "$work" "tests/fuzz/corpus/$t" \
+      -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+      -artifact_prefix="$build_dir/artifacts/$t-" >"$build_dir/fuzz-$t.log" 2>&1; then
+    echo "fuzz: $t FAILED (see $build_dir/fuzz-$t.log and $build_dir/artifacts/)"
+    tail -40 "$build_dir/fuzz-$t.log"
+    failed=1
+  else
+    grep -E '^stat::number_of_executed_units|^#[0-9]+.*DONE' "$build_dir/fuzz-$t.log" | tail -2 || true
+  fi
+done
+exit $failed
