@@ -7,7 +7,8 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libcaf-dev libboost1.81-dev libssl-dev
   libhiredis-dev libmongoc-dev libsodium-dev rapidjson-dev libsqlite3-dev
-  catch2 libcli11-dev libncurses-dev
+  catch2 libcli11-dev libncurses-dev libspdlog-dev libboost-url1.81-dev
+  clang libclang-rt-14-dev
   redis-server prometheus tmux sqlite3
 )
 
