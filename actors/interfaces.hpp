@@ -78,7 +78,7 @@ using room_actor = caf::typed_actor<
 using presence_map = std::map<std::string, bool>; // user -> online
 
 using connection_actor = caf::typed_actor<
-  caf::reacts_to<c_cmds_atom, std::vector<command>>,
+  caf::reacts_to<c_cmds_atom, std::vector<command>, uint32_t>, // commands, control frames
   caf::reacts_to<c_closed_atom, std::string>, // reason
   caf::replies_to<c_stats_atom>::with<connection_stats>>;
 

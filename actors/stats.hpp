@@ -76,9 +76,16 @@ struct batch_size_histogram {
   }
 };
 
+// Why a connection was closed for what its client sent, and the close code it got:
+// protocol 1002, invalid_utf8 1007, too_big 1009, frame_timeout and flood 1008.
+enum class ws_violation { protocol, invalid_utf8, too_big, frame_timeout, flood };
+constexpr size_t ws_violation_kinds = 5;
+
 // Node-wide counters of rare events (errors, drops) and of sessions that are gone.
 struct node_counters {
   std::array<std::atomic<uint64_t>, 8> errors{}; // by error_code
+  std::array<std::atomic<uint64_t>, ws_violation_kinds> ws_violations{};
+  std::atomic<uint64_t> rate_limited_frames{0}; // refused frames (errors are coalesced)
   std::atomic<uint64_t> slow_consumer_drops{0};
   std::atomic<uint64_t> closed_frames_in{0}, closed_frames_out{0};
   std::atomic<uint64_t> connections_total{0};

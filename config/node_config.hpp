@@ -21,6 +21,8 @@ struct node_config {
   uint32_t room_ring = 1000;        // chat.room-ring: recent messages kept per room for replay
   uint32_t dedupe_window = 2000;    // chat.dedupe-window: cids remembered per room
   uint32_t max_rooms = 100000;      // chat.max-rooms: rooms alive on this node
+  millis flood_close_after{5000};   // chat.flood-close-after: refused this long without a 1 s
+                                    // pause closes the connection (1008); 0 = never
   // [net]
   std::string host = "0.0.0.0";     // net.host
   uint16_t port = 8080;             // net.port (0 = pick a free port)
@@ -28,6 +30,8 @@ struct node_config {
   uint64_t queue_bytes = 4 << 20;   // net.queue-bytes: outbound bytes per connection
   uint32_t io_threads = 1;          // net.io-threads
   millis idle_timeout{60000};       // net.idle-timeout (a ping goes out after half of it)
+  millis frame_timeout{10000};      // net.frame-timeout: a frame (a fragmented message) must
+                                    // complete within this of its first byte
   uint32_t max_connections = 100000; // net.max-connections
   // [admin]
   std::string admin_host = "127.0.0.1"; // admin.host

@@ -149,6 +149,7 @@ server::server(node_context& ctx)
   limits_.max_frame_bytes = ctx.cfg.max_frame_bytes;
   limits_.queue_bytes = ctx.cfg.queue_bytes;
   limits_.idle_timeout = ctx.cfg.idle_timeout;
+  limits_.frame_timeout = ctx.cfg.frame_timeout;
 }
 
 server::~server() = default;

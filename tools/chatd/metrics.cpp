@@ -56,6 +56,15 @@ private:
 const char* error_names[] = {"bad_request", "unauthorized", "forbidden",   "not_member",
                              "rate_limited", "too_large",   "unavailable", "internal"};
 
+struct violation_label {
+  const char* code;
+  const char* cause;
+};
+// In the order of ws_violation.
+const violation_label violation_labels[ws_violation_kinds] = {
+  {"1002", "protocol"}, {"1007", "invalid_utf8"}, {"1009", "too_big"},
+  {"1008", "frame_timeout"}, {"1008", "flood"}};
+
 } // namespace
 
 std::string render_metrics(admin_snapshot& snap) {
@@ -84,6 +93,15 @@ std::string render_metrics(admin_snapshot& snap) {
   for (size_t i = 0; i < ctx.counters.errors.size(); ++i)
     e.sample("chat_errors_total", double(ctx.counters.errors[i].load()),
              std::string("code=\"") + error_names[i] + "\"");
+  e.counter("chat_rate_limited_frames_total",
+            "Client frames refused by the rate limit (rate_limited errors are coalesced).",
+            double(ctx.counters.rate_limited_frames.load()));
+  e.family("chat_ws_violation_closes_total", "counter",
+           "Connections closed for what their client sent, by close code and cause.");
+  for (size_t i = 0; i < ws_violation_kinds; ++i)
+    e.sample("chat_ws_violation_closes_total", double(ctx.counters.ws_violations[i].load()),
+             std::string("code=\"") + violation_labels[i].code + "\",cause=\""
+               + violation_labels[i].cause + "\"");
   e.counter("chat_slow_consumer_drops_total",
             "Connections closed because their outbound queue passed net.queue-bytes.",
             double(ctx.counters.slow_consumer_drops.load()));
