@@ -47,7 +47,6 @@ bool sendable_close_code(uint16_t code) {
          || (code >= 3000 && code <= 4999);
 }
 
-#ifndef CHAT_WS_WSLAY
 namespace {
 
 bool is_control(ws_opcode op) { return uint8_t(op) & 0x8; }
@@ -281,7 +280,5 @@ bool ws_parser::fail(handler& h, uint16_t code, const char* reason) {
   h.on_protocol_error(code, reason);
   return false;
 }
-
-#endif
 
 } // namespace chat::net

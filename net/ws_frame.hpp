@@ -23,54 +23,6 @@ std::string encode_close(uint16_t code, std::string_view reason);
 // Close codes an endpoint may put on the wire (RFC 6455 7.4 and the IANA registry).
 bool sendable_close_code(uint16_t code);
 
-#ifdef CHAT_WS_WSLAY
-} // namespace chat::net
-struct wslay_event_context;
-namespace chat::net {
-
-// PROTOTYPE for the parser A/B measurement only: the same interface, client frames parsed
-// by libwslay's event API (which copies into its own buffers and answers violations by
-// queueing a close frame that we read back).
-class ws_parser {
-public:
-  struct handler {
-    virtual ~handler() = default;
-    virtual void on_message(ws_opcode op, std::string_view payload) = 0;
-    virtual void on_ping(std::string_view payload) = 0;
-    virtual void on_pong(std::string_view payload) = 0;
-    virtual void on_close(uint16_t code, std::string_view reason) = 0;
-    virtual void on_protocol_error(uint16_t code, const char* reason) = 0;
-  };
-  explicit ws_parser(uint64_t max_message);
-  ~ws_parser();
-  ws_parser(const ws_parser&) = delete;
-  ws_parser& operator=(const ws_parser&) = delete;
-  size_t feed(char* data, size_t size, handler& h, int64_t now = 0);
-  bool stopped() const { return stopped_; }
-  bool failed() const { return failed_; }
-  int64_t incomplete_since() const { return since_; }
-  size_t buffered() const { return 0; }
-
-  // wslay callbacks (public so the C callbacks can reach them).
-  long read_input(unsigned char* buf, size_t len);
-  void frame_start(bool fin, uint8_t opcode);
-  void frame_end();
-  void message(uint8_t opcode, const unsigned char* msg, size_t len, uint16_t status);
-  std::string out_; // frames wslay queued: pongs and close frames
-
-private:
-  wslay_event_context* ctx_ = nullptr;
-  handler* h_ = nullptr;
-  const char* in_ = nullptr;
-  size_t in_left_ = 0;
-  int64_t now_ = 0, since_ = -1;
-  bool stopped_ = false, failed_ = false;
-  bool fragmented_ = false, frame_fin_ = false, frame_control_ = false;
-  bool got_close_ = false;
-  uint16_t close_code_ = 0;
-  std::string close_reason_;
-};
-#else
 // Parses client frames. Feed it bytes as they arrive, in any pieces: it unmasks them in
 // place, hands out each complete message and control frame, and keeps only what an
 // incomplete frame or fragmented message needs (never more than the message bound plus
@@ -141,7 +93,5 @@ private:
   std::string message_;     // payload so far of a message that did not arrive in one piece
   utf8_validator utf8_;
 };
-
-#endif
 
 } // namespace chat::net
