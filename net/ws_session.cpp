@@ -40,6 +40,8 @@ ws_session::ws_session(asio::ip::tcp::socket sock, io_worker& io, session_limits
   if (!ec)
     remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
   started_ = last_read_ = std::chrono::steady_clock::now();
+  read_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(last_read_.time_since_epoch())
+               .count(); // bytes read with the upgrade request count from here
 }
 
 ws_session::~ws_session() = default;

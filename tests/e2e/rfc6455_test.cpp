@@ -208,3 +208,16 @@ TEST_CASE("a frame or fragmented message that does not complete in net.frame-tim
   CHECK(steady.next().payload == R"({"op":"pong","rid":"ok"})");
   CHECK(metric(node, R"(chat_ws_violation_closes_total{code="1008",cause="frame_timeout"})") == 2);
 }
+
+TEST_CASE("frames sent with the upgrade request are parsed like any other") {
+  node_process node({"--storage.backend=memory"}); // net.frame-timeout 10s
+  std::string rest = text(R"({"op":"ping","rid":"second"})");
+  raw_ws c(node.port(), "user=eager",
+           text(R"({"op":"ping","rid":"first"})") + rest.substr(0, 10));
+  CHECK(c.next().payload == R"({"op":"pong","rid":"first"})");
+  // The incomplete frame's clock starts with the upgrade, not at 0: two of the node's
+  // one-second ticks later the connection is still open and the frame completes.
+  std::this_thread::sleep_for(ms(2500));
+  c.write(rest.substr(10));
+  CHECK(c.next().payload == R"({"op":"pong","rid":"second"})");
+}

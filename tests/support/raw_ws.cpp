@@ -19,7 +19,7 @@ uint16_t raw_ws::server_frame::close_code() const {
   return uint16_t((uint8_t(payload[0]) << 8) | uint8_t(payload[1]));
 }
 
-raw_ws::raw_ws(uint16_t port, const std::string& query) {
+raw_ws::raw_ws(uint16_t port, const std::string& query, std::string_view with_request) {
   fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd_ < 0)
     throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
@@ -33,7 +33,7 @@ raw_ws::raw_ws(uint16_t port, const std::string& query) {
   ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   write("GET /ws?" + query + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
         "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-        "Sec-WebSocket-Version: 13\r\n\r\n");
+        "Sec-WebSocket-Version: 13\r\n\r\n" + std::string(with_request));
   auto deadline = std::chrono::steady_clock::now() + ms(5000);
   size_t end;
   while ((end = buf_.find("\r\n\r\n")) == std::string::npos)

@@ -24,8 +24,9 @@ public:
     uint16_t close_code() const;
   };
 
-  // Connects to 127.0.0.1:port, upgrades on /ws?query and reads the hello frame.
-  raw_ws(uint16_t port, const std::string& query);
+  // Connects to 127.0.0.1:port, upgrades on /ws?query and reads the hello frame;
+  // `with_request` is written in the same write as the upgrade request.
+  raw_ws(uint16_t port, const std::string& query, std::string_view with_request = {});
   ~raw_ws();
   raw_ws(const raw_ws&) = delete;
   raw_ws& operator=(const raw_ws&) = delete;
