@@ -32,7 +32,8 @@ public:
 
   // Takes tokens for `frames` frames; returns how many of them were refused.
   uint64_t take(uint64_t frames) {
-    auto granted = std::min<uint64_t>(frames, uint64_t(tokens_));
+    // Compared as doubles first: the bucket may hold more than a uint64_t (any burst is allowed).
+    uint64_t granted = tokens_ >= double(frames) ? frames : uint64_t(tokens_);
     tokens_ -= double(granted);
     if (granted < frames)
       refused(frames - granted);

@@ -74,3 +74,10 @@ TEST_CASE("bursts with pauses of a second or more are not a flood") {
     t += 1500ms;
   }
 }
+
+TEST_CASE("a bucket larger than any count is fine") {
+  frame_limiter l({1e300, 1e300, 1s}, t0);
+  l.refill(t0 + 10s);
+  CHECK(l.take(UINT32_MAX) == 0);
+  CHECK(l.take());
+}
