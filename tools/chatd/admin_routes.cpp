@@ -1,14 +1,18 @@
 // Admin HTTP routes: liveness, readiness, Prometheus metrics and the JSON views of
-// docs/ADMIN.md used by chatctl, plus closing connections and kicking users.
+// docs/ADMIN.md used by chatctl, plus closing connections and kicking users. Browsers are
+// kept out (net/origin_policy): reads under /admin/ refuse other origins, and state changes
+// are POSTs with a JSON content type from no other origin.
 #include "tools/chatd/admin_routes.hpp"
 
 #include "actors/node_context.hpp"
 #include "actors/persistence_pool.hpp"
 #include "net/json_reply.hpp"
+#include "net/origin_policy.hpp"
 #include "tools/chatd/admin_snapshot.hpp"
 #include "tools/chatd/metrics.hpp"
 
 #include <initializer_list>
+#include <unistd.h>
 
 namespace chat::tools {
 
@@ -215,6 +219,13 @@ net::http_reply kick_user(admin_snapshot& snap, const std::string& user) {
   return json_reply(200, [&](json& w) { key_u(w, "kicked", n); });
 }
 
+std::string machine_name() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof(buf) - 1) != 0)
+    return {};
+  return buf;
+}
+
 using segments = std::vector<std::string>;
 
 bool is_path(const segments& seg, std::initializer_list<const char*> expected) {
@@ -253,14 +264,15 @@ net::http_reply readiness(admin_snapshot& snap) {
   });
 }
 
-net::http_reply get_route(admin_snapshot& snap, const net::url_target& t) {
+net::http_reply get_route(admin_snapshot& snap, const net::url_target& t,
+                          const net::origin_counters& refused) {
   const auto& seg = t.segments;
   if (is_path(seg, {"healthz"}))
     return net::json_status_ok();
   if (is_path(seg, {"readyz"}))
     return readiness(snap);
   if (is_path(seg, {"metrics"}))
-    return {200, "text/plain; version=0.0.4", render_metrics(snap), {}};
+    return {200, "text/plain; version=0.0.4", render_metrics(snap, refused), {}};
   if (is_path(seg, {"admin", "node"}))
     return node_view(snap);
   if (is_path(seg, {"admin", "rooms"}))
@@ -280,15 +292,30 @@ net::http_reply get_route(admin_snapshot& snap, const net::url_target& t) {
 
 net::admin_handler make_admin_routes(node_context& ctx, net::server& srv) {
   auto snap = std::make_shared<admin_snapshot>(ctx, srv);
-  return [snap](const net::http_request& req, const net::url_target& t) -> net::http_reply {
-    if (req.method() == net::http::verb::post)
-      return post_route(*snap, t);
+  auto refused = std::make_shared<net::origin_counters>();
+  return [snap, refused, host = machine_name()](const net::http_request& req,
+                                                const net::url_target& t) -> net::http_reply {
+    // The listener's address is known once it is bound, after these routes are made.
+    net::origin_policy policy(snap->srv.admin_endpoint(), host);
+    auto refuse = [&](net::origin_refusal r) {
+      refused->count(r);
+      return net::origin_policy::refusal_reply(r);
+    };
+    if (req.method() == net::http::verb::post) {
+      auto r = policy.check_write(req);
+      return r == net::origin_refusal::none ? post_route(*snap, t) : refuse(r);
+    }
     if (req.method() != net::http::verb::get) {
       auto reply = error_reply(405, "method not allowed");
       reply.headers.emplace_back("Allow", "GET, POST");
       return reply;
     }
-    return get_route(*snap, t);
+    if (!t.segments.empty() && t.segments[0] == "admin") {
+      auto r = policy.check_read(req);
+      if (r != net::origin_refusal::none)
+        return refuse(r);
+    }
+    return get_route(*snap, t, *refused);
   };
 }
 
