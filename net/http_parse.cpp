@@ -12,6 +12,11 @@ void limit_parser(request_parser& p, const http_limits& limits) {
   p.body_limit(limits.body_limit);
 }
 
+bool is_parse_error(const boost::system::error_code& ec) {
+  static const auto& http_category = make_error_code(http::error::need_more).category();
+  return ec.category() == http_category;
+}
+
 http_error parse_error_kind(const boost::system::error_code& ec) {
   if (ec == http::error::header_limit || ec == http::error::body_limit
       || ec == http::error::buffer_overflow)

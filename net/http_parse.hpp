@@ -18,6 +18,9 @@ using request_parser = http::request_parser<http::string_body>;
 // Applies the header and body limits to a fresh parser.
 void limit_parser(request_parser& p, const http_limits& limits);
 
+// True when `ec` is the parser refusing the bytes (not the connection failing).
+bool is_parse_error(const boost::system::error_code& ec);
+
 // The answer to a request the parser refused (431, 413 or 400) and the counter it goes to.
 http_reply parse_error_reply(const boost::system::error_code& ec);
 http_error parse_error_kind(const boost::system::error_code& ec);

@@ -81,8 +81,8 @@ void http_session::on_read(boost::system::error_code ec) {
     return;
   }
   if (ec) {
-    if (ec == asio::error::connection_reset || ec == http::error::partial_message)
-      return;
+    if (!is_parse_error(ec) || ec == http::error::partial_message)
+      return; // the connection failed or ended mid-request: nobody to answer
     counters_.count(parse_error_kind(ec));
     CHAT_LOG_LIMITED(spdlog::level::info, "http: refused a request: {}", ec.message());
     write(parse_error_reply(ec), false);

@@ -4,17 +4,14 @@
 // failures, and accepts again as soon as descriptors are free.
 #include "support/http_get.hpp"
 #include "support/node_process.hpp"
+#include "support/raw_socket.hpp"
 
 #include <catch2/catch.hpp>
 
-#include <arpa/inet.h>
-#include <cerrno>
 #include <chrono>
 #include <fstream>
-#include <netinet/in.h>
-#include <poll.h>
+#include <memory>
 #include <sstream>
-#include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
 
@@ -23,33 +20,16 @@ using namespace std::chrono_literals;
 
 namespace {
 
-int connect_raw(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  // The kernel completes the handshake from the listen backlog, accepted or not.
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  return fd;
-}
-
 enum class outcome { served, refused, no_answer };
 
 // Asks GET /healthz on a keep-alive connection: answered, closed by the node, or neither.
-outcome probe(int fd, std::chrono::milliseconds timeout) {
-  const std::string req = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
-  if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) != ssize_t(req.size()))
+outcome probe(raw_socket& s, std::chrono::milliseconds timeout) {
+  if (!s.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"))
     return outcome::refused;
-  pollfd p{fd, POLLIN, 0};
-  if (::poll(&p, 1, int(timeout.count())) <= 0)
-    return outcome::no_answer;
-  char buf[512];
-  auto n = ::recv(fd, buf, sizeof buf, 0);
-  if (n > 0 && std::string(buf, size_t(n)).rfind("HTTP/1.1 200", 0) == 0)
+  auto got = s.receive(timeout);
+  if (status_of(got) == 200)
     return outcome::served;
-  return outcome::refused; // 0 (FIN) or ECONNRESET
+  return s.peer_closed() ? outcome::refused : outcome::no_answer;
 }
 
 // User + system CPU time of a process, in seconds (/proc/PID/stat fields 14 and 15).
@@ -88,16 +68,15 @@ TEST_CASE("out of descriptors, the node refuses cleanly, stays idle and recovers
   auto started = std::chrono::steady_clock::now();
 
   // Fill: keep-alive HTTP connections until the node cannot accept one more.
-  std::vector<int> held;
+  // (The kernel completes each TCP handshake from the listen backlog, accepted or not.)
+  std::vector<std::unique_ptr<raw_socket>> held;
   outcome last = outcome::served;
   while (held.size() < 100) {
-    int fd = connect_raw(node.port());
-    last = probe(fd, 5s);
-    if (last != outcome::served) {
-      ::close(fd);
+    auto s = std::make_unique<raw_socket>(node.port());
+    last = probe(*s, 5s);
+    if (last != outcome::served)
       break;
-    }
-    held.push_back(fd);
+    held.push_back(std::move(s));
   }
   INFO("connections held: " << held.size());
   REQUIRE(held.size() >= 20);
@@ -109,9 +88,8 @@ TEST_CASE("out of descriptors, the node refuses cleanly, stays idle and recovers
   auto until = std::chrono::steady_clock::now() + 2s;
   int refused = 0, other = 0;
   while (std::chrono::steady_clock::now() < until) {
-    int fd = connect_raw(node.port());
-    (probe(fd, 2s) == outcome::refused ? refused : other)++;
-    ::close(fd);
+    raw_socket s(node.port());
+    (probe(s, 2s) == outcome::refused ? refused : other)++;
     std::this_thread::sleep_for(20ms);
   }
   double cpu_used = cpu_seconds(node.pid()) - cpu_before;
@@ -121,16 +99,12 @@ TEST_CASE("out of descriptors, the node refuses cleanly, stays idle and recovers
   CHECK(cpu_used < 0.25); // a retry loop on EMFILE burns a full core: ~2 s here
 
   // Free some descriptors: new connections are served again.
-  for (int i = 0; i < 5; ++i) {
-    ::close(held.back());
-    held.pop_back();
-  }
+  held.resize(held.size() - 5);
   bool served = false;
   auto deadline = std::chrono::steady_clock::now() + 10s;
   while (!served && std::chrono::steady_clock::now() < deadline) {
-    int fd = connect_raw(node.port());
-    served = probe(fd, 2s) == outcome::served;
-    ::close(fd);
+    raw_socket s(node.port());
+    served = probe(s, 2s) == outcome::served;
     if (!served)
       std::this_thread::sleep_for(50ms);
   }
@@ -141,8 +115,7 @@ TEST_CASE("out of descriptors, the node refuses cleanly, stays idle and recovers
   CHECK(metric(metrics.body, "chat_accept_errors_total{listener=\"client\",reason=\"emfile\"}")
         >= 1);
   CHECK(metric(metrics.body, "chat_accept_shed_total{listener=\"client\"}") >= refused + 1);
-  for (int fd : held)
-    ::close(fd);
+  held.clear();
 
   // One warning line per second at most, however many accepts failed.
   auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
