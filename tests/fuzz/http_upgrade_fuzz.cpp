@@ -1,4 +1,4 @@
-// Fuzz target: arbitrary bytes as they reach a listener. Beast's request parser with the
+// Fuzz target: arbitrary bytes as they reach a listener, and as a request target alone. Beast's request parser with the
 // node's default limits reads up to a few pipelined requests; each then goes through the
 // target decoding and route decision of the client listener, the native endpoint's upgrade
 // decision (under each policy), and the admin endpoint's browser checks. Whatever the
@@ -84,6 +84,22 @@ void serve(const http_request& req) {
 
 } // namespace
 
+// The whole input as a request target, in a buffer of exactly its size (Beast's targets
+// sit inside its header storage, where reading past the end would go unnoticed).
+void decode_as_target(std::string_view bytes) {
+  std::string error;
+  auto t = parse_target(bytes, error);
+  require(t.has_value() == error.empty());
+  if (!t)
+    return;
+  auto text_ok = [](const std::string& s) { return valid_utf8(s) && s.find('\0') == s.npos; };
+  for (auto& seg : t->segments)
+    require(text_ok(seg));
+  for (auto& [k, v] : t->params)
+    require(text_ok(k) && text_ok(v));
+  find_single_param(*t, "user");
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const http_limits limits = [] {
     chat::config::node_config defaults;
@@ -93,6 +109,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return l;
   }();
   std::string_view bytes(reinterpret_cast<const char*>(data), size);
+  decode_as_target(bytes);
   for (int pipelined = 0; pipelined < 4 && !bytes.empty(); ++pipelined) {
     http_request req;
     size_t used = 0;
