@@ -33,6 +33,10 @@ struct node_config {
   millis frame_timeout{10000};      // net.frame-timeout: a frame (a fragmented message) must
                                     // complete within this of its first byte
   uint32_t max_connections = 100000; // net.max-connections
+  uint32_t http_header_limit = 8192; // net.http-header-limit: request line + header fields
+  uint32_t http_body_limit = 65536; // net.http-body-limit: one request body
+  millis http_timeout{10000};       // net.http-timeout: to receive a request / send an answer
+  uint32_t http_max_requests = 100; // net.http-max-requests: per keep-alive connection
   // [admin]
   std::string admin_host = "127.0.0.1"; // admin.host
   uint16_t admin_port = 9090;           // admin.port

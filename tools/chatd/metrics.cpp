@@ -4,6 +4,8 @@
 
 #include "actors/node_context.hpp"
 #include "actors/persistence_pool.hpp"
+#include "net/origin_policy.hpp"
+#include "net/server.hpp"
 #include "tools/chatd/admin_snapshot.hpp"
 
 #include <sstream>
@@ -64,10 +66,37 @@ struct violation_label {
 const violation_label violation_labels[ws_violation_kinds] = {
   {"1002", "protocol"}, {"1007", "invalid_utf8"}, {"1009", "too_big"},
   {"1008", "frame_timeout"}, {"1008", "flood"}};
+// The HTTP boundary: accept failures, descriptor shedding, refused requests.
+void boundary_metrics(exposition& e, const net::server& srv, const net::origin_counters& refused) {
+  e.family("chat_accept_errors_total", "counter",
+           "Failed accepts by listener and cause (EMFILE, ENFILE: out of descriptors).");
+  for (auto [name, counters] : {std::pair{"client", &srv.client_accepts()},
+                                std::pair{"admin", &srv.admin_accepts()}})
+    for (size_t i = 0; i < net::accept_error_names.size(); ++i)
+      e.sample("chat_accept_errors_total", double(counters->accept_errors[i].load()),
+               std::string("listener=\"") + name + "\",reason=\"" + net::accept_error_names[i]
+                 + "\"");
+  e.family("chat_accept_shed_total", "counter",
+           "Connections accepted and closed at once because the node was out of descriptors.");
+  e.sample("chat_accept_shed_total", double(srv.client_accepts().shed.load()),
+           "listener=\"client\"");
+  e.sample("chat_accept_shed_total", double(srv.admin_accepts().shed.load()),
+           "listener=\"admin\"");
+  e.family("chat_http_errors_total", "counter",
+           "HTTP requests refused before routing (malformed, over a limit) or not received in time.");
+  for (size_t i = 0; i < net::http_error_names.size(); ++i)
+    e.sample("chat_http_errors_total", double(srv.http_errors().errors[i].load()),
+             std::string("reason=\"") + net::http_error_names[i] + "\"");
+  e.family("chat_admin_refused_total", "counter",
+           "Admin requests refused as coming from a browser page of another origin.");
+  for (size_t i = 0; i < net::origin_refusal_names.size(); ++i)
+    e.sample("chat_admin_refused_total", double(refused.refused[i].load()),
+             std::string("reason=\"") + net::origin_refusal_names[i] + "\"");
+}
 
 } // namespace
 
-std::string render_metrics(admin_snapshot& snap) {
+std::string render_metrics(admin_snapshot& snap, const net::origin_counters& refused) {
   auto& ctx = snap.ctx;
   auto rooms = snap.rooms();
   auto presence = snap.presence();
@@ -105,6 +134,7 @@ std::string render_metrics(admin_snapshot& snap) {
   e.counter("chat_slow_consumer_drops_total",
             "Connections closed because their outbound queue passed net.queue-bytes.",
             double(ctx.counters.slow_consumer_drops.load()));
+  boundary_metrics(e, snap.srv, refused);
   e.gauge("chat_outbound_queue_bytes", "Bytes queued for clients, all connections.",
           double(t.queue_bytes));
   e.family("chat_actors", "gauge", "Actors by kind.");
