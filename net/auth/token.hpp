@@ -1,0 +1,56 @@
+// Signed access and refresh tokens: JWT (RFC 7519) with HS256 (HMAC-SHA-256, RFC 7518), so
+// other services of a deployment can mint tokens for their users with the shared secret.
+// Only HS256 is accepted: a token naming any other algorithm ("none" included) is refused.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace chat::auth {
+
+enum class token_kind { access, refresh };
+
+struct token_claims {
+  std::string user;     // "sub"
+  int64_t issued_s = 0; // "iat", seconds since the epoch
+  int64_t expires_s = 0; // "exp"
+  token_kind kind = token_kind::access; // "typ": "access" or "refresh" (absent: access)
+};
+
+enum class token_error { none, malformed, bad_signature, expired, not_yet_valid, wrong_kind };
+
+// One line for the client and the access log.
+const char* to_string(token_error e);
+
+// The HMAC key: at least 32 bytes.
+class token_key {
+public:
+  static constexpr size_t min_bytes = 32;
+  // From a key file's text: hex digits (whitespace around is ignored). Throws
+  // std::runtime_error with one line on a bad file.
+  static token_key from_hex(std::string_view text);
+  // A new random key, as the hex text of a key file.
+  static std::string generate_hex();
+
+  explicit token_key(std::vector<unsigned char> bytes);
+  ~token_key();
+  token_key(token_key&&) noexcept;
+  token_key& operator=(token_key&&) noexcept;
+  token_key(const token_key&) = delete;
+  token_key& operator=(const token_key&) = delete;
+
+  std::string sign(const token_claims& claims) const;
+  // Checks shape, algorithm, signature and times (with `skew_s` seconds of clock skew
+  // allowed for "iat"). Tokens longer than max_token_bytes are malformed.
+  token_error verify(std::string_view token, int64_t now_s, token_kind expected,
+                     token_claims& out, int64_t skew_s = 60) const;
+
+  static constexpr size_t max_token_bytes = 4096;
+
+private:
+  std::vector<unsigned char> key_;
+};
+
+} // namespace chat::auth
