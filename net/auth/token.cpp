@@ -1,11 +1,14 @@
 // JWT HS256 signing and verification on libsodium (HMAC-SHA-256, base64url) and RapidJSON.
 #include "net/auth/token.hpp"
 
+#include "net/auth/username.hpp"
+
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 #include <sodium.h>
 
+#include <cmath>
 #include <stdexcept>
 
 namespace chat::auth {
@@ -54,12 +57,24 @@ bool parse_object(const std::string& text, json_doc& doc) {
   return !doc.HasParseError() && doc.IsObject() && doc.MemberCount() <= 32;
 }
 
-bool get_int(const json_doc& doc, const char* key, int64_t& out) {
+// A NumericDate (RFC 7519 2): seconds since the epoch, an integer or not (floored); values
+// outside +-2^53 are refused rather than converted.
+enum class date_field { missing, bad, ok };
+date_field get_date(const json_doc& doc, const char* key, int64_t& out) {
   auto i = doc.FindMember(key);
-  if (i == doc.MemberEnd() || !i->value.IsInt64())
-    return false;
-  out = i->value.GetInt64();
-  return true;
+  if (i == doc.MemberEnd())
+    return date_field::missing;
+  if (i->value.IsInt64()) {
+    out = i->value.GetInt64();
+  } else if (i->value.IsNumber()) {
+    double d = i->value.GetDouble();
+    if (!std::isfinite(d) || std::fabs(d) > 9007199254740992.0)
+      return date_field::bad;
+    out = int64_t(std::floor(d));
+  } else {
+    return date_field::bad;
+  }
+  return out > -(int64_t(1) << 53) && out < (int64_t(1) << 53) ? date_field::ok : date_field::bad;
 }
 
 } // namespace
@@ -72,11 +87,15 @@ const char* to_string(token_error e) {
     case token_error::expired: return "token expired";
     case token_error::not_yet_valid: return "token issued in the future";
     case token_error::wrong_kind: return "wrong token type";
+    case token_error::bad_subject: return "token subject is not a valid user name";
+    case token_error::revoked: return "token revoked";
   }
   return "malformed token";
 }
 
 token_key::token_key(std::vector<unsigned char> bytes) : key_(std::move(bytes)) {
+  if (sodium_init() < 0)
+    throw std::runtime_error("libsodium cannot be initialised");
   if (key_.size() < min_bytes)
     throw std::runtime_error("token key must have at least " + std::to_string(min_bytes)
                              + " bytes");
@@ -116,6 +135,8 @@ token_key token_key::from_hex(std::string_view text) {
 }
 
 std::string token_key::generate_hex() {
+  if (sodium_init() < 0)
+    throw std::runtime_error("libsodium cannot be initialised");
   unsigned char bytes[min_bytes];
   randombytes_buf(bytes, sizeof(bytes));
   char hex[min_bytes * 2 + 1];
@@ -163,7 +184,9 @@ token_error token_key::verify(std::string_view token, int64_t now_s, token_kind 
   if (!parse_object(header, h))
     return token_error::malformed;
   auto alg = h.FindMember("alg");
-  if (alg == h.MemberEnd() || !alg->value.IsString() || std::string_view(alg->value.GetString()) != "HS256")
+  if (alg == h.MemberEnd() || !alg->value.IsString()
+      || std::string_view(alg->value.GetString(), alg->value.GetStringLength()) != "HS256"
+      || h.HasMember("crit"))
     return token_error::malformed;
   // The signature is checked before anything in the payload is believed.
   unsigned char expect[crypto_auth_hmacsha256_BYTES];
@@ -178,9 +201,10 @@ token_error token_key::verify(std::string_view token, int64_t now_s, token_kind 
     return token_error::malformed;
   token_claims c;
   c.user.assign(sub->value.GetString(), sub->value.GetStringLength());
-  if (!get_int(p, "exp", c.expires_s))
-    return token_error::malformed;
-  if (p.HasMember("iat") && !get_int(p, "iat", c.issued_s))
+  int64_t not_before = 0;
+  auto nbf = get_date(p, "nbf", not_before);
+  if (get_date(p, "exp", c.expires_s) != date_field::ok
+      || get_date(p, "iat", c.issued_s) != date_field::ok || nbf == date_field::bad)
     return token_error::malformed;
   if (auto typ = p.FindMember("typ"); typ != p.MemberEnd()) {
     if (!typ->value.IsString())
@@ -195,8 +219,10 @@ token_error token_key::verify(std::string_view token, int64_t now_s, token_kind 
     return token_error::wrong_kind;
   if (now_s >= c.expires_s)
     return token_error::expired;
-  if (c.issued_s > now_s + skew_s)
+  if (c.issued_s > now_s + skew_s || (nbf == date_field::ok && not_before > now_s + skew_s))
     return token_error::not_yet_valid;
+  if (canonical_username(c.user) != c.user)
+    return token_error::bad_subject;
   out = std::move(c);
   return token_error::none;
 }

@@ -1,6 +1,9 @@
 // Signed access and refresh tokens: JWT (RFC 7519) with HS256 (HMAC-SHA-256, RFC 7518), so
 // other services of a deployment can mint tokens for their users with the shared secret.
 // Only HS256 is accepted: a token naming any other algorithm ("none" included) is refused.
+// Claims read: "sub" (an account name, see username.hpp), "iat" and "exp" (required: "iat"
+// is what revocation compares), "nbf" (optional), "typ" ("access" or "refresh", absent:
+// access). A header with "crit" is refused (RFC 7515 4.1.11: no extension is understood).
 #pragma once
 
 #include <cstdint>
@@ -19,7 +22,9 @@ struct token_claims {
   token_kind kind = token_kind::access; // "typ": "access" or "refresh" (absent: access)
 };
 
-enum class token_error { none, malformed, bad_signature, expired, not_yet_valid, wrong_kind };
+enum class token_error {
+  none, malformed, bad_signature, expired, not_yet_valid, wrong_kind, bad_subject, revoked
+};
 
 // One line for the client and the access log.
 const char* to_string(token_error e);
@@ -42,8 +47,9 @@ public:
   token_key& operator=(const token_key&) = delete;
 
   std::string sign(const token_claims& claims) const;
-  // Checks shape, algorithm, signature and times (with `skew_s` seconds of clock skew
-  // allowed for "iat"). Tokens longer than max_token_bytes are malformed.
+  // Checks shape, algorithm, signature, subject and times (with `skew_s` seconds of clock
+  // skew allowed for "iat" and "nbf"; none for "exp"). Tokens longer than max_token_bytes
+  // are malformed. Revocation is the caller's: compare `out.issued_s`.
   token_error verify(std::string_view token, int64_t now_s, token_kind expected,
                      token_claims& out, int64_t skew_s = 60) const;
 

@@ -22,6 +22,21 @@ std::string b64url(const std::string& s) {
   return out;
 }
 
+// Signs any header and payload text with the test key, as another service might.
+std::string sign_raw(const std::string& header_json, const std::string& payload_json) {
+  auto input = b64url(header_json) + "." + b64url(payload_json);
+  unsigned char sig[crypto_auth_hmacsha256_BYTES];
+  std::vector<unsigned char> k(32, 7);
+  crypto_auth_hmacsha256_state st;
+  crypto_auth_hmacsha256_init(&st, k.data(), k.size());
+  crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(input.data()),
+                                input.size());
+  crypto_auth_hmacsha256_final(&st, sig);
+  return input + "." + b64url(std::string(reinterpret_cast<char*>(sig), sizeof(sig)));
+}
+
+const std::string hs256 = R"({"alg":"HS256","typ":"JWT"})";
+
 } // namespace
 
 TEST_CASE("a signed token verifies and gives back its claims") {
@@ -72,7 +87,7 @@ TEST_CASE("a token signed with another key or tampered with is refused") {
 TEST_CASE("alg none and other algorithms are refused whatever the signature") {
   auto key = test_key();
   token_claims c;
-  auto payload = b64url(R"({"sub":"mallory","exp":99999999999})");
+  auto payload = b64url(R"({"sub":"mallory","exp":99999999999,"iat":1000})");
   CHECK(key.verify(b64url(R"({"alg":"none","typ":"JWT"})") + "." + payload + ".", 1500,
                    token_kind::access, c)
         == token_error::malformed);
@@ -89,27 +104,47 @@ TEST_CASE("malformed tokens are refused without trouble") {
                                          "!!!.???.***", std::string(5000, 'a') + ".b.c"};
   for (const auto& bad : bad_tokens)
     CHECK(key.verify(bad, 1500, token_kind::access, c) == token_error::malformed);
-  // Valid signature over a payload that is not an object, or lacks sub/exp.
-  auto header = b64url(R"({"alg":"HS256","typ":"JWT"})");
+  // Valid signature over a payload that is not an object, or lacks sub/exp/iat.
   std::vector<std::string> payloads = {"[1,2]",
-                                       R"({"exp":2000})",
-                                       R"({"sub":"a"})",
-                                       R"({"sub":5,"exp":2000})",
-                                       R"({"sub":"a","exp":"2000"})",
-                                       R"({"sub":"a","exp":2000,"typ":"admin"})"};
+                                       R"({"exp":2000,"iat":1000})",
+                                       R"({"sub":"abc","iat":1000})",
+                                       R"({"sub":"abc","exp":2000})",
+                                       R"({"sub":5,"exp":2000,"iat":1000})",
+                                       R"({"sub":"abc","exp":"2000","iat":1000})",
+                                       R"({"sub":"abc","exp":2000,"iat":1000,"nbf":"x"})",
+                                       R"({"sub":"abc","exp":1e300,"iat":1000})",
+                                       R"({"sub":"abc","exp":2000,"iat":1000,"typ":"admin"})"};
   for (const auto& p : payloads) {
     INFO(p);
-    auto input = header + "." + b64url(p);
-    // Signed by hand with the same key: the payload checks must still refuse it.
-    unsigned char sig[crypto_auth_hmacsha256_BYTES];
-    std::vector<unsigned char> k(32, 7);
-    crypto_auth_hmacsha256_state st;
-    crypto_auth_hmacsha256_init(&st, k.data(), k.size());
-    crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(input.data()),
-                                  input.size());
-    crypto_auth_hmacsha256_final(&st, sig);
-    auto t = input + "." + b64url(std::string(reinterpret_cast<char*>(sig), sizeof(sig)));
-    CHECK(key.verify(t, 1500, token_kind::access, c) == token_error::malformed);
+    // Signed with the same key: the payload checks must still refuse it.
+    CHECK(key.verify(sign_raw(hs256, p), 1500, token_kind::access, c) == token_error::malformed);
+  }
+  // A critical header extension this verifier does not understand.
+  CHECK(key.verify(sign_raw(R"({"alg":"HS256","crit":["b64"],"b64":false})",
+                            R"({"sub":"abc","exp":2000,"iat":1000})"),
+                   1500, token_kind::access, c)
+        == token_error::malformed);
+}
+
+TEST_CASE("tokens minted elsewhere: fractional dates, nbf, and subjects that are account names") {
+  auto key = test_key();
+  token_claims c;
+  REQUIRE(key.verify(sign_raw(hs256, R"({"sub":"carol","exp":2000.9,"iat":1000.5})"), 1500,
+                     token_kind::access, c)
+          == token_error::none);
+  CHECK(c.expires_s == 2000);
+  CHECK(c.issued_s == 1000);
+  CHECK(key.verify(sign_raw(hs256, R"({"sub":"carol","exp":2000,"iat":1000,"nbf":1700})"), 1500,
+                   token_kind::access, c)
+        == token_error::not_yet_valid);
+  CHECK(key.verify(sign_raw(hs256, R"({"sub":"carol","exp":2000,"iat":1000,"nbf":1400})"), 1500,
+                   token_kind::access, c)
+        == token_error::none);
+  for (auto sub : {"Carol", "ca", "car ol", "dm:x:y", "carol\\u0000"}) {
+    INFO(sub);
+    auto payload = std::string(R"({"sub":")") + sub + R"(","exp":2000,"iat":1000})";
+    CHECK(key.verify(sign_raw(hs256, payload), 1500, token_kind::access, c)
+          == token_error::bad_subject);
   }
 }
 
