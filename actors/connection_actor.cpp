@@ -24,7 +24,11 @@ struct connection_state {
   std::unordered_map<std::string, room_actor> rooms; // joined rooms
   uint64_t handled = 0;
   frame_limiter limiter{{}, {}};
-  bool closing = false; // closed as a flood: what still arrives is dropped
+  std::shared_ptr<shared_rate> user_rate; // all of the user's connections (null: none)
+  bool user_limited = false;              // the user's limit refused since the last report
+  std::shared_ptr<token_refresher> refresher;
+  int64_t expires_s = 0;                  // the access token's expiry (0: none)
+  bool closing = false; // closed (flood, token expired): what still arrives is dropped
 
   void reply_error(error_code code, const std::string& message, const std::string& rid) {
     ctx->counters.errors[size_t(code)].fetch_add(1, std::memory_order_relaxed);
@@ -35,11 +39,16 @@ struct connection_state {
   void refused(uint64_t frames, const std::string& rid) {
     ctx->counters.rate_limited_frames.fetch_add(frames, std::memory_order_relaxed);
     uint64_t since_last = 0;
-    if (limiter.report_due(since_last))
+    if (limiter.report_due(since_last)) {
       reply_error(error_code::rate_limited,
                   "rate limit exceeded: " + std::to_string(since_last)
-                    + " frame(s) refused since the last rate_limited error",
+                    + " frame(s) refused since the last rate_limited error"
+                    + (user_limited ? " (chat.user-rate-limit: all of this user's connections "
+                                      "together)"
+                                    : ""),
                   rid);
+      user_limited = false;
+    }
   }
 
   void close_as_flood() {
@@ -50,7 +59,7 @@ struct connection_state {
                      "connection {} (user {} from {}) closed with 1008: over the rate limit "
                      "for chat.flood-close-after",
                      me.conn, me.user, remote);
-    me.out->close(1008, "flooding: over chat.rate-limit for chat.flood-close-after");
+    me.out->close(1008, "flooding: over the rate limit for chat.flood-close-after");
   }
 
   const room_actor* joined(const command& c) {
@@ -133,7 +142,30 @@ void handle(conn_pointer self, command& c) {
     case op::ping:
       st.me.out->push(st.me.enc->pong(c.rid));
       return;
+    case op::auth: {
+      if (!st.refresher) {
+        st.reply_error(error_code::bad_request,
+                       "this connection has no token to refresh (anonymous)", c.rid);
+        return;
+      }
+      int64_t expires = 0;
+      auto why = st.refresher->refresh(c.text, expires);
+      if (!why.empty()) {
+        st.reply_error(error_code::unauthorized, why, c.rid);
+        return;
+      }
+      st.expires_s = expires;
+      st.me.out->push(st.me.enc->authed(expires, c.rid));
+      return;
+    }
   }
+}
+
+// Checks the token's expiry when it is due (again after a refresh moved it).
+void arm_expiry(conn_pointer self) {
+  auto left = self->state.expires_s * 1000 - now_ms();
+  self->delayed_send(self, std::chrono::milliseconds(std::max<int64_t>(left, 0) + 1),
+                     c_expire_atom::value);
 }
 
 connection_actor::behavior_type connection_impl(conn_pointer self, node_context* ctx,
@@ -144,6 +176,11 @@ connection_actor::behavior_type connection_impl(conn_pointer self, node_context*
   st.ack_persisted = info.ack_persisted;
   st.limiter = frame_limiter({ctx->cfg.rate_limit, ctx->cfg.rate_burst, ctx->cfg.flood_close_after},
                              frame_limiter::clock::now());
+  st.user_rate = std::move(info.user_rate);
+  st.refresher = std::move(info.refresher);
+  st.expires_s = info.token_expires_s;
+  if (st.expires_s > 0)
+    arm_expiry(self);
   st.me.out->push(st.me.enc->hello(info.user, ctx->cfg.node, info.session));
   self->send(ctx->presence, p_attach_atom::value, info.user);
   st.remote = info.remote;
@@ -155,10 +192,27 @@ connection_actor::behavior_type connection_impl(conn_pointer self, node_context*
       if (st.closing)
         return;
       st.handled += cmds.size();
-      st.limiter.refill(frame_limiter::clock::now());
-      if (auto n = st.limiter.take(controls))
+      auto now = frame_limiter::clock::now();
+      st.limiter.refill(now);
+      // The user's shared budget for this batch (one atomic operation); frames past it are
+      // refused like frames past this connection's own limit.
+      uint64_t frames = cmds.size() + uint64_t(controls);
+      uint64_t budget = st.user_rate ? st.user_rate->take(frames, now) : frames;
+      auto user_allows = [&](const std::string& rid, uint64_t n) {
+        uint64_t ok = std::min(budget, n);
+        budget -= ok;
+        if (ok < n) {
+          st.user_limited = true;
+          st.limiter.refuse(n - ok);
+          st.refused(n - ok, rid);
+        }
+        return ok;
+      };
+      if (auto n = st.limiter.take(user_allows({}, controls)))
         st.refused(n, {});
       for (auto& c : cmds) {
+        if (user_allows(c.rid, 1) == 0)
+          continue;
         if (st.limiter.take())
           handle(self, c);
         else
@@ -166,6 +220,17 @@ connection_actor::behavior_type connection_impl(conn_pointer self, node_context*
       }
       if (st.limiter.flooding())
         st.close_as_flood();
+    },
+    [self](c_expire_atom) {
+      auto& st = self->state;
+      if (st.closing || st.expires_s == 0)
+        return;
+      if (now_ms() < st.expires_s * 1000) {
+        arm_expiry(self); // refreshed in-band meanwhile
+        return;
+      }
+      st.closing = true;
+      st.me.out->close(close_token_expired, "token expired");
     },
     [self](c_stats_atom) {
       connection_stats out;

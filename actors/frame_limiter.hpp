@@ -40,6 +40,12 @@ public:
     return frames - granted;
   }
   bool take() { return take(1) == 0; }
+  // Counts frames another limit refused (the user's shared one) as refusals of this
+  // connection: they are reported, and they make a flood, the same way.
+  void refuse(uint64_t frames) {
+    if (frames > 0)
+      refused(frames);
+  }
 
   // True when refusals wait to be reported and the last report is a second old; `count`
   // is then set to the frames refused since that report.

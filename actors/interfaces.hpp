@@ -15,6 +15,7 @@ namespace chat {
 // Our atoms carry a prefix so they never collide with CAF's own (join_atom, get_atom, ...).
 using c_cmds_atom = caf::atom_constant<caf::atom("c_cmds")>;
 using c_closed_atom = caf::atom_constant<caf::atom("c_closed")>;
+using c_expire_atom = caf::atom_constant<caf::atom("c_expire")>;
 using r_join_atom = caf::atom_constant<caf::atom("r_join")>;
 using r_leave_atom = caf::atom_constant<caf::atom("r_leave")>;
 using r_send_atom = caf::atom_constant<caf::atom("r_send")>;
@@ -80,6 +81,7 @@ using presence_map = std::map<std::string, bool>; // user -> online
 using connection_actor = caf::typed_actor<
   caf::reacts_to<c_cmds_atom, std::vector<command>, uint32_t>, // commands, control frames
   caf::reacts_to<c_closed_atom, std::string>, // reason
+  caf::reacts_to<c_expire_atom>,              // the access token's expiry may have come
   caf::replies_to<c_stats_atom>::with<connection_stats>>;
 
 using user_counts = std::map<std::string, uint32_t>; // online user -> its connections

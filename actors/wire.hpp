@@ -25,7 +25,7 @@ enum class error_code { bad_request, unauthorized, forbidden, not_member, rate_l
 
 const char* to_string(error_code c);
 
-enum class op { join, leave, send, history, typing, read, presence, ping, invalid };
+enum class op { join, leave, send, history, typing, read, presence, ping, auth, invalid };
 
 // One decoded client frame. `rid` is the reply id, kept opaque (raw JSON for the native
 // protocol, an ack id for Socket.IO). An `invalid` command carries the error to answer.
@@ -33,7 +33,7 @@ struct command {
   op kind = op::invalid;
   std::string rid;
   std::string room;
-  std::string text;
+  std::string text;       // send: the message; auth: the new access token
   std::string cid;
   uint64_t seq = 0;       // join: since; history: before; read: seq
   bool has_seq = false;
@@ -71,6 +71,8 @@ public:
   virtual frame_ptr error(error_code code, const std::string& message,
                           const std::string& rid) const = 0;
   virtual frame_ptr pong(const std::string& rid) const = 0;
+  // The answer to an in-band token refresh: the connection now lives until `expires_s`.
+  virtual frame_ptr authed(int64_t expires_s, const std::string& rid) const = 0;
 };
 
 // The outbound queue of one session, filled from actor threads and drained by the

@@ -4,6 +4,8 @@
 #include "config/ini_reader.hpp"
 #include "config/log.hpp"
 
+#include <boost/asio/ip/address.hpp>
+
 #include <climits>
 #include <fstream>
 #include <functional>
@@ -122,6 +124,55 @@ setter bool_key(bool node_config::*field) {
   };
 }
 
+// A comma-separated list (spaces around items ignored, empty items refused); "" is empty.
+setter list_key(std::vector<std::string> node_config::*field,
+                std::function<std::string(const std::string&)> check) {
+  return [=](node_config& c, const std::string& v) -> std::string {
+    std::vector<std::string> items;
+    size_t at = 0;
+    while (!v.empty() && at <= v.size()) {
+      auto comma = v.find(',', at);
+      auto item = v.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+      auto b = item.find_first_not_of(' ');
+      auto e = item.find_last_not_of(' ');
+      item = b == std::string::npos ? "" : item.substr(b, e - b + 1);
+      if (item.empty())
+        return bad("a comma-separated list without empty items", v);
+      if (auto err = check(item); !err.empty())
+        return err;
+      items.push_back(item);
+      if (comma == std::string::npos)
+        break;
+      at = comma + 1;
+    }
+    c.*field = std::move(items);
+    return {};
+  };
+}
+
+// An origin as browsers send it: scheme "://" host [":" port], nothing after; or "*".
+std::string check_origin(const std::string& o) {
+  if (o == "*")
+    return {};
+  auto sep = o.find("://");
+  bool ok = sep != std::string::npos && sep > 0 && sep + 3 < o.size()
+            && o.find('/', sep + 3) == std::string::npos
+            && o.find_first_of(" ?#@") == std::string::npos;
+  return ok ? std::string() : bad("origins like https://chat.example.com[:port], or *", o);
+}
+
+// An IP address, or an address/prefix-length (CIDR).
+std::string check_proxy(const std::string& p) {
+  auto slash = p.find('/');
+  boost::system::error_code ec;
+  auto addr = boost::asio::ip::make_address(p.substr(0, slash), ec);
+  uint64_t bits = 0;
+  if (!ec && slash != std::string::npos
+      && !parse_uint(p.substr(slash + 1), addr.is_v4() ? 32 : 128, bits))
+    ec = boost::asio::error::invalid_argument;
+  return ec ? bad("IP addresses or CIDR prefixes (10.0.0.0/8)", p) : std::string();
+}
+
 template <class D>
 setter duration_key(D node_config::*field, micros lo) {
   return [=](node_config& c, const std::string& v) -> std::string {
@@ -144,6 +195,10 @@ const std::map<std::string, setter>& setters() {
     {"chat.dedupe-window", uint_key(&node_config::dedupe_window, 1, 100000000)},
     {"chat.max-rooms", uint_key(&node_config::max_rooms, 1, 100000000)},
     {"chat.flood-close-after", duration_key(&node_config::flood_close_after, micros(0))},
+    {"chat.user-rate-limit", positive_key(&node_config::user_rate_limit)},
+    {"chat.user-rate-burst", positive_key(&node_config::user_rate_burst)},
+    {"chat.max-connections-per-user",
+     uint_key(&node_config::max_connections_per_user, 1, 10000000)},
     {"net.host", string_key(&node_config::host, false)},
     {"net.port", uint_key(&node_config::port, 0, 65535)},
     {"net.max-frame-bytes", bytes32_key(&node_config::max_frame_bytes, 256, 64u << 20)},
@@ -156,8 +211,20 @@ const std::map<std::string, setter>& setters() {
     {"net.http-body-limit", bytes32_key(&node_config::http_body_limit, 0, 64u << 20)},
     {"net.http-timeout", duration_key(&node_config::http_timeout, micros(100000))},
     {"net.http-max-requests", uint_key(&node_config::http_max_requests, 1, 1000000)},
+    {"net.max-connections-per-ip", uint_key(&node_config::max_connections_per_ip, 1, 10000000)},
+    {"net.allowed-origins", list_key(&node_config::allowed_origins, check_origin)},
+    {"net.trusted-proxies", list_key(&node_config::trusted_proxies, check_proxy)},
+    {"net.tls-cert", string_key(&node_config::tls_cert, true)},
+    {"net.tls-key", string_key(&node_config::tls_key, true)},
     {"admin.host", string_key(&node_config::admin_host, false)},
     {"admin.port", uint_key(&node_config::admin_port, 0, 65535)},
+    {"admin.token",
+     [](node_config& c, const std::string& v) -> std::string {
+       if (!v.empty() && (v.size() < 16 || v.find_first_of(" \t\r\n") != std::string::npos))
+         return "must be empty or at least 16 characters without spaces";
+       c.admin_token = v;
+       return {};
+     }},
     {"storage.backend",
      [](node_config& c, const std::string& v) -> std::string {
        if (v != "sqlite" && v != "mongo" && v != "memory")
@@ -184,6 +251,26 @@ const std::map<std::string, setter>& setters() {
      }},
     {"security.allow-anonymous", bool_key(&node_config::allow_anonymous)},
     {"security.at-rest-keys", string_key(&node_config::at_rest_keys, true)},
+    {"security.token-key", string_key(&node_config::token_key, true)},
+    {"security.token-ttl", duration_key(&node_config::token_ttl, micros(10000000))},
+    {"security.refresh-ttl", duration_key(&node_config::refresh_ttl, micros(10000000))},
+    {"security.password-ops", uint_key(&node_config::password_ops, 1, 100)},
+    {"security.password-mem",
+     [](node_config& c, const std::string& v) -> std::string {
+       uint64_t x;
+       if (!parse_bytes(v, x) || x < (8u << 10) || x > (4ull << 30))
+         return bad("a size in 8KiB..4GiB", v);
+       c.password_mem = x;
+       return {};
+     }},
+    {"security.hash-threads", uint_key(&node_config::hash_threads, 1, 64)},
+    {"security.hash-queue", uint_key(&node_config::hash_queue, 1, 1000000)},
+    {"security.hash-nice", uint_key(&node_config::hash_nice, 0, 19)},
+    {"security.login-failures-per-ip", uint_key(&node_config::login_failures_per_ip, 1, 1000000)},
+    {"security.login-failures-per-user",
+     uint_key(&node_config::login_failures_per_user, 1, 1000000)},
+    {"security.login-failure-window",
+     duration_key(&node_config::login_failure_window, micros(1000000))},
     {"log.level",
      [](node_config& c, const std::string& v) -> std::string {
        if (!logging::valid_level(v))
@@ -206,7 +293,8 @@ std::string host_name() {
 
 bool parse_duration(const std::string& text, micros& out) {
   static const std::pair<const char*, int64_t> units[] = {
-    {"us", 1}, {"ms", 1000}, {"min", 60000000}, {"s", 1000000}};
+    {"us", 1}, {"ms", 1000}, {"min", 60000000}, {"s", 1000000}, {"h", 3600000000LL},
+    {"d", 86400000000LL}};
   for (auto& [suffix, mult] : units) {
     std::string suf = suffix;
     if (text.size() > suf.size()
@@ -305,7 +393,24 @@ load_result load(const std::vector<std::string>& args) {
       return res;
     }
   }
+  res.error = check_together(res.cfg);
   return res;
+}
+
+std::string check_together(const node_config& cfg) {
+  if (cfg.tls_cert.empty() != cfg.tls_key.empty())
+    return "config: net.tls-cert and net.tls-key: give both (TLS) or neither";
+  if (cfg.token_key.empty() && !cfg.allow_anonymous)
+    return "config: security.token-key: required when security.allow-anonymous=false "
+           "(make one with: chatd --gen-token-key > token.key)";
+  boost::system::error_code ec;
+  auto admin = boost::asio::ip::make_address(cfg.admin_host, ec);
+  if (ec)
+    return "config: admin.host: not an IP address: '" + cfg.admin_host + "'";
+  if (!admin.is_loopback() && cfg.admin_token.empty())
+    return "config: admin.token: required when admin.host is not a loopback address ('"
+           + cfg.admin_host + "')";
+  return {};
 }
 
 } // namespace chat::config

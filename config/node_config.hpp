@@ -23,6 +23,10 @@ struct node_config {
   uint32_t max_rooms = 100000;      // chat.max-rooms: rooms alive on this node
   millis flood_close_after{5000};   // chat.flood-close-after: refused this long without a 1 s
                                     // pause closes the connection (1008); 0 = never
+  double user_rate_limit = 2000;    // chat.user-rate-limit: frames per second per user, all
+                                    // of the user's connections on this node together
+  double user_rate_burst = 4000;    // chat.user-rate-burst
+  uint32_t max_connections_per_user = 100; // chat.max-connections-per-user
   // [net]
   std::string host = "0.0.0.0";     // net.host
   uint16_t port = 8080;             // net.port (0 = pick a free port)
@@ -37,9 +41,18 @@ struct node_config {
   uint32_t http_body_limit = 65536; // net.http-body-limit: one request body
   millis http_timeout{10000};       // net.http-timeout: to receive a request / send an answer
   uint32_t http_max_requests = 100; // net.http-max-requests: per keep-alive connection
+  uint32_t max_connections_per_ip = 1000; // net.max-connections-per-ip: WebSocket sessions
+  std::vector<std::string> allowed_origins; // net.allowed-origins: exact browser origins
+                                    // allowed on the client listener ("*": any); empty: none
+  std::vector<std::string> trusted_proxies; // net.trusted-proxies: addresses (or CIDR
+                                    // prefixes) whose X-Forwarded-For is believed
+  std::string tls_cert;             // net.tls-cert: PEM certificate chain (with tls-key: TLS)
+  std::string tls_key;              // net.tls-key: PEM private key
   // [admin]
   std::string admin_host = "127.0.0.1"; // admin.host
   uint16_t admin_port = 9090;           // admin.port
+  std::string admin_token;              // admin.token: bearer token the admin listener asks
+                                        // for (required when admin.host is not loopback)
   // [storage]
   std::string backend = "sqlite";   // storage.backend: sqlite | mongo | memory
   std::string path = "./data";      // storage.path
@@ -56,8 +69,19 @@ struct node_config {
   // [redis]
   std::string redis_uri;            // redis.uri (empty = single node)
   // [security]
-  bool allow_anonymous = true;      // security.allow-anonymous
+  bool allow_anonymous = false;     // security.allow-anonymous: accept ?user=NAME unverified
   std::string at_rest_keys;         // security.at-rest-keys: key file path (empty = off)
+  std::string token_key;            // security.token-key: HS256 key file (chatd --gen-token-key)
+  millis token_ttl{3600 * 1000};    // security.token-ttl: access token lifetime
+  millis refresh_ttl{30LL * 86400 * 1000}; // security.refresh-ttl: refresh token lifetime
+  uint32_t password_ops = 2;        // security.password-ops: Argon2id passes (INTERACTIVE)
+  uint64_t password_mem = 64 << 20; // security.password-mem: Argon2id memory (INTERACTIVE)
+  uint32_t hash_threads = 1;        // security.hash-threads: password hashing threads
+  uint32_t hash_queue = 64;         // security.hash-queue: hashes waiting before 503
+  uint32_t hash_nice = 10;          // security.hash-nice: niceness of the hashing threads
+  uint32_t login_failures_per_ip = 20;  // security.login-failures-per-ip: per window
+  uint32_t login_failures_per_user = 5; // security.login-failures-per-user: per window
+  millis login_failure_window{60000};   // security.login-failure-window
   // [log]
   std::string log_level = "info";   // log.level: trace, debug, info, warn, error, off
 };
@@ -80,7 +104,11 @@ std::string apply_ini(node_config& cfg, const std::string& text, const std::stri
 // Applies one `section.key` = `value`; returns an error line or "".
 std::string apply(node_config& cfg, const std::string& key, const std::string& value);
 
-// Parses "2ms", "500us", "60s", "1min"; a bare number means milliseconds.
+// Checks the keys that depend on each other (TLS pair, token key without anonymous access,
+// admin token off loopback); returns an error line or "".
+std::string check_together(const node_config& cfg);
+
+// Parses "2ms", "500us", "60s", "1min", "1h", "30d"; a bare number means milliseconds.
 bool parse_duration(const std::string& text, micros& out);
 
 } // namespace chat::config

@@ -26,6 +26,14 @@ std::string http_exchange::remote() const {
   return ec ? std::string() : ep.address().to_string() + ":" + std::to_string(ep.port());
 }
 
+std::optional<asio::ip::address> http_exchange::peer_address() const {
+  boost::system::error_code ec;
+  auto ep = session_->stream_.socket().remote_endpoint(ec);
+  if (ec)
+    return std::nullopt;
+  return ep.address();
+}
+
 void http_exchange::respond(http_reply reply) const {
   asio::dispatch(session_->worker_.context(),
                  [s = session_, no = request_no_, r = std::move(reply)]() mutable {

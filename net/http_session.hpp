@@ -35,6 +35,8 @@ public:
   const url_target& target() const;
   io_worker& worker() const;
   std::string remote() const;
+  // The TCP peer's address (nullopt when the socket has none any more).
+  std::optional<asio::ip::address> peer_address() const;
 
   // Answers the request (any thread; the first answer counts). The connection then reads
   // its next request, or closes when the client or the bounds say so.

@@ -36,6 +36,7 @@ constexpr size_t max_room_bytes = 128;
 constexpr size_t max_cid_bytes = 128;
 constexpr size_t max_presence_users = 1000;
 constexpr uint32_t max_history = 500;
+constexpr size_t max_token_bytes = 4096; // as net/auth/token.hpp
 
 command invalid(const std::string& message, std::string rid = {},
                 error_code code = error_code::bad_request) {
@@ -89,7 +90,8 @@ bool get_room(const rapidjson::Value& obj, command& c, std::string& err) {
 
 const std::pair<const char*, op> op_names[] = {
   {"join", op::join}, {"leave", op::leave}, {"send", op::send}, {"history", op::history},
-  {"typing", op::typing}, {"read", op::read}, {"presence", op::presence}, {"ping", op::ping}};
+  {"typing", op::typing}, {"read", op::read}, {"presence", op::presence}, {"ping", op::ping},
+  {"auth", op::auth}};
 
 bool decode_fields(const rapidjson::Value& doc, command& c, std::string& err) {
   bool present = false;
@@ -169,6 +171,14 @@ bool decode_fields(const rapidjson::Value& doc, command& c, std::string& err) {
       }
       return true;
     }
+    case op::auth:
+      if (!get_string(doc, "token", c.text, true, err))
+        return false;
+      if (c.text.empty() || c.text.size() > max_token_bytes) {
+        err = "field 'token' must be 1.." + std::to_string(max_token_bytes) + " bytes";
+        return false;
+      }
+      return true;
     case op::ping:
     case op::invalid:
       return true;
@@ -399,6 +409,13 @@ frame_ptr native_encoder::error(error_code code, const std::string& message,
 
 frame_ptr native_encoder::pong(const std::string& rid) const {
   return build("pong", rid, [](json_writer&) {});
+}
+
+frame_ptr native_encoder::authed(int64_t expires_s, const std::string& rid) const {
+  return build("authed", rid, [&](json_writer& w) {
+    w.Key("expires");
+    w.Int64(expires_s);
+  });
 }
 
 } // namespace chat::net

@@ -34,6 +34,7 @@ public:
   frame_ptr error(error_code code, const std::string& message,
                   const std::string& rid) const override;
   frame_ptr pong(const std::string& rid) const override;
+  frame_ptr authed(int64_t expires_s, const std::string& rid) const override;
 };
 
 } // namespace chat::net

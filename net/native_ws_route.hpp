@@ -1,6 +1,8 @@
 // The native protocol's endpoint, `GET /ws` (Beast chat-multi's hand-over from the HTTP
-// session to the WebSocket session): decides the upgrade, sends the 101 answer, and starts
-// a ws_session with its own connection actor, registered until it finishes.
+// session to the WebSocket session): decides the upgrade, settles the identity through
+// the client gate (token or anonymous name, admission), then starts a ws_session with its
+// own connection actor, registered until it finishes; the 101 answer is the session's
+// first write.
 #pragma once
 
 #include "net/route_table.hpp"
@@ -14,8 +16,11 @@ struct node_context;
 
 namespace chat::net {
 
+class client_gate;
+
 // `accepting` says whether the node takes one more session now (limit, draining).
 route_handler make_native_ws_route(node_context& ctx, session_registry& registry,
-                                   session_limits limits, std::function<bool()> accepting);
+                                   client_gate& gate, session_limits limits,
+                                   std::function<bool()> accepting);
 
 } // namespace chat::net

@@ -3,6 +3,7 @@
 #include "net/server.hpp"
 
 #include "actors/node_context.hpp"
+#include "net/api_route.hpp"
 #include "net/http_session.hpp"
 #include "net/json_reply.hpp"
 #include "net/native_ws_route.hpp"
@@ -17,7 +18,12 @@ server::server(node_context& ctx)
   : ctx_(ctx),
     pool_(ctx.cfg.io_threads, std::chrono::milliseconds(std::max<int64_t>(
                                 100, std::min<int64_t>(1000, ctx.cfg.idle_timeout.count() / 4)))),
-    admin_worker_(std::chrono::milliseconds(1000)) {
+    admin_worker_(std::chrono::milliseconds(1000)),
+    gate_(ctx, std::make_shared<admission>(admission_limits{
+                 ctx.cfg.max_connections_per_user, ctx.cfg.max_connections_per_ip,
+                 ctx.cfg.user_rate_limit, ctx.cfg.user_rate_burst,
+                 std::chrono::duration_cast<std::chrono::seconds>(
+                   std::max(ctx.cfg.token_ttl, ctx.cfg.refresh_ttl))})) {
   http_limits_.header_limit = ctx.cfg.http_header_limit;
   http_limits_.body_limit = ctx.cfg.http_body_limit;
   http_limits_.timeout = ctx.cfg.http_timeout;
@@ -26,8 +32,9 @@ server::server(node_context& ctx)
   limits_.queue_bytes = ctx.cfg.queue_bytes;
   limits_.idle_timeout = ctx.cfg.idle_timeout;
   limits_.frame_timeout = ctx.cfg.frame_timeout;
-  client_routes_.add("/ws", make_native_ws_route(ctx_, registry_, limits_,
+  client_routes_.add("/ws", make_native_ws_route(ctx_, registry_, gate_, limits_,
                                                  [this] { return accepting(); }));
+  client_routes_.add("/api/", make_api_route(gate_));
   client_routes_.add("/healthz", [](http_exchange& ex) { ex.respond(json_status_ok()); });
   client_listener_ = std::make_unique<listener>(
     "client", *pool_.workers()[0], [this]() -> io_worker& { return pool_.next(); },

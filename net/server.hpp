@@ -4,7 +4,9 @@
 // of live sessions (session_registry), on the network threads (io_pool).
 #pragma once
 
+#include "net/admission.hpp"
 #include "net/boundary_counters.hpp"
+#include "net/client_gate.hpp"
 #include "net/http_types.hpp"
 #include "net/io_pool.hpp"
 #include "net/listener.hpp"
@@ -32,9 +34,11 @@ public:
   explicit server(node_context& ctx);
   ~server();
 
-  // The client listener's routes: `/ws` and `/healthz` are there; add others (`/socket.io/`,
-  // `/api/`) before start().
+  // The client listener's routes: `/ws`, `/api/` and `/healthz` are there; add others
+  // (`/socket.io/`) before start().
   route_table& client_routes() { return client_routes_; }
+  // Identity and admission on the client listener (tokens: gate().set_accounts before start).
+  client_gate& gate() { return gate_; }
 
   // Binds both listeners and starts the network threads; throws std::runtime_error.
   void start(admin_handler admin);
@@ -64,6 +68,7 @@ private:
   http_limits http_limits_;
   session_limits limits_;
   session_registry registry_;
+  client_gate gate_;
   route_table client_routes_, admin_routes_;
   listener_counters client_accepts_, admin_accepts_;
   http_counters http_errors_;

@@ -3,6 +3,7 @@
 
 #include "net/json_reply.hpp"
 
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <openssl/evp.h>
 
@@ -93,6 +94,43 @@ bool valid_user_name(std::string_view u) {
   return true;
 }
 
+presented_credential find_token(const http_request& req, const url_target& target) {
+  presented_credential c;
+  auto query = find_single_param(target, "token");
+  if (!query.error.empty()) {
+    c.error = query.error;
+    return c;
+  }
+  auto n = req.count(http::field::authorization);
+  if (n > 1) {
+    c.error = "one Authorization field at most";
+    return c;
+  }
+  if (n == 1) {
+    auto v = req[http::field::authorization];
+    std::string_view value(v.data(), v.size());
+    constexpr std::string_view scheme = "bearer ";
+    if (value.size() <= scheme.size()
+        || !boost::beast::iequals(value.substr(0, scheme.size()), scheme)) {
+      c.error = "Authorization must be 'Bearer TOKEN'";
+      return c;
+    }
+    if (query.found) {
+      c.error = "give the token once: Authorization or ?token=, not both";
+      return c;
+    }
+    value.remove_prefix(scheme.size());
+    while (!value.empty() && value.front() == ' ')
+      value.remove_prefix(1);
+    c.token.assign(value.data(), value.size());
+    return c;
+  }
+  c.token = query.value;
+  if (query.found && c.token.empty())
+    c.error = "token must not be empty";
+  return c;
+}
+
 native_ws_decision decide_native_ws(const http_request& req, const url_target& target,
                                     const native_ws_policy& policy) {
   native_ws_decision d;
@@ -103,13 +141,23 @@ native_ws_decision decide_native_ws(const http_request& req, const url_target& t
     d.upgrade = refuse(status, message);
     return d;
   };
-  if (!policy.allow_anonymous)
-    return refuse_with(401, "authentication required");
+  if (policy.origins && !policy.origins->allows(req)) {
+    d.upgrade = refuse(allowed_origins::refusal());
+    return d;
+  }
   auto user = find_single_param(target, "user");
   auto ack = find_single_param(target, "ack");
   for (auto* p : {&user, &ack})
     if (!p->error.empty())
       return refuse_with(400, p->error);
+  auto cred = find_token(req, target);
+  if (!cred.error.empty())
+    return refuse_with(400, cred.error);
+  if (!cred.token.empty() && user.found)
+    return refuse_with(400, "give either a token or ?user=, not both");
+  if (cred.token.empty() && !policy.allow_anonymous)
+    return refuse_with(401, "authentication required: present a token (Authorization: Bearer, "
+                            "or ?token=)");
   if (!user.value.empty() && !valid_user_name(user.value))
     return refuse_with(400, "user must be 1..64 characters of A-Z a-z 0-9 _ - .");
   if (!ack.value.empty() && ack.value != "seq" && ack.value != "persisted")
@@ -117,6 +165,7 @@ native_ws_decision decide_native_ws(const http_request& req, const url_target& t
   if (!policy.accepting)
     return refuse_with(503, "not accepting connections (net.max-connections reached, or draining)");
   d.user = user.value;
+  d.token = std::move(cred.token);
   d.ack_persisted = ack.value == "persisted";
   return d;
 }

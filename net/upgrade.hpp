@@ -3,6 +3,7 @@
 // on its query. A Socket.IO endpoint reuses the handshake check with its own query rules.
 #pragma once
 
+#include "net/allowed_origins.hpp"
 #include "net/http_types.hpp"
 #include "net/url_target.hpp"
 
@@ -24,15 +25,27 @@ upgrade_check check_websocket_upgrade(const http_request& req);
 
 // What the native endpoint needs to know about the node.
 struct native_ws_policy {
-  bool allow_anonymous = true; // security.allow-anonymous
-  bool accepting = true;       // below net.max-connections and not draining
+  bool allow_anonymous = true;             // security.allow-anonymous
+  bool accepting = true;                   // below net.max-connections and not draining
+  const allowed_origins* origins = nullptr; // net.allowed-origins (null: any origin)
 };
 
-// The native endpoint's decision: the handshake, then `?user=NAME&ack=seq|persisted`.
-// Refusals: 405, 426, 400 (handshake or query), 401 (anonymous access off), 503 (full).
+// The credential a request presents: `Authorization: Bearer T` or `?token=T` (one of
+// them, once), or for anonymous access `?user=NAME`. "" when absent; error: 400 text.
+struct presented_credential {
+  std::string token;
+  std::string error;
+};
+presented_credential find_token(const http_request& req, const url_target& target);
+
+// The native endpoint's decision: the handshake, the Origin, then the credential and
+// `ack=seq|persisted`. Refusals: 405, 426, 400 (handshake or query), 403 (origin not
+// allowed), 401 (no token and anonymous access off), 503 (full). A token is only found
+// here; the route verifies it.
 struct native_ws_decision {
   upgrade_check upgrade;
-  std::string user; // "" when not given (or empty): the endpoint names a guest
+  std::string user;  // anonymous: "" when not given (the endpoint names a guest)
+  std::string token; // "" for anonymous access
   bool ack_persisted = false;
 };
 native_ws_decision decide_native_ws(const http_request& req, const url_target& target,

@@ -6,7 +6,13 @@
 #include "net/auth/api_request.hpp"
 #include "storage/message_store.hpp"
 
+#include "config/log.hpp"
+
 #include <sodium.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <sstream>
 
 namespace chat::auth {
 
@@ -27,6 +33,42 @@ api_outcome busy() {
 }
 
 } // namespace
+
+account_settings settings_from(const config::node_config& cfg) {
+  using std::chrono::duration_cast;
+  account_settings s;
+  s.token_ttl = duration_cast<std::chrono::seconds>(cfg.token_ttl);
+  s.refresh_ttl = duration_cast<std::chrono::seconds>(cfg.refresh_ttl);
+  s.limits = {cfg.password_ops, cfg.password_mem};
+  s.hash_threads = cfg.hash_threads;
+  s.hash_queue = cfg.hash_queue;
+  s.hash_nice = int(cfg.hash_nice);
+  s.failures_per_address = cfg.login_failures_per_ip;
+  s.failures_per_user = cfg.login_failures_per_user;
+  s.failure_window = cfg.login_failure_window;
+  return s;
+}
+
+token_key load_token_key(const std::string& path) {
+  std::ifstream in(path);
+  if (!in)
+    throw std::runtime_error(path + ": cannot read (make one with: chatd --gen-token-key > "
+                             + path + ")");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string hex = text.str();
+  try {
+    auto key = token_key::from_hex(hex);
+    sodium_memzero(hex.data(), hex.size());
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 077))
+      spdlog::warn("security.token-key: {} is readable by other users (chmod 600 it)", path);
+    return key;
+  } catch (const std::exception& e) {
+    sodium_memzero(hex.data(), hex.size());
+    throw std::runtime_error(path + ": " + e.what());
+  }
+}
 
 account_service::account_service(account_settings s, token_key key,
                                  std::shared_ptr<storage::account_store> store,

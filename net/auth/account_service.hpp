@@ -11,6 +11,7 @@
 #include "net/auth/password_hash.hpp"
 #include "net/auth/token.hpp"
 #include "net/auth/work_pool.hpp"
+#include "config/node_config.hpp"
 #include "storage/account_store.hpp"
 
 #include <array>
@@ -37,6 +38,13 @@ struct account_settings {
   std::chrono::milliseconds failure_window{60000}; // security.login-failure-window
   size_t throttle_keys = 100000;                 // entries per throttle table
 };
+
+// The [security] settings of the node, as the service takes them.
+account_settings settings_from(const config::node_config& cfg);
+
+// Reads a key file (security.token-key): hex digits; throws std::runtime_error with one
+// line naming the file. A file others may read is accepted with a warning.
+token_key load_token_key(const std::string& path);
 
 // One answer of the account API, protocol-neutral (the HTTP route writes it).
 struct api_outcome {

@@ -25,7 +25,17 @@ http_result http_request(uint16_t port, const std::string& method, const std::st
   boost::beast::flat_buffer buf;
   http::response<http::string_body> res;
   http::read(stream, buf, res);
-  return {int(res.result_int()), res.body()};
+  http_result r{int(res.result_int()), res.body(), {}};
+  for (auto& f : res)
+    r.fields.emplace_back(std::string(f.name_string()), std::string(f.value()));
+  return r;
+}
+
+std::string http_result::field(const std::string& name) const {
+  for (auto& [n, v] : fields)
+    if (boost::beast::iequals(n, name))
+      return v;
+  return {};
 }
 
 } // namespace chat::test

@@ -11,6 +11,9 @@ namespace chat::test {
 struct http_result {
   int status = 0;
   std::string body;
+  std::vector<std::pair<std::string, std::string>> fields; // response header fields
+  // The value of field `name` ("" when absent; case-insensitive).
+  std::string field(const std::string& name) const;
 };
 
 using http_fields = std::vector<std::pair<std::string, std::string>>;

@@ -38,13 +38,19 @@ uint64_t frame::u64(const char* key) const {
   return v.GetUint64();
 }
 
-ws_client::ws_client(uint16_t port, const std::string& query) : ws_(ioc_) {
+ws_client::ws_client(uint16_t port, const std::string& query,
+                     const std::vector<std::pair<std::string, std::string>>& fields)
+  : ws_(ioc_) {
   tcp::endpoint ep(boost::asio::ip::make_address("127.0.0.1"), port);
   beast::get_lowest_layer(ws_).expires_after(std::chrono::seconds(5));
   beast::get_lowest_layer(ws_).connect(ep);
   beast::get_lowest_layer(ws_).socket().set_option(tcp::no_delay(true));
   beast::get_lowest_layer(ws_).expires_never();
   ws_.read_message_max(64 << 20);
+  ws_.set_option(websocket::stream_base::decorator([fields](websocket::request_type& req) {
+    for (auto& [name, value] : fields)
+      req.set(name, value);
+  }));
   ws_.handshake("127.0.0.1", "/ws" + (query.empty() ? "" : "?" + query));
   open_ = true;
   hello_ = next_op("hello");

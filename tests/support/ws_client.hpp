@@ -11,6 +11,8 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace chat::test {
 
@@ -30,8 +32,10 @@ class ws_client {
 public:
   using ms = std::chrono::milliseconds;
 
-  // Connects to ws://127.0.0.1:port/ws?query and reads the hello frame.
-  ws_client(uint16_t port, const std::string& query);
+  // Connects to ws://127.0.0.1:port/ws?query and reads the hello frame. `fields` are
+  // added to the upgrade request (Authorization, Origin, ...).
+  ws_client(uint16_t port, const std::string& query,
+            const std::vector<std::pair<std::string, std::string>>& fields = {});
   ~ws_client();
 
   void send(const std::string& text);
@@ -44,6 +48,8 @@ public:
   frame join(const std::string& room, ms timeout = ms(5000));
   // True when the server closed the connection within `timeout` (frames before it skipped).
   bool closed_within(ms timeout, std::string* reason = nullptr);
+  // The close code the server sent (after closed_within), 0 when none.
+  uint16_t close_code() const { return uint16_t(ws_.reason().code); }
   const frame& hello() const { return hello_; }
   void close();
 

@@ -12,8 +12,18 @@
 using namespace chat::config;
 
 TEST_CASE("defaults match the documented fixed keys") {
-  auto r = load({});
+  // Anonymous access is off by default, so tokens need a key file.
+  auto keyless = load({});
+  CHECK(keyless.error.find("security.token-key") != std::string::npos);
+  CHECK_FALSE(keyless.cfg.allow_anonymous);
+  auto r = load({"--security.token-key=token.key"});
   REQUIRE(r.error.empty());
+  CHECK(r.cfg.token_ttl == millis(3600000));
+  CHECK(r.cfg.refresh_ttl == millis(30LL * 86400000));
+  CHECK(r.cfg.allowed_origins.empty());
+  CHECK(r.cfg.tls_cert.empty());
+  CHECK(r.cfg.max_connections_per_ip == 1000);
+  CHECK(r.cfg.max_connections_per_user == 100);
   CHECK(r.cfg.host == "0.0.0.0");
   CHECK(r.cfg.admin_host == "127.0.0.1");
   CHECK(r.cfg.backend == "sqlite");
@@ -31,7 +41,8 @@ TEST_CASE("defaults match the documented fixed keys") {
 }
 
 TEST_CASE("command-line overrides of our sections; the rest goes to CAF") {
-  auto r = load({"--net.port=0", "--admin.port=0", "--chat.node=n1", "--storage.batch-delay=5ms",
+  auto r = load({"--security.allow-anonymous=true", "--net.port=0", "--admin.port=0",
+                 "--chat.node=n1", "--storage.batch-delay=5ms",
                  "--storage.lazy-delay=250ms",
                  "--net.queue-bytes=1MiB", "--scheduler.max-threads=2", "--net.idle-timeout=2s",
                  "--net.frame-timeout=500ms", "--chat.flood-close-after=0"});
@@ -46,6 +57,47 @@ TEST_CASE("command-line overrides of our sections; the rest goes to CAF") {
   CHECK(r.cfg.frame_timeout == millis(500));
   CHECK(r.cfg.flood_close_after == millis(0));
   CHECK(r.caf_args == std::vector<std::string>{"--scheduler.max-threads=2"});
+}
+
+TEST_CASE("lists, origins, proxies and the keys that depend on each other") {
+  auto r = load({"--security.token-key=k", "--net.allowed-origins=https://a.example, http://b:8080",
+                 "--net.trusted-proxies=10.0.0.0/8,::1", "--security.token-ttl=1h",
+                 "--security.refresh-ttl=7d", "--security.password-mem=8MiB"});
+  REQUIRE(r.error.empty());
+  CHECK(r.cfg.allowed_origins == std::vector<std::string>{"https://a.example", "http://b:8080"});
+  CHECK(r.cfg.trusted_proxies == std::vector<std::string>{"10.0.0.0/8", "::1"});
+  CHECK(r.cfg.token_ttl == millis(3600000));
+  CHECK(r.cfg.refresh_ttl == millis(7LL * 86400000));
+  CHECK(r.cfg.password_mem == 8u << 20);
+  CHECK(load({"--security.token-key=k", "--net.allowed-origins=*"}).cfg.allowed_origins
+        == std::vector<std::string>{"*"});
+  struct { std::vector<std::string> args; const char* key; } cases[] = {
+    {{"--net.tls-cert=c.pem"}, "net.tls-key"},
+    {{"--net.tls-key=k.pem"}, "net.tls-cert"},
+    {{"--admin.host=0.0.0.0"}, "admin.token"},
+    {{"--admin.host=localhost"}, "admin.host"},
+    {{"--admin.token=short"}, "admin.token"},
+    {{"--net.allowed-origins=https://a.example/"}, "net.allowed-origins"},
+    {{"--net.allowed-origins=a.example"}, "net.allowed-origins"},
+    {{"--net.allowed-origins=https://a,,https://b"}, "net.allowed-origins"},
+    {{"--net.trusted-proxies=10.0.0.0/33"}, "net.trusted-proxies"},
+    {{"--net.trusted-proxies=proxy.local"}, "net.trusted-proxies"},
+    {{"--security.token-ttl=1s"}, "security.token-ttl"},
+    {{"--security.password-mem=1KiB"}, "security.password-mem"},
+    {{"--security.hash-nice=20"}, "security.hash-nice"},
+    {{"--chat.user-rate-limit=0"}, "chat.user-rate-limit"},
+    {{"--net.max-connections-per-ip=0"}, "net.max-connections-per-ip"},
+  };
+  for (auto& c : cases) {
+    auto args = c.args;
+    args.push_back("--security.token-key=k");
+    INFO(args.front());
+    auto bad = load(args);
+    CHECK(bad.error.find(c.key) != std::string::npos);
+    CHECK(bad.error.find('\n') == std::string::npos);
+  }
+  CHECK(load({"--security.token-key=k", "--admin.host=0.0.0.0",
+              "--admin.token=0123456789abcdef"}).error.empty());
 }
 
 TEST_CASE("bad values and unknown keys name the key") {
@@ -74,7 +126,8 @@ TEST_CASE("the INI file is read; command line wins over it") {
   auto path = std::string("/tmp/chat-config-test-") + std::to_string(::getpid()) + ".conf";
   std::ofstream(path) << "; comment\n[scheduler]\npolicy='sharing'\n[net]\nport=9001 ; trailing\n"
                          "host=\"127.0.0.1\"\n[chat]\nnode=\"from-file\"\n";
-  auto r = load(std::vector<std::string>{"--config-file=" + path, "--chat.node=from-cli"});
+  auto r = load(std::vector<std::string>{"--config-file=" + path, "--chat.node=from-cli",
+                                        "--security.allow-anonymous=true"});
   REQUIRE(r.error.empty());
   CHECK(r.cfg.port == 9001);
   CHECK(r.cfg.host == "127.0.0.1");
@@ -111,5 +164,9 @@ TEST_CASE("durations") {
   CHECK(parse_duration("15", d));
   CHECK(d == micros(15000));
   CHECK_FALSE(parse_duration("ms", d));
-  CHECK_FALSE(parse_duration("1h", d));
+  CHECK(parse_duration("1h", d));
+  CHECK(d == micros(3600000000LL));
+  CHECK(parse_duration("30d", d));
+  CHECK(d == micros(30LL * 86400000000LL));
+  CHECK_FALSE(parse_duration("1w", d));
 }

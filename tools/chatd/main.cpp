@@ -5,6 +5,7 @@
 #include "actors/persistence_pool.hpp"
 #include "config/log.hpp"
 #include "config/node_config.hpp"
+#include "net/auth/account_service.hpp"
 #include "net/server.hpp"
 #include "tools/chatd/admin_routes.hpp"
 #include "tools/chatd/storage_setup.hpp"
@@ -12,6 +13,7 @@
 #include <caf/all.hpp>
 
 #include <csignal>
+#include <optional>
 #include <iostream>
 #include <pthread.h>
 #include <thread>
@@ -21,6 +23,7 @@ namespace {
 const char* usage =
   "usage: chatd [--config-file=PATH] [--section.key=value ...]\n"
   "       chatd --gen-key[=ID]   print a new at-rest key line for security.at-rest-keys\n"
+  "       chatd --gen-token-key  print a new token signing key for security.token-key\n"
   "Reads ./caf-application.conf when present. Every key of [chat] [net] [admin] [storage]\n"
   "[mongo] [redis] [security] [log] can be overridden, e.g. --net.port=0 (pick a free port).\n";
 
@@ -51,6 +54,10 @@ int main(int argc, char** argv) {
   for (auto& a : args) {
     if (a == "--help" || a == "-h") {
       std::cout << usage;
+      return 0;
+    }
+    if (a == "--gen-token-key") {
+      std::cout << chat::auth::token_key::generate_hex() << "\n";
       return 0;
     }
     if (a.rfind("--gen-key", 0) == 0)
@@ -87,6 +94,18 @@ int main(int argc, char** argv) {
     std::cerr << "chatd: " << stores.error << "\n";
     return stores.exit_code;
   }
+  std::optional<chat::auth::token_key> token_key;
+  if (!cfg.token_key.empty()) {
+    try {
+      token_key.emplace(chat::auth::load_token_key(cfg.token_key));
+    } catch (const std::exception& e) {
+      std::cerr << "chatd: security.token-key: " << e.what() << "\n";
+      return 2;
+    }
+  }
+  if (cfg.allow_anonymous)
+    spdlog::warn("security.allow-anonymous=true: any client may claim any user name "
+                 "(ws://.../ws?user=NAME); turn it off for real deployments");
 
   int exit_code = 0;
   {
@@ -96,6 +115,15 @@ int main(int argc, char** argv) {
       ctx->persistence = std::make_shared<chat::persistence_pool>(sys, cfg, stores.factory,
                                                                   stores.user_factory);
     auto srv = std::make_unique<chat::net::server>(*ctx);
+    if (token_key) {
+      auto& gate = srv->gate();
+      gate.set_accounts(std::make_unique<chat::auth::account_service>(
+        chat::auth::settings_from(cfg), std::move(*token_key), stores.accounts,
+        [&gate](chat::auth::auth_event e) { gate.log(e); },
+        [&gate](const std::string& user, int64_t valid_after_s) {
+          return gate.admit().revoke(user, valid_after_s);
+        }));
+    }
     try {
       srv->start(chat::tools::make_admin_routes(*ctx, *srv));
     } catch (const std::exception& e) {

@@ -64,6 +64,7 @@ void open_mongo(const config::node_config& cfg, std::shared_ptr<const storage::k
 
 storage_setup open_storage(const config::node_config& cfg) {
   storage_setup out;
+  out.accounts = std::make_shared<storage::memory_account_store>();
   std::shared_ptr<const storage::key_ring> keys;
   if (!cfg.at_rest_keys.empty()) {
     try {

@@ -4,6 +4,7 @@
 
 #include "actors/persistence_pool.hpp"
 #include "config/node_config.hpp"
+#include "storage/account_store.hpp"
 
 #include <string>
 
@@ -12,6 +13,7 @@ namespace chat::tools {
 struct storage_setup {
   persistence_pool::store_factory factory; // empty: storage.backend=memory
   persistence_pool::user_store_factory user_factory;
+  std::shared_ptr<storage::account_store> accounts; // registration, login, revocation
   std::string error;
   int exit_code = 0;
 };
