@@ -4,6 +4,7 @@
 
 #include "actors/node_context.hpp"
 #include "actors/persistence_pool.hpp"
+#include "actors/store_readers.hpp"
 #include "tools/chatd/admin_snapshot.hpp"
 #include "tools/chatd/metrics.hpp"
 
@@ -55,10 +56,16 @@ void room_fields(json& w, admin_snapshot& snap, const room_stats& r) {
   key_u(w, "mailbox", r.mailbox);
 }
 
+// The store takes writes and answers reads (flags kept by the writers and the readers'
+// probe: no store call here).
+bool store_ready(const node_context& ctx) {
+  return !ctx.persistence
+         || (ctx.persistence->healthy() && (!ctx.readers || ctx.readers->healthy()));
+}
+
 net::http_reply node_view(admin_snapshot& snap) {
-  auto rooms = snap.rooms();
   auto presence = snap.presence();
-  auto t = snap.totals(rooms, presence);
+  auto t = snap.totals(presence);
   auto uptime = std::chrono::duration<double>(std::chrono::steady_clock::now()
                                               - snap.ctx.started).count();
   return json_reply(200, [&](json& w) {
@@ -87,7 +94,7 @@ net::http_reply node_view(admin_snapshot& snap) {
     key_u(w, "batches", ps.batches);
     key_u(w, "failures", ps.failures);
     w.Key("reachable");
-    w.Bool(!snap.ctx.persistence || snap.ctx.persistence->healthy());
+    w.Bool(store_ready(snap.ctx));
     w.EndObject();
   });
 }
@@ -253,10 +260,12 @@ net::admin_handler make_admin_routes(node_context& ctx, net::server& srv) {
     }
     if (method != "GET")
       return error_reply(405, "method not allowed");
+    // Liveness and readiness read flags only (no store call, no actor asked): they answer
+    // at once however many rooms and connections the node holds.
     if (path == "/healthz")
       return {200, "application/json", "{\"status\":\"ok\"}"};
     if (path == "/readyz") {
-      bool store_ok = !ctx.persistence || ctx.persistence->healthy();
+      bool store_ok = store_ready(ctx);
       return json_reply(store_ok ? 200 : 503, [&](json& w) {
         w.Key("ready");
         w.Bool(store_ok);
