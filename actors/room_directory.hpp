@@ -13,6 +13,7 @@
 #include "actors/interfaces.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -35,6 +36,12 @@ struct room_live {
   std::atomic<uint64_t> ring_bytes{0};
   std::atomic<uint32_t> joins_pending{0};
   std::atomic<bool> listed{false};      // in the directory's active list
+  // The admin sampler's own fields (admin thread only): rates between its samples.
+  struct sample {
+    uint64_t messages = 0, handled = 0;
+    std::chrono::steady_clock::time_point at{};
+    double messages_rate = 0, handled_rate = 0;
+  } sampled;
 };
 
 using room_live_ptr = std::shared_ptr<room_live>;

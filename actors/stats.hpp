@@ -153,6 +153,8 @@ struct room_stats {
   uint64_t acks_seq = 0;
   uint64_t handled = 0;    // actor messages handled
   uint64_t mailbox = 0;
+  double rate = 0;         // messages per second (admin samples)
+  double handled_rate = 0; // actor messages per second
   std::vector<member_info> member_list;
 };
 

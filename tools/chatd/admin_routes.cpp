@@ -49,10 +49,10 @@ void key_s(json& w, const char* k, const std::string& v) {
   w.String(v);
 }
 
-void room_fields(json& w, admin_snapshot& snap, const room_stats& r) {
+void room_fields(json& w, const room_stats& r) {
   key_u(w, "last_seq", r.last_seq);
   key_u(w, "messages", r.messages);
-  key_d(w, "rate", snap.rate("room/" + r.room));
+  key_d(w, "rate", r.rate);
   key_u(w, "mailbox", r.mailbox);
 }
 
@@ -108,7 +108,7 @@ net::http_reply rooms_view(admin_snapshot& snap) {
       w.StartObject();
       key_s(w, "id", r.room);
       key_u(w, "members", r.members);
-      room_fields(w, snap, r);
+      room_fields(w, r);
       w.EndObject();
     }
     w.EndArray();
@@ -130,7 +130,7 @@ net::http_reply room_view(admin_snapshot& snap, const std::string& id) {
       w.EndObject();
     }
     w.EndArray();
-    room_fields(w, snap, *r);
+    room_fields(w, *r);
   });
 }
 
@@ -193,7 +193,7 @@ net::http_reply actors_view(admin_snapshot& snap) {
     w.StartArray();
     actor(w, "presence", "presence", p.mailbox, p.handled, snap.rate("presence"));
     for (auto& r : rooms)
-      actor(w, "room", r.room, r.mailbox, r.handled, snap.rate("room-actor/" + r.room));
+      actor(w, "room", r.room, r.mailbox, r.handled, r.handled_rate);
     for (auto& c : conns)
       actor(w, "connection", std::to_string(c.id), c.stats.mailbox, c.stats.handled,
             snap.rate("connection/" + std::to_string(c.id)));

@@ -42,6 +42,8 @@ std::vector<room_stats> admin_snapshot::rooms() {
     s.acks_seq = l.acks_seq.load(std::memory_order_relaxed);
     s.handled = l.handled.load(std::memory_order_relaxed);
     s.mailbox = l.mailbox.load(std::memory_order_relaxed);
+    s.rate = l.sampled.messages_rate;
+    s.handled_rate = l.sampled.handled_rate;
     out.push_back(std::move(s));
   }
   std::sort(out.begin(), out.end(),
@@ -57,6 +59,10 @@ std::optional<room_stats> admin_snapshot::room(const std::string& id) {
   caf::scoped_actor self{ctx.sys};
   self->request(e->actor, ask_timeout, r_stats_atom::value, true)
     .receive([&](room_stats& s) { out = std::move(s); }, [](caf::error&) {});
+  if (out) {
+    out->rate = e->live->sampled.messages_rate;
+    out->handled_rate = e->live->sampled.handled_rate;
+  }
   return out;
 }
 
@@ -150,9 +156,19 @@ void admin_snapshot::sample() {
   visit.insert(visit.end(), sampled_.begin(), sampled_.end());
   std::sort(visit.begin(), visit.end());
   visit.erase(std::unique(visit.begin(), visit.end()), visit.end());
+  // Rates live in the rooms' own entries: no allocation per room and nothing to forget.
   for (auto& r : visit) {
-    record("room/" + r->name, double(r->messages.load(std::memory_order_relaxed)), now);
-    record("room-actor/" + r->name, double(r->handled.load(std::memory_order_relaxed)), now);
+    auto& s = r->sampled;
+    uint64_t messages = r->messages.load(std::memory_order_relaxed);
+    uint64_t handled = r->handled.load(std::memory_order_relaxed);
+    std::chrono::duration<double> dt = now - s.at;
+    if (s.at != std::chrono::steady_clock::time_point{} && dt.count() < 0.9)
+      continue;
+    if (s.at != std::chrono::steady_clock::time_point{}) {
+      s.messages_rate = double(messages - s.messages) / dt.count();
+      s.handled_rate = double(handled - s.handled) / dt.count();
+    }
+    s = {messages, handled, now, s.messages_rate, s.handled_rate};
   }
   sampled_ = std::move(active);
   auto traffic = ctx.counters.traffic.sum();

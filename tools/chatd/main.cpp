@@ -49,8 +49,13 @@ void wait_for_disconnects(caf::actor_system& sys, chat::node_context& ctx,
 // persistence pool), then waits until all of them are gone.
 void stop_rooms(chat::node_context& ctx, std::chrono::milliseconds limit) {
   ctx.stopping = true;
-  for (auto& room : ctx.rooms.actors())
+  auto t0 = std::chrono::steady_clock::now();
+  auto rooms = ctx.rooms.actors();
+  for (auto& room : rooms)
     caf::anon_send(room, chat::r_stop_atom::value);
+  spdlog::debug("stop sent to {} rooms in {} ms", rooms.size(),
+                std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::steady_clock::now() - t0).count());
   auto deadline = std::chrono::steady_clock::now() + limit;
   while (ctx.counters.rooms_stopped.load() < ctx.counters.rooms_started.load()
          && std::chrono::steady_clock::now() < deadline)
@@ -145,6 +150,8 @@ int main(int argc, char** argv) {
     }
     auto t0 = std::chrono::steady_clock::now();
     stop_rooms(*ctx, std::chrono::milliseconds(5000));
+    spdlog::debug("rooms stopped in {} ms", std::chrono::duration_cast<std::chrono::milliseconds>(
+                                               std::chrono::steady_clock::now() - t0).count());
     if (ctx->persistence) {
       auto left = ctx->persistence->flush_and_stop(std::chrono::steady_clock::now()
                                                    + cfg.shutdown_timeout);
@@ -162,6 +169,8 @@ int main(int argc, char** argv) {
                     std::chrono::steady_clock::now() - t0).count());
     caf::anon_send_exit(ctx->presence, caf::exit_reason::user_shutdown);
     sys.await_all_actors_done();
+    spdlog::debug("all actors done after {} ms", std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                    std::chrono::steady_clock::now() - t0).count());
     srv.reset();
     ctx.reset();
   }
