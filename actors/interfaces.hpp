@@ -24,6 +24,7 @@ using r_read_atom = caf::atom_constant<caf::atom("r_read")>;
 using r_pres_atom = caf::atom_constant<caf::atom("r_pres")>;
 using r_persist_atom = caf::atom_constant<caf::atom("r_persist")>;
 using r_mark_atom = caf::atom_constant<caf::atom("r_mark")>;
+using r_freed_atom = caf::atom_constant<caf::atom("r_freed")>;
 using r_idle_atom = caf::atom_constant<caf::atom("r_idle")>;
 using r_stop_atom = caf::atom_constant<caf::atom("r_stop")>;
 using r_drain_atom = caf::atom_constant<caf::atom("r_drain")>;
@@ -87,6 +88,7 @@ using room_actor = caf::typed_actor<
   caf::reacts_to<r_pres_atom, std::string, bool>,                 // user, online
   caf::reacts_to<r_persist_atom, uint64_t>, // the room's messages up to seq are committed
   caf::reacts_to<r_mark_atom, uint64_t>,    // the room's seq reservation up to seq is durable
+  caf::reacts_to<r_freed_atom>,             // its unused reservation was given back
   caf::reacts_to<r_idle_atom, uint64_t>,    // the idle timer of this generation expired
   caf::reacts_to<r_stop_atom>,              // node shutdown: stop after what is queued
   caf::reacts_to<r_drain_atom, uint64_t>,   // this connection's queue drained (pacing)

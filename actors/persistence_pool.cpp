@@ -37,7 +37,7 @@ struct mark_item {
   std::string room;
   uint64_t mark = 0;
   uint64_t release_from = 0; // a release (see storage::seq_mark)
-  room_actor reply_to;       // told (r_mark) once the mark is durable
+  room_actor reply_to;       // told (r_mark, or r_freed for a release) once it is durable
 };
 
 // Items reach a writer through this inbox rather than one actor message each: the writer
@@ -129,9 +129,12 @@ struct writer_state {
       return false;
     }
     counters->mark_writes.fetch_add(1, std::memory_order_relaxed);
-    for (const auto& m : marks)
-      if (m.reply_to)
+    for (const auto& m : marks) {
+      if (m.reply_to && m.release_from)
+        caf::anon_send(m.reply_to, r_freed_atom::value);
+      else if (m.reply_to)
         caf::anon_send(m.reply_to, r_mark_atom::value, m.mark);
+    }
     marks.clear();
     return true;
   }
@@ -426,13 +429,14 @@ void persistence_pool::reserve(const room_actor& room, const std::string& name, 
     caf::anon_send(writers_[index], w_mark_atom::value);
 }
 
-void persistence_pool::release(const std::string& name, uint64_t from, uint64_t to) {
+void persistence_pool::release(const std::string& name, uint64_t from, uint64_t to,
+                               const room_actor& room) {
   auto index = writer_of(name);
   auto& inbox = *inboxes_[index];
   bool signal = false;
   {
     std::lock_guard<std::mutex> guard(inbox.mtx);
-    inbox.marks.push_back({name, to, from, {}});
+    inbox.marks.push_back({name, to, from, room});
     signal = !inbox.marks_signaled;
     inbox.marks_signaled = true;
   }

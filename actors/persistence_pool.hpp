@@ -61,8 +61,9 @@ public:
              room_actor room = {});
   // Makes `room`'s seq reservation up to `mark` durable; the room hears r_mark once it is.
   void reserve(const room_actor& room, const std::string& name, uint64_t mark);
-  // A stopping room gives back its unused reservation: mark `from` becomes `to`.
-  void release(const std::string& name, uint64_t from, uint64_t to);
+  // A room gives back its unused reservation: mark `from` becomes `to`; `room` (when
+  // given) hears r_freed once that is durable.
+  void release(const std::string& name, uint64_t from, uint64_t to, const room_actor& room = {});
   // Presence and the access log go to a separate writer (coalesced, retried).
   void set_online(const std::string& user, bool online);
   void log_access(storage::access_entry entry);

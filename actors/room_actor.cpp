@@ -142,12 +142,14 @@ room_actor::behavior_type room_impl(room_pointer self, node_context* ctx, std::s
       st.broadcast([&](const wire_encoder& e) { return e.presence(user, online); }, 0, &user);
     },
     [self](r_persist_atom, uint64_t seq) {
-      auto& st = self->state;
-      st.persist(seq);
-      if (st.members.empty() && st.idle())
-        st.ctx->rooms.set_evictable(st.name, st.live.get(), true);
+      self->state.persist(seq);
+      self->state.settle();
     },
-    [self](r_mark_atom, uint64_t mark) { self->state.mark(mark); },
+    [self](r_mark_atom, uint64_t mark) {
+      self->state.mark(mark);
+      self->state.settle();
+    },
+    [self](r_freed_atom) { self->state.freed(); },
     [self](r_idle_atom, uint64_t) { self->state.idle_tick(); },
     [self](r_stop_atom) { self->state.stop(); },
     [self](r_drain_atom, uint64_t conn) { self->state.drained(conn); },
@@ -241,16 +243,45 @@ void room_state::leave_failed_room() {
     self->send(self, r_stop_atom::value);
 }
 
-bool room_state::idle() const {
-  return members.empty() && pending.empty() && seq->waiting() == 0 && acks_waiting.empty()
-         && catchups.empty() && histories.empty() && reads == 0 && reserving == 0
+// Nothing on its way: every message committed, no reservation or read outstanding.
+bool room_state::quiet() const {
+  return pending.empty() && seq->waiting() == 0 && acks_waiting.empty() && catchups.empty()
+         && histories.empty() && reads == 0 && reserving == 0
          && (!ctx->persistence || persisted >= handed);
+}
+
+// Empty and quiet, its unused reservation given back: it may stop (a new instance of the
+// room, started from the store, then continues right after its last seq).
+bool room_state::idle() const {
+  return members.empty() && quiet() && !releasing
+         && (!ctx->persistence || reserved <= seq->last_seq());
+}
+
+// Once empty and quiet, a room gives back the seqs it reserved and did not use, before it
+// may stop: then its next instance reads a mark equal to its last seq and continues
+// without a gap. From the moment it asks, it no longer counts them as reserved (the
+// release may be written first), so a send meanwhile reserves anew, after the release.
+void room_state::settle() {
+  if (!members.empty() || phase != room_phase::live || !quiet() || releasing)
+    return;
+  if (ctx->persistence && reserved > seq->last_seq()) {
+    releasing = true;
+    ctx->persistence->release(name, reserved, seq->last_seq(), caf::actor_cast<room_actor>(self));
+    reserved = seq->last_seq();
+    seq->limit(reserved);
+    return;
+  }
+  ctx->rooms.set_evictable(name, live.get(), true);
+}
+
+void room_state::freed() {
+  releasing = false;
+  settle();
 }
 
 void room_state::arm_idle() {
   empty_since = std::chrono::steady_clock::now();
-  if (idle())
-    ctx->rooms.set_evictable(name, live.get(), true);
+  settle();
   if (idle_armed)
     return;
   idle_armed = true;
@@ -279,9 +310,10 @@ void room_state::idle_tick() {
     stop();
 }
 
-// Out of the directory (or the node stops): give back the unused reservation and quit.
+// Out of the directory (or the node stops): give back the unused reservation (at
+// shutdown a busy room may still hold one) and quit.
 void room_state::stop() {
-  if (ctx->persistence && reserving == 0 && reserved > seq->last_seq())
+  if (ctx->persistence && reserving == 0 && !releasing && reserved > seq->last_seq())
     ctx->persistence->release(name, reserved, seq->last_seq());
   ctx->counters.rooms_stopped.fetch_add(1, std::memory_order_relaxed);
   ring->clear();

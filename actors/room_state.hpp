@@ -71,6 +71,7 @@ struct room_state {
   uint64_t reserved = 0;  // seqs up to this are durably reserved
   uint64_t reserving = 0; // a reservation up to this is being written (0: none)
   uint64_t handed = 0;    // the newest seq handed to the store
+  bool releasing = false; // giving back the unused reservation (see settle)
   // Persisted acks of repeated cids whose message is not committed yet.
   struct waiting_ack {
     uint64_t seq;
@@ -97,6 +98,8 @@ struct room_state {
   void arm_idle();
   void idle_tick();
   bool idle() const;
+  void settle();
+  void freed();
   void stop();
   void leave_failed_room();
 
@@ -138,6 +141,7 @@ private:
   void repeat(send_request& req, const dedupe_window::entry& e, uint64_t text);
   void check_repeat_in_store(send_request& req, uint64_t seq, uint64_t text);
   void reserve_ahead();
+  bool quiet() const;
   void replay(uint64_t conn);
   void replay_failed(uint64_t conn, uint64_t from, const std::string& why);
   void serve_history(history_request& req);
