@@ -125,10 +125,10 @@ int main(int argc, char** argv) {
     if (stores.factory) {
       ctx->persistence = std::make_shared<chat::persistence_pool>(sys, cfg, stores.factory,
                                                                   stores.user_factory);
-      ctx->readers = std::make_shared<chat::store_readers>(sys, cfg, stores.factory,
+      ctx->readers = std::make_shared<chat::store_readers>(sys, cfg, stores.reader_factory,
                                                            ctx->counters);
-      retention = chat::spawn_retention(sys, cfg, stores.factory(), stores.user_factory(),
-                                        ctx->counters);
+      retention = chat::spawn_retention(sys, cfg, stores.reader_factory(),
+                                        stores.user_factory(), ctx->counters);
     }
     auto srv = std::make_unique<chat::net::server>(*ctx);
     try {

@@ -62,6 +62,7 @@ void open_mongo(const config::node_config& cfg, std::shared_ptr<const storage::k
     return;
   }
   out.factory = std::move(made.messages);
+  out.reader_factory = out.factory;
   out.user_factory = std::move(made.users);
 }
 
@@ -109,6 +110,9 @@ storage_setup open_storage(const config::node_config& cfg) {
       // Open once now so an unusable directory stops the node at start.
       storage::sqlite_store probe(dir, keys);
       out.factory = [dir, keys] { return std::make_unique<storage::sqlite_store>(dir, keys); };
+      out.reader_factory = [dir, keys] {
+        return std::make_unique<storage::sqlite_store>(dir, keys, 5000, 8);
+      };
       // Users and the access log: small writes, no hot index pages to keep.
       out.user_factory = [dir, keys] {
         return std::make_unique<storage::sqlite_store>(dir, keys, 5000, 2);

@@ -14,6 +14,8 @@ namespace chat::tools {
 
 struct storage_setup {
   persistence_pool::store_factory factory; // empty: storage.backend=memory
+  // Connections that only read (rooms' reads) or prune: no hot index pages to keep.
+  persistence_pool::store_factory reader_factory;
   persistence_pool::user_store_factory user_factory;
   std::shared_ptr<const storage::key_ring> keys; // null: no encryption at rest
   std::string error;
