@@ -52,20 +52,28 @@ void on_join(room_pointer self, join_request& req) {
   st.join(req);
 }
 
-void on_send(room_pointer self, send_request& req) {
+// A send or history request: served when live, refused when the room failed, kept in
+// order while it starts (at most chat.seq-block of them). `from` names the requester.
+template <class Request>
+void serve(room_pointer self, Request& req, member_ref Request::*from,
+           void (room_state::*handle)(Request&)) {
   auto& st = self->state;
-  if (st.phase == room_phase::failed)
-    st.error(req.sender, error_code::unavailable, unavailable_text(st), req.rid);
-  else
-    st.send(req);
-}
-
-void on_history(room_pointer self, history_request& req) {
-  auto& st = self->state;
-  if (st.phase == room_phase::failed)
-    st.error(req.member, error_code::unavailable, unavailable_text(st), req.rid);
-  else
-    st.history(req);
+  switch (st.phase) {
+    case room_phase::live:
+      (st.*handle)(req);
+      return;
+    case room_phase::failed:
+      st.error(req.*from, error_code::unavailable, unavailable_text(st), req.rid);
+      return;
+    case room_phase::loading:
+      if (st.deferred.size() >= st.ctx->cfg.seq_block)
+        st.error(req.*from, error_code::unavailable,
+                 "room '" + st.name + "' is starting; retry later", req.rid);
+      else
+        st.deferred.emplace_back(
+          [self, req, from, handle]() mutable { serve(self, req, from, handle); });
+      return;
+  }
 }
 
 room_actor::behavior_type room_impl(room_pointer self, node_context* ctx, std::string name,
@@ -103,27 +111,11 @@ room_actor::behavior_type room_impl(room_pointer self, node_context* ctx, std::s
     },
     [self](r_send_atom, send_request& req) {
       note(self);
-      auto& st = self->state;
-      if (st.phase != room_phase::loading) {
-        on_send(self, req);
-      } else if (st.deferred.size() >= st.ctx->cfg.seq_block) {
-        st.error(req.sender, error_code::unavailable,
-                 "room '" + st.name + "' is starting; retry later", req.rid);
-      } else {
-        st.deferred.emplace_back([self, req]() mutable { on_send(self, req); });
-      }
+      serve(self, req, &send_request::sender, &room_state::send);
     },
     [self](r_hist_atom, history_request& req) {
       note(self);
-      auto& st = self->state;
-      if (st.phase != room_phase::loading) {
-        on_history(self, req);
-      } else if (st.deferred.size() >= st.ctx->cfg.seq_block) {
-        st.error(req.member, error_code::unavailable,
-                 "room '" + st.name + "' is starting; retry later", req.rid);
-      } else {
-        st.deferred.emplace_back([self, req]() mutable { on_history(self, req); });
-      }
+      serve(self, req, &history_request::member, &room_state::history);
     },
     [self](r_typing_atom, uint64_t conn, std::string& user) {
       note(self);

@@ -22,8 +22,12 @@ namespace {
 // index on user that earlier versions created is dropped: one B-tree less per insert.
 // seq_marks holds each room's seq reservation; key_ids every key id message bodies use,
 // kept per batch so the start-up key check reads a few rows, not the messages (filled once
-// from the messages when a database from before it is opened: the NOT EXISTS term is
-// constant, so SQLite tests it once, before any scan).
+// from the messages when it is empty: a database from before it, or one with no messages).
+constexpr const char* key_ids_backfill_sql = R"sql(
+BEGIN IMMEDIATE;
+INSERT OR IGNORE INTO key_ids SELECT DISTINCT key_id FROM messages;
+COMMIT;
+)sql";
 constexpr const char* schema_sql = R"sql(
 BEGIN IMMEDIATE;
 CREATE TABLE IF NOT EXISTS users(id INTEGER PRIMARY KEY, username TEXT NOT NULL,
@@ -43,8 +47,6 @@ CREATE TABLE IF NOT EXISTS access_log(id INTEGER PRIMARY KEY, user TEXT NOT NULL
 CREATE TABLE IF NOT EXISTS seq_marks(room TEXT PRIMARY KEY, mark INTEGER NOT NULL)
   WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS key_ids(id INTEGER PRIMARY KEY);
-INSERT OR IGNORE INTO key_ids SELECT DISTINCT key_id FROM messages
-  WHERE NOT EXISTS (SELECT 1 FROM key_ids);
 COMMIT;
 )sql";
 
@@ -219,6 +221,17 @@ struct sqlite_store::impl {
                         nullptr, nullptr, nullptr);
     if (rc == SQLITE_OK)
       rc = exec_retry(schema_sql, nullptr, nullptr);
+    bool no_key_ids = true;
+    if (rc == SQLITE_OK)
+      rc = sqlite3_exec(
+        db, "SELECT 1 FROM key_ids LIMIT 1",
+        [](void* none, int, char**, char**) {
+          *static_cast<bool*>(none) = false;
+          return 0;
+        },
+        &no_key_ids, nullptr);
+    if (rc == SQLITE_OK && no_key_ids)
+      rc = exec_retry(key_ids_backfill_sql, nullptr, nullptr);
     if (rc != SQLITE_OK)
       open_failed("cannot create schema", rc);
     for (size_t i = 0; i < stmt_count; ++i) {
@@ -320,6 +333,21 @@ struct sqlite_store::impl {
     if (rc != SQLITE_ROW)
       fail(what, rc, s);
     return static_cast<uint64_t>(sqlite3_column_int64(s, 0));
+  }
+
+  // Runs a query under the lock: `bind` sets its parameters, `row` sees each result row.
+  template <class Bind, class Row>
+  void rows(stmt_id id, const char* what, Bind&& bind, Row&& row) {
+    std::lock_guard<std::mutex> lock(mu);
+    ensure_open();
+    auto* s = st[id];
+    stmt_guard g{s};
+    bind(s);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+      row(s);
+    if (rc != SQLITE_DONE)
+      fail(what, rc, s);
   }
 
   // One pruning statement (?1 cutoff, ?2 batch size); the number of rows deleted.
@@ -475,35 +503,27 @@ void sqlite_store::write_marks(const std::vector<seq_mark>& marks) {
 }
 
 std::vector<cid_entry> sqlite_store::recent_cids(const std::string& room, uint32_t limit) {
-  std::lock_guard<std::mutex> lock(impl_->mu);
-  impl_->ensure_open();
-  auto* s = impl_->st[select_cids];
-  stmt_guard g{s};
-  bind_text(s, 1, room);
-  sqlite3_bind_int64(s, 2, limit);
   std::vector<cid_entry> out;
-  int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-    if (sqlite3_column_type(s, 2) != SQLITE_NULL)
-      out.push_back({static_cast<uint64_t>(sqlite3_column_int64(s, 0)), column_string(s, 1),
-                     column_string(s, 2)});
-  if (rc != SQLITE_DONE)
-    impl_->fail("recent_cids", rc, s);
+  impl_->rows(
+    select_cids, "recent_cids",
+    [&](sqlite3_stmt* s) {
+      bind_text(s, 1, room);
+      sqlite3_bind_int64(s, 2, limit);
+    },
+    [&](sqlite3_stmt* s) {
+      if (sqlite3_column_type(s, 2) != SQLITE_NULL)
+        out.push_back({static_cast<uint64_t>(sqlite3_column_int64(s, 0)), column_string(s, 1),
+                       column_string(s, 2)});
+    });
   std::reverse(out.begin(), out.end());
   return out;
 }
 
 std::vector<uint32_t> sqlite_store::key_ids() {
-  std::lock_guard<std::mutex> lock(impl_->mu);
-  impl_->ensure_open();
-  auto* s = impl_->st[select_key_ids];
-  stmt_guard g{s};
   std::vector<uint32_t> out;
-  int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-    out.push_back(static_cast<uint32_t>(sqlite3_column_int64(s, 0)));
-  if (rc != SQLITE_DONE)
-    impl_->fail("key_ids", rc, s);
+  impl_->rows(
+    select_key_ids, "key_ids", [](sqlite3_stmt*) {},
+    [&](sqlite3_stmt* s) { out.push_back(static_cast<uint32_t>(sqlite3_column_int64(s, 0))); });
   return out;
 }
 

@@ -4,34 +4,17 @@
 // from the store in pages); history pages are bounded in bytes and page on to the start;
 // memory stays under its bound when maximum-size messages flow into many rooms.
 #include "support/http_get.hpp"
+#include "support/node_probes.hpp"
 #include "support/node_process.hpp"
 #include "support/ws_client.hpp"
 
 #include <catch2/catch.hpp>
 
-#include <fstream>
 #include <thread>
 
 using namespace chat::test;
 
 namespace {
-
-double metric(uint16_t admin_port, const std::string& series) {
-  auto text = http_get(admin_port, "/metrics").body;
-  auto pos = text.find("\n" + series + " ");
-  REQUIRE(pos != std::string::npos);
-  return std::stod(text.substr(pos + series.size() + 2));
-}
-
-uint64_t rss_kib(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("VmRSS:", 0) == 0)
-      return std::stoull(line.substr(6));
-  FAIL("no VmRSS for pid " << pid);
-  return 0;
-}
 
 // A text of `bytes` bytes that names its number (so order and content are checked).
 std::string big_text(int i, size_t bytes) {

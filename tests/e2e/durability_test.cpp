@@ -4,7 +4,9 @@
 // stores it first; a repeated cid with another text is a `conflict`; a store encrypted
 // under keys the node lacks refuses to start; a body that fails to decrypt is an error
 // with a metric, never a short page; retention prunes the access log and old messages.
+#include "support/eventually.hpp"
 #include "support/http_get.hpp"
+#include "support/node_probes.hpp"
 #include "support/node_process.hpp"
 #include "support/ws_client.hpp"
 
@@ -22,24 +24,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-double metric(uint16_t admin_port, const std::string& series) {
-  auto text = http_get(admin_port, "/metrics").body;
-  auto pos = text.find("\n" + series + " ");
-  REQUIRE(pos != std::string::npos);
-  return std::stod(text.substr(pos + series.size() + 2));
-}
-
-template <class Pred>
-bool eventually(Pred p, std::chrono::milliseconds limit = std::chrono::milliseconds(15000)) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!p()) {
-    if (std::chrono::steady_clock::now() > deadline)
-      return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return true;
-}
-
 std::string sqlite(const std::string& db, const std::string& sql) {
   auto out = make_temp_dir() + "/out.txt";
   auto cmd = "sqlite3 " + db + " \"" + sql + "\" > " + out + " 2>&1";
@@ -56,25 +40,6 @@ std::vector<std::string> recovery_files(const std::string& dir) {
     if (e.path().filename().string().rfind("recovery-", 0) == 0)
       out.push_back(e.path().string());
   return out;
-}
-
-// The whole history of a room, oldest first.
-std::vector<std::pair<uint64_t, std::string>> history_of(ws_client& c, const std::string& room) {
-  std::vector<std::pair<uint64_t, std::string>> out;
-  uint64_t before = 0;
-  for (;;) {
-    c.send(R"({"op":"history","room":")" + room + R"(","limit":500)"
-           + (before ? ",\"before\":" + std::to_string(before) : std::string()) + "}");
-    auto page = c.next_op("history");
-    auto& msgs = page.at("messages");
-    if (msgs.Size() == 0)
-      return out;
-    std::vector<std::pair<uint64_t, std::string>> chunk;
-    for (auto& m : msgs.GetArray())
-      chunk.emplace_back(m["seq"].GetUint64(), m["text"].GetString());
-    out.insert(out.begin(), chunk.begin(), chunk.end());
-    before = chunk.front().first;
-  }
 }
 
 } // namespace
@@ -201,13 +166,10 @@ TEST_CASE("a repeated cid with another text, or in another room, is a conflict")
 TEST_CASE("a store encrypted under keys the node lacks refuses to start, naming them") {
   auto dir = make_temp_dir();
   auto keys = make_temp_dir();
+  auto k3 = key_file(keys, 3), k4 = key_file(keys, 4);
   std::string out;
-  REQUIRE(run_chatd({"--gen-key=3"}, out) == 0);
-  std::ofstream(keys + "/k3") << out;
-  REQUIRE(run_chatd({"--gen-key=4"}, out) == 0);
-  std::ofstream(keys + "/k4") << out;
   {
-    node_process node({"--security.at-rest-keys=" + keys + "/k3"}, dir);
+    node_process node({"--security.at-rest-keys=" + k3}, dir);
     ws_client w(node.port(), "user=w");
     w.join("secret");
     for (int i = 1; i <= 300; ++i)
@@ -228,14 +190,14 @@ TEST_CASE("a store encrypted under keys the node lacks refuses to start, naming 
   CHECK(out.find("security.at-rest-keys is not set") != std::string::npos);
   CHECK(std::count(out.begin(), out.end(), '\n') == 1);
   auto wrong = base;
-  wrong.push_back("--security.at-rest-keys=" + keys + "/k4");
+  wrong.push_back("--security.at-rest-keys=" + k4);
   rc = run_chatd(wrong, out, 20);
   CHECK(rc == 2);
   CHECK(out.find("key id 3") != std::string::npos);
-  CHECK(out.find(keys + "/k4 does not hold") != std::string::npos);
+  CHECK(out.find(k4 + " does not hold") != std::string::npos);
   CHECK(std::count(out.begin(), out.end(), '\n') == 1);
   // With the key, all 300 are there.
-  node_process node({"--security.at-rest-keys=" + keys + "/k3"}, dir);
+  node_process node({"--security.at-rest-keys=" + k3}, dir);
   ws_client r(node.port(), "user=r");
   r.join("secret");
   CHECK(history_of(r, "secret").size() == 300);
@@ -243,11 +205,7 @@ TEST_CASE("a store encrypted under keys the node lacks refuses to start, naming 
 
 TEST_CASE("a body that fails to decrypt is an error and a metric, never a short page") {
   auto dir = make_temp_dir();
-  auto keys = make_temp_dir();
-  std::string key;
-  REQUIRE(run_chatd({"--gen-key=1"}, key) == 0);
-  std::ofstream(keys + "/k") << key;
-  std::vector<std::string> args = {"--security.at-rest-keys=" + keys + "/k"};
+  std::vector<std::string> args = {"--security.at-rest-keys=" + key_file(make_temp_dir(), 1)};
   {
     node_process node(args, dir);
     ws_client w(node.port(), "user=w");

@@ -3,55 +3,25 @@
 // continuing; live rooms never exceed chat.max-rooms and memory stays flat while 1,000
 // rooms come and go. With 100,000 idle rooms /healthz and /readyz still answer in
 // milliseconds and SIGTERM exits within seconds.
+#include "support/eventually.hpp"
 #include "support/http_get.hpp"
+#include "support/node_probes.hpp"
 #include "support/node_process.hpp"
 #include "support/ws_client.hpp"
 
 #include <catch2/catch.hpp>
 
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 using namespace chat::test;
 
 namespace {
 
-// Value of an unlabelled sample in Prometheus text.
-double metric(uint16_t admin_port, const std::string& series) {
-  auto text = http_get(admin_port, "/metrics").body;
-  auto pos = text.find("\n" + series + " ");
-  REQUIRE(pos != std::string::npos);
-  return std::stod(text.substr(pos + series.size() + 2));
-}
-
-// Resident set size of a process in KiB, from /proc.
-uint64_t rss_kib(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("VmRSS:", 0) == 0)
-      return std::stoull(line.substr(6));
-  FAIL("no VmRSS for pid " << pid);
-  return 0;
-}
-
 std::chrono::milliseconds time_get(uint16_t port, const std::string& path, int& status) {
   auto t0 = std::chrono::steady_clock::now();
   status = http_get(port, path).status;
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now()
                                                                - t0);
-}
-
-template <class Pred>
-bool eventually(Pred p, std::chrono::milliseconds limit = std::chrono::milliseconds(10000)) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!p()) {
-    if (std::chrono::steady_clock::now() > deadline)
-      return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return true;
 }
 
 } // namespace

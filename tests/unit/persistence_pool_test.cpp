@@ -8,6 +8,8 @@
 #include "net/native_codec.hpp"
 #include "storage/sqlite_store.hpp"
 
+#include "tests/support/eventually.hpp"
+
 #include <caf/all.hpp>
 #include <catch2/catch.hpp>
 
@@ -18,6 +20,7 @@
 #include <thread>
 
 using namespace chat;
+using chat::test::eventually;
 
 namespace {
 
@@ -87,16 +90,6 @@ struct acks : outbound {
   }
 };
 
-template <class Pred>
-bool eventually(Pred p, std::chrono::milliseconds limit = std::chrono::milliseconds(10000)) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!p()) {
-    if (std::chrono::steady_clock::now() > deadline)
-      return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  return true;
-}
 
 struct fixture {
   caf::actor_system_config cfg;

@@ -2,6 +2,8 @@
 // list oldest first, and a damaged file or a missing key is an error, never a short read.
 #include "storage/recovery_file.hpp"
 
+#include "tests/support/temp_dir.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <filesystem>
@@ -10,18 +12,9 @@
 
 using namespace chat::storage;
 namespace fs = std::filesystem;
+using chat::test::temp_dir;
 
 namespace {
-
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    std::string tmpl = (fs::temp_directory_path() / "recovery_test.XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~temp_dir() { fs::remove_all(path); }
-};
 
 std::vector<stored_message> sample() {
   return {{"room", 1, "alice", "c1", "SECRET-TEXT-one", 1000},
@@ -50,7 +43,7 @@ void check_same(const std::vector<stored_message>& a, const std::vector<stored_m
 
 TEST_CASE("recovery files round-trip, plain and sealed") {
   temp_dir dir;
-  auto plain = write_recovery(dir.path.string(), sample(), nullptr);
+  auto plain = write_recovery(dir.str(), sample(), nullptr);
   CHECK(recovery_key_id(plain) == 0);
   check_same(read_recovery(plain, nullptr), sample());
   CHECK(bytes_of(plain).find("SECRET-TEXT-one") != std::string::npos);

@@ -11,6 +11,8 @@
 #include "net/native_codec.hpp"
 #include "storage/sqlite_store.hpp"
 
+#include "tests/support/eventually.hpp"
+
 #include <caf/all.hpp>
 #include <catch2/catch.hpp>
 #include <rapidjson/document.h>
@@ -21,6 +23,7 @@
 #include <thread>
 
 using namespace chat;
+using chat::test::eventually;
 
 namespace {
 
@@ -47,7 +50,7 @@ public:
 
 // An outbound queue that records frames and counts queued bytes until the test drains it.
 struct test_queue : outbound {
-  std::mutex mtx;
+  mutable std::mutex mtx;
   std::condition_variable cv;
   std::vector<frame_ptr> frames;
   uint64_t queued = 0, most = 0;
@@ -66,7 +69,7 @@ struct test_queue : outbound {
   }
   void close(uint16_t, const std::string&) override {}
   uint64_t queued_bytes() const override {
-    std::lock_guard<std::mutex> g(const_cast<std::mutex&>(mtx));
+    std::lock_guard<std::mutex> g(mtx);
     return queued;
   }
   void when_drained(uint64_t low, std::function<void()> ready) override {
@@ -125,16 +128,6 @@ command cmd(op kind, const std::string& room, const std::string& text = "",
   return c;
 }
 
-template <class Pred>
-bool eventually(Pred p) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!p()) {
-    if (std::chrono::steady_clock::now() > deadline)
-      return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  return true;
-}
 
 struct fixture {
   caf::actor_system_config cfg;

@@ -3,6 +3,8 @@
 // instances on one directory, seq marks, key ids in use, pruning, recovery files.
 #include "storage/sqlite_store.hpp"
 
+#include "tests/support/temp_dir.hpp"
+
 #include <catch2/catch.hpp>
 #include <sqlite3.h>
 
@@ -15,19 +17,9 @@
 
 using namespace chat::storage;
 namespace fs = std::filesystem;
+using chat::test::temp_dir;
 
 namespace {
-
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    std::string tmpl = (fs::temp_directory_path() / "sqlite_store_test.XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~temp_dir() { fs::remove_all(path); }
-  std::string str() const { return path.string(); }
-};
 
 // A second, raw connection to the same file, to look behind the store's back.
 struct raw_db {

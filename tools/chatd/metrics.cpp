@@ -90,22 +90,32 @@ std::string render_metrics(admin_snapshot& snap) {
   e.gauge("chat_outbound_queue_bytes", "Bytes queued for clients, all connections.",
           double(t.queue_bytes));
   auto& c = ctx.counters;
-  e.counter("chat_rooms_started_total", "Room actors started (first join, or again after an idle stop).",
-            double(c.rooms_started.load()));
-  e.counter("chat_rooms_stopped_total", "Room actors stopped (idle, evicted at chat.max-rooms, failed start, shutdown).",
-            double(c.rooms_stopped.load()));
-  e.counter("chat_room_start_failures_total", "Room start-ups whose store read failed.",
-            double(c.room_start_failures.load()));
-  e.counter("chat_rooms_refused_total", "Joins refused because chat.max-rooms rooms were busy.",
-            double(c.rooms_refused.load()));
+  struct counted {
+    const char* name;
+    const char* help;
+    const std::atomic<uint64_t>& value;
+  };
+  const counted lifecycle[] = {
+    {"chat_rooms_started_total", "Room actors started (first join, or again after a stop).",
+     c.rooms_started},
+    {"chat_rooms_stopped_total",
+     "Room actors stopped (idle, evicted at chat.max-rooms, failed start, shutdown).",
+     c.rooms_stopped},
+    {"chat_room_start_failures_total", "Room start-ups whose store read failed.",
+     c.room_start_failures},
+    {"chat_rooms_refused_total", "Joins refused because chat.max-rooms rooms were busy.",
+     c.rooms_refused},
+    {"chat_store_read_failures_total", "Store reads (start-up, history, replay) that failed.",
+     c.store_read_failures},
+    {"chat_decrypt_failures_total", "Stored message bodies that failed to decrypt.",
+     c.decrypt_failures},
+    {"chat_cid_conflicts_total", "Sends answered `conflict`: the user's cid names another message.",
+     c.cid_conflicts},
+  };
+  for (auto& m : lifecycle)
+    e.counter(m.name, m.help, double(m.value.load()));
   e.gauge("chat_ring_bytes", "Bytes held by all rooms' replay rings (bounded by chat.memory-max).",
           double(c.ring_bytes.load()));
-  e.counter("chat_store_read_failures_total", "Store reads (start-up, history, replay) that failed.",
-            double(c.store_read_failures.load()));
-  e.counter("chat_decrypt_failures_total", "Stored message bodies that failed to decrypt.",
-            double(c.decrypt_failures.load()));
-  e.counter("chat_cid_conflicts_total", "Sends answered `conflict`: the user's cid names another message.",
-            double(c.cid_conflicts.load()));
   e.family("chat_pruned_rows_total", "counter", "Rows deleted by retention, by table.");
   const char* tables[] = {"access_log", "users", "messages"};
   for (size_t i = 0; i < c.pruned.size(); ++i)
