@@ -334,8 +334,12 @@ void room_state::replay(uint64_t conn) {
       return;
     }
     if (!ring->empty() && ring->first_seq() <= c->next) {
-      uint64_t bytes = 0;
-      for (size_t i = ring->lower_bound(c->next); i < ring->size() && bytes < page; ++i) {
+      size_t i = ring->lower_bound(c->next);
+      if (i == ring->size()) {
+        c->next = last + 1; // past the ring's newest message only unused seqs remain
+        continue;
+      }
+      for (uint64_t bytes = 0; i < ring->size() && bytes < page; ++i) {
         auto f = replay_frame(mem->ref, (*ring)[i]);
         bytes += f->size();
         out.push(std::move(f));
