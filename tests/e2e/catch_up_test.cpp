@@ -120,5 +120,6 @@ TEST_CASE("maximum-size messages into many rooms keep the rings under chat.memor
   CHECK(ring <= 8 * (1 << 20) + 2 * 70 * 1024);
   // Growth: the rings' bound plus allocator slack, nowhere near the 60 MB (120 MB with
   // frames) that went through.
-  CHECK(after < before + 8 * 1024 + 24 * 1024);
+  if (rss_is_meaningful)
+    CHECK(after < before + 8 * 1024 + 24 * 1024);
 }

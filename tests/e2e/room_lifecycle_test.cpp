@@ -53,7 +53,8 @@ TEST_CASE("1,000 rooms one after another stay within chat.max-rooms with flat me
   CHECK(metric(node.admin_port(), "chat_rooms_refused_total") == 0);
   CHECK(metric(node.admin_port(), "chat_rooms_stopped_total") >= 900);
   // Flat: 700 more rooms through the node leave no trace beyond allocator noise.
-  CHECK(rss_at_1000 < rss_at_300 + 8 * 1024);
+  if (rss_is_meaningful)
+    CHECK(rss_at_1000 < rss_at_300 + 8 * 1024);
 
   // A room revisited long after it stopped continues its seq, and remembers its cids.
   c.join("r0");
