@@ -44,8 +44,9 @@ void on_join(room_pointer self, join_request& req) {
   st.ctx->rooms.set_evictable(st.name, st.live.get(), false);
   room_directory::join_arrived(*st.live);
   if (st.phase == room_phase::failed) {
-    st.error(req.member, error_code::unavailable, unavailable_text(st), req.rid);
+    // The connection hears it first: it forgets the room before its client can react.
     caf::anon_send(req.conn, c_gone_atom::value, st.name, self->address());
+    st.error(req.member, error_code::unavailable, unavailable_text(st), req.rid);
     st.leave_failed_room();
     return;
   }

@@ -160,10 +160,17 @@ void room_state::repeat(send_request& req, const dedupe_window::entry& e, uint64
           req.rid);
     return;
   }
-  if (req.ack_persisted && ctx->persistence && e.seq > persisted)
-    acks_waiting.push_back({e.seq, std::move(req.sender), std::move(req.cid), std::move(req.rid)});
-  else
+  if (req.ack_persisted && ctx->persistence && e.seq > persisted) {
+    // Bounded: repeats of messages the store has not taken yet wait for it.
+    if (acks_waiting.size() >= ctx->cfg.seq_block)
+      error(req.sender, error_code::unavailable,
+            "too many repeated sends wait for the store; retry later", req.rid);
+    else
+      acks_waiting.push_back(
+        {e.seq, std::move(req.sender), std::move(req.cid), std::move(req.rid)});
+  } else {
     ack_repeat(req.sender, req.cid, e.seq, req.rid, req.ack_persisted);
+  }
 }
 
 void room_state::check_repeat_in_store(send_request& req, uint64_t seq_no, uint64_t text) {
@@ -403,11 +410,12 @@ void room_state::replay_failed(uint64_t conn, uint64_t from, const std::string& 
       continue;
     CHAT_LOG_LIMITED(spdlog::level::warn, "room '{}': replay from seq {} failed: {}", name,
                      from, why);
+    // The connection hears it first: it forgets the room before its client can react.
+    caf::anon_send(members[i].conn, c_gone_atom::value, name, self->address());
     error(members[i].ref, error_code::unavailable,
           "replay of room '" + name + "' from seq " + std::to_string(from) + " failed (" + why
             + "); join again with since=" + std::to_string(from - 1),
           {});
-    caf::anon_send(members[i].conn, c_gone_atom::value, name, self->address());
     remove_member(i, false, {});
     return;
   }
