@@ -21,6 +21,7 @@ const char* to_string(error_code c) {
     case error_code::too_large: return "too_large";
     case error_code::unavailable: return "unavailable";
     case error_code::internal: return "internal";
+    case error_code::conflict: return "conflict";
   }
   return "internal";
 }
