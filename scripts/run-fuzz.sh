@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (clang, ASan + UBSan) into build-fuzz and runs each one for
-# FUZZ_SECONDS (default 30) from its seed corpus in tests/fuzz/corpus/<name>/.
+# FUZZ_SECONDS (default 30) from its seed corpus in tests/fuzz/corpus/<name>/ (with the
+# libFuzzer dictionary tests/fuzz/<name>.dict when there is one).
 # New interesting inputs go to build-fuzz/corpus/<name>/ (not into the repository); a crash
 # leaves its input in build-fuzz/artifacts/ and fails the script.
 # Long runs: FUZZ_SECONDS=3600 scripts/run-fuzz.sh [name ...]
@@ -27,8 +28,10 @@ failed=0
 for t in "${targets[@]}"; do
   work="$build_dir/corpus/$t"
   mkdir -p "$work" "tests/fuzz/corpus/$t"
+  dict=()
+  if [ -f "tests/fuzz/$t.dict" ]; then dict=(-dict="tests/fuzz/$t.dict"); fi
   echo "fuzz: $t for ${seconds}s"
-  if ! "$build_dir/tests/fuzz/fuzz_$t" "$work" "tests/fuzz/corpus/$t" \
+  if ! "$build_dir/tests/fuzz/fuzz_$t" "$work" "tests/fuzz/corpus/$t" "${dict[@]}" \
       -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
       -artifact_prefix="$build_dir/artifacts/$t-" >"$build_dir/fuzz-$t.log" 2>&1; then
     echo "fuzz: $t FAILED (see $build_dir/fuzz-$t.log and $build_dir/artifacts/)"
