@@ -37,7 +37,11 @@ using json_writer = rapidjson::Writer<rapidjson::StringBuffer>;
 // per-thread copy with U+FFFD in place of each ill-formed sequence, valid until the next
 // call: a client must never receive a frame it has to reject.
 std::string_view valid_text(std::string_view s) {
+  if (utf8_valid(s))
+    return s;
   thread_local std::string repaired;
+  if (repaired.capacity() > (1u << 20)) // the previous view is no longer in use
+    std::string().swap(repaired);
   return utf8_repaired(s, repaired);
 }
 

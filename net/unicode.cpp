@@ -1,5 +1,5 @@
 // Strict UTF-8 after the Unicode Standard's table of well-formed byte sequences (3-7).
-// Text is mostly ASCII, so validation skips eight ASCII bytes at a time.
+// Text is mostly ASCII, so validation skips ASCII 32 or 8 bytes at a time.
 #include "net/unicode.hpp"
 
 #include <cstring>
@@ -41,10 +41,16 @@ int sequence_at(const uint8_t* p, size_t n) {
   return r.length;
 }
 
-bool eight_ascii(const uint8_t* p) {
-  uint64_t w;
-  std::memcpy(&w, p, sizeof w);
-  return (w & 0x8080808080808080ull) == 0;
+// True when the `words` 8-byte words at p are all ASCII.
+template <size_t words>
+bool all_ascii(const uint8_t* p) {
+  uint64_t any = 0;
+  for (size_t k = 0; k < words; ++k) {
+    uint64_t w;
+    std::memcpy(&w, p + 8 * k, sizeof w);
+    any |= w;
+  }
+  return (any & 0x8080808080808080ull) == 0;
 }
 
 } // namespace
@@ -53,8 +59,16 @@ size_t utf8_valid_prefix(std::string_view s) {
   auto* p = reinterpret_cast<const uint8_t*>(s.data());
   size_t n = s.size(), i = 0;
   while (i < n) {
-    if (n - i >= 8 && eight_ascii(p + i)) {
+    if (n - i >= 32 && all_ascii<4>(p + i)) {
+      i += 32;
+      continue;
+    }
+    if (n - i >= 8 && all_ascii<1>(p + i)) {
       i += 8;
+      continue;
+    }
+    if (p[i] < 0x80) {
+      ++i;
       continue;
     }
     int len = sequence_at(p + i, n - i);

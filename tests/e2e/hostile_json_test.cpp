@@ -4,6 +4,7 @@
 // client is Beast's, which drops a connection on invalid UTF-8), and the node keeps serving.
 #include "support/node_process.hpp"
 #include "support/ws_client.hpp"
+#include "tests/support/json_frames.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -120,16 +121,7 @@ TEST_CASE("a million nested arrays and millions of tiny values cost only their s
   bystander.join("calm");
   ws_client mallory(node.port(), "user=mallory");
 
-  auto nested = [](int levels, const char* open, const char* close) {
-    std::string s = R"({"op":"ping","x":)";
-    for (int i = 0; i < levels; ++i)
-      s += open;
-    s += "0";
-    for (int i = 0; i < levels; ++i)
-      s += close;
-    return s + "}";
-  };
-  for (auto& frame : {nested(1000000, "[", "]"), nested(650000, R"({"a":)", "}"),
+  for (auto& frame : {nested_ping(1000000, "[", "]"), nested_ping(650000, R"({"a":)", "}"),
                       std::string(4000000, '[')}) {
     REQUIRE(frame.size() <= 4194304);
     refused(mallory, frame);
@@ -141,15 +133,9 @@ TEST_CASE("a million nested arrays and millions of tiny values cost only their s
   mallory.send(flat);
   mallory.next_op("pong");
   long after_flat = peak_kib(node.pid());
-  std::string elements = R"({"op":"ping","x":[0)";
-  while (elements.size() < 4000000)
-    elements += ",0";
-  mallory.send(elements + "]}");
+  mallory.send(repeated(R"({"op":"ping","x":[0)", ",0", 4000000, "]}"));
   mallory.next_op("pong");
-  std::string members = R"({"op":"ping")";
-  while (members.size() < 4000000)
-    members += R"(,"a":0)";
-  mallory.send(members + "}");
+  mallory.send(repeated(R"({"op":"ping")", R"(,"a":0)", 4000000, "}"));
   mallory.next_op("pong");
   long after_wide = peak_kib(node.pid());
   REQUIRE(after_flat > 0);

@@ -5,6 +5,7 @@
 #include "net/field_rules.hpp"
 #include "net/native_codec.hpp"
 #include "net/ws_frame.hpp"
+#include "tests/support/json_frames.hpp"
 
 #include <catch2/catch.hpp>
 #include <rapidjson/document.h>
@@ -331,24 +332,16 @@ TEST_CASE("names, ids and lists follow the documented rules and bounds") {
 }
 
 TEST_CASE("JSON nesting is bounded at any frame size") {
-  auto nested = [](size_t depth, const char* open, const char* close) {
-    std::string s = R"({"op":"ping","x":)";
-    for (size_t i = 0; i < depth; ++i)
-      s += open;
-    s += "0";
-    for (size_t i = 0; i < depth; ++i)
-      s += close;
-    return s + "}";
-  };
+  using test::nested_ping;
   // The root object is level 1.
-  CHECK(decode(nested(max_json_depth - 1, "[", "]")).kind == op::ping);
-  CHECK(decode(nested(max_json_depth - 1, R"({"a":)", "}")).kind == op::ping);
-  auto deep = decode(nested(max_json_depth, "[", "]"));
+  CHECK(decode(nested_ping(max_json_depth - 1, "[", "]")).kind == op::ping);
+  CHECK(decode(nested_ping(max_json_depth - 1, R"({"a":)", "}")).kind == op::ping);
+  auto deep = decode(nested_ping(max_json_depth, "[", "]"));
   CHECK(deep.kind == op::invalid);
   CHECK(deep.err_message == "JSON nested deeper than 32 levels");
   // A million levels (the issue: ~110,000 overflowed the stack) stop at level 33.
-  CHECK(decode(nested(1000000, "[", "]")).err_message == deep.err_message);
-  CHECK(decode(nested(1000000, R"({"a":)", "}")).err_message == deep.err_message);
+  CHECK(decode(nested_ping(1000000, "[", "]")).err_message == deep.err_message);
+  CHECK(decode(nested_ping(1000000, R"({"a":)", "}")).err_message == deep.err_message);
   CHECK(decode(std::string(1000000, '[')).kind == op::invalid);
 }
 
@@ -360,21 +353,10 @@ TEST_CASE("a frame of countless small values uses no memory beyond its own size"
     getrusage(RUSAGE_SELF, &u);
     return long(u.ru_maxrss);
   };
-  std::string elements = R"({"op":"ping","x":[0)";
-  elements.reserve(8 << 20);
-  while (elements.size() < (8u << 20))
-    elements += ",0";
-  elements += "]}";
-  std::string members = R"({"op":"ping")";
-  members.reserve(8 << 20);
-  while (members.size() < (8u << 20))
-    members += R"(,"a":0)";
-  members += "}";
-  std::string users = R"({"op":"send","room":"r","text":"t","cid":"c","users":["a")";
-  users.reserve(8 << 20);
-  while (users.size() < (8u << 20))
-    users += R"(,"a")";
-  users += "]}";
+  auto elements = test::repeated(R"({"op":"ping","x":[0)", ",0", 8 << 20, "]}");
+  auto members = test::repeated(R"({"op":"ping")", R"(,"a":0)", 8 << 20, "}");
+  auto users = test::repeated(R"({"op":"send","room":"r","text":"t","cid":"c","users":["a")",
+                              R"(,"a")", 8 << 20, "]}");
   long before = peak_kib();
   CHECK(decode(elements).kind == op::ping);
   CHECK(decode(members).kind == op::ping);
