@@ -139,7 +139,9 @@ TEST_CASE("a million nested arrays and millions of tiny values cost only their s
   mallory.next_op("pong");
   long after_wide = peak_kib(node.pid());
   REQUIRE(after_flat > 0);
-  CHECK(after_wide - after_flat < 4096); // a DOM would have taken 32+ MB for each
+  // The DOM decoder took 123 MB more here. (Under ASan freed memory waits in quarantine,
+  // so the buffers of the two frames show: 18 MB measured.)
+  CHECK(after_wide - after_flat < 40 * 1024);
 
   // Everyone was served throughout, mallory included.
   mallory.send(R"({"op":"ping","rid":1})");
