@@ -126,6 +126,8 @@ room_actor::behavior_type room_impl(room_pointer self, node_context* ctx, std::s
     [self](r_read_atom, uint64_t conn, std::string& user, uint64_t seq) {
       ++self->state.handled;
       auto& st = self->state;
+      // Nobody can have read past the newest message: such a mark goes out as the last seq.
+      seq = std::min(seq, st.seq->last_seq());
       st.broadcast([&](const wire_encoder& e) { return e.read(st.name, user, seq); }, conn,
                    &user);
     },
