@@ -15,6 +15,9 @@ extern "C" void chat_mongo_open(const chat::storage::mongo_params& params,
     out.users = [p] {
       return std::make_unique<mongo_store>(p.uri, p.database, p.connect_timeout_ms, p.keys);
     };
+    out.accounts = [p] {
+      return std::make_unique<mongo_store>(p.uri, p.database, p.connect_timeout_ms, p.keys);
+    };
   } catch (const std::exception& e) {
     out.error = e.what();
   }

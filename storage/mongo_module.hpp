@@ -5,6 +5,7 @@
 // the embedded default must not load it at all. This is the one symbol chatd looks up.
 #pragma once
 
+#include "storage/account_store.hpp"
 #include "storage/key_ring.hpp"
 #include "storage/message_store.hpp"
 
@@ -24,6 +25,7 @@ struct mongo_params {
 struct mongo_factories {
   std::function<std::unique_ptr<message_store>()> messages;
   std::function<std::unique_ptr<user_store>()> users;
+  std::function<std::unique_ptr<account_store>()> accounts;
   std::string error; // set instead of the factories when the probe connection failed
 };
 

@@ -72,6 +72,32 @@ struct mongo_store::impl {
     return collection_ptr(mongoc_client_get_collection(l.get(), db.c_str(), name));
   }
 
+  // Upserts the users document of `user` (the filter is `username` plus `also`, when not
+  // null). Two concurrent upserts of a new user: the loser gets a duplicate key, and the
+  // update runs once more. False when it still hits a duplicate key (a document with that
+  // username that `also` does not match); other failures throw store_error.
+  bool upsert_user(const std::string& user, const bson_t* also, const bson_t* update,
+                   const char* what) {
+    bson_ptr filter(bson_new());
+    append_str(filter.get(), "username", user);
+    if (also)
+      bson_concat(filter.get(), also);
+    bson_ptr opts(bson_new());
+    bson_append_bool(opts.get(), "upsert", -1, true);
+    lease l(pool);
+    auto c = collection(l, "users");
+    bson_error_t err;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      reply_doc reply;
+      if (mongoc_collection_update_one(c.get(), filter.get(), update, opts.get(), &reply.b,
+                                       &err))
+        return true;
+      if (err.code != mongo_duplicate_key)
+        throw store_error(std::string("mongo ") + what + ": " + describe(err));
+    }
+    return false;
+  }
+
   bool command(const bson_t* cmd, const char* db_name, bson_error_t* err) {
     lease l(pool);
     reply_doc reply;
@@ -483,6 +509,13 @@ uint64_t mongo_store::prune_users(int64_t before_ms, uint32_t limit) {
   bson_append_document_begin(filter.get(), "lastSeen", -1, &cond);
   bson_append_date_time(&cond, "$lt", -1, before_ms);
   bson_append_document_end(filter.get(), &cond);
+  // Accounts (a password) and revocation marks are never pruned.
+  for (const char* kept : {"passwordHash", "tokensValidAfter"}) {
+    bson_t absent;
+    bson_append_document_begin(filter.get(), kept, -1, &absent);
+    bson_append_bool(&absent, "$exists", -1, false);
+    bson_append_document_end(filter.get(), &absent);
+  }
   impl::id_list ids;
   impl_->scan("users", filter.get(), "_id", 1, {"_id"}, limit, "prune_users",
               [&](const bson_t* d) {
@@ -494,29 +527,14 @@ uint64_t mongo_store::prune_users(int64_t before_ms, uint32_t limit) {
 }
 
 void mongo_store::set_online(const std::string& user, bool online, int64_t ts_ms) {
-  bson_ptr filter(bson_new());
-  append_str(filter.get(), "username", user);
   bson_ptr update(bson_new());
   bson_t set;
   bson_append_document_begin(update.get(), "$set", -1, &set);
   bson_append_bool(&set, "isOnline", -1, online);
   bson_append_date_time(&set, "lastSeen", -1, ts_ms);
   bson_append_document_end(update.get(), &set);
-  bson_ptr opts(bson_new());
-  bson_append_bool(opts.get(), "upsert", -1, true);
-  lease l(impl_->pool);
-  auto c = impl_->collection(l, "users");
-  bson_error_t err;
-  // Two concurrent upserts of a new user: the loser gets a duplicate key; once more updates.
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    reply_doc reply;
-    if (mongoc_collection_update_one(c.get(), filter.get(), update.get(), opts.get(), &reply.b,
-                                     &err))
-      return;
-    if (err.code != mongo_duplicate_key)
-      break;
-  }
-  throw store_error("mongo set_online: " + describe(err));
+  if (!impl_->upsert_user(user, nullptr, update.get(), "set_online"))
+    throw store_error("mongo set_online: duplicate key twice for '" + user + "'");
 }
 
 bool mongo_store::is_online(const std::string& user) {
@@ -537,6 +555,69 @@ bool mongo_store::is_online(const std::string& user) {
   if (mongoc_cursor_error(cur.get(), &err))
     throw store_error("mongo is_online: " + describe(err));
   return online;
+}
+
+bool mongo_store::create_account(const std::string& username,
+                                 const std::string& password_hash, int64_t now_ms) {
+  // Matches only a document without a password; one with a password makes the upsert
+  // insert, which the unique username index refuses (a duplicate key: name taken).
+  bson_ptr no_password(bson_new());
+  bson_t absent;
+  bson_append_document_begin(no_password.get(), "passwordHash", -1, &absent);
+  bson_append_bool(&absent, "$exists", -1, false);
+  bson_append_document_end(no_password.get(), &absent);
+  bson_ptr update(bson_new());
+  bson_t set, on_insert;
+  bson_append_document_begin(update.get(), "$set", -1, &set);
+  append_str(&set, "passwordHash", password_hash);
+  bson_append_document_end(update.get(), &set);
+  bson_append_document_begin(update.get(), "$setOnInsert", -1, &on_insert);
+  bson_append_bool(&on_insert, "isOnline", -1, false);
+  bson_append_date_time(&on_insert, "lastSeen", -1, now_ms);
+  bson_append_document_end(update.get(), &on_insert);
+  return impl_->upsert_user(username, no_password.get(), update.get(), "create_account");
+}
+
+std::optional<account> mongo_store::find_account(const std::string& username) {
+  bson_ptr filter(bson_new());
+  append_str(filter.get(), "username", username);
+  bson_ptr opts(bson_new());
+  bson_append_int64(opts.get(), "limit", -1, 1);
+  lease l(impl_->pool);
+  auto c = impl_->collection(l, "users");
+  cursor_ptr cur(mongoc_collection_find_with_opts(c.get(), filter.get(), opts.get(), nullptr));
+  const bson_t* doc;
+  std::optional<account> out;
+  if (mongoc_cursor_next(cur.get(), &doc)) {
+    out.emplace();
+    out->username = username;
+    bson_iter_t it;
+    uint32_t n = 0;
+    if (bson_iter_init_find(&it, doc, "passwordHash") && BSON_ITER_HOLDS_UTF8(&it)) {
+      const char* p = bson_iter_utf8(&it, &n);
+      out->password_hash.assign(p, n);
+    }
+    if (bson_iter_init_find(&it, doc, "tokensValidAfter"))
+      out->tokens_valid_after_s = bson_iter_as_int64(&it);
+  }
+  bson_error_t err;
+  if (mongoc_cursor_error(cur.get(), &err))
+    throw store_error("mongo find_account: " + describe(err));
+  return out;
+}
+
+void mongo_store::revoke_tokens(const std::string& username, int64_t at_s) {
+  bson_ptr update(bson_new());
+  bson_t max, on_insert;
+  bson_append_document_begin(update.get(), "$max", -1, &max);
+  bson_append_int64(&max, "tokensValidAfter", -1, at_s);
+  bson_append_document_end(update.get(), &max);
+  bson_append_document_begin(update.get(), "$setOnInsert", -1, &on_insert);
+  bson_append_bool(&on_insert, "isOnline", -1, false);
+  bson_append_date_time(&on_insert, "lastSeen", -1, 0);
+  bson_append_document_end(update.get(), &on_insert);
+  if (!impl_->upsert_user(username, nullptr, update.get(), "revoke_tokens"))
+    throw store_error("mongo revoke_tokens: duplicate key twice for '" + username + "'");
 }
 
 void mongo_store::log_access(const std::vector<access_entry>& entries) {

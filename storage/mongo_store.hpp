@@ -2,6 +2,7 @@
 // one client pool), message bodies optionally encrypted with a key_ring.
 #pragma once
 
+#include "storage/account_store.hpp"
 #include "storage/key_ring.hpp"
 #include "storage/message_store.hpp"
 
@@ -11,7 +12,7 @@
 namespace chat::storage {
 
 // Safe to use from any number of threads at once: each call borrows a client from the pool.
-class mongo_store : public message_store, public user_store {
+class mongo_store : public message_store, public user_store, public account_store {
 public:
   // Connects, pings the server and creates the indexes (mongo_index_specs()). Server
   // selection and connect timeouts are set to `connect_timeout_ms` (overriding the uri).
@@ -48,6 +49,12 @@ public:
   void log_access(const std::vector<access_entry>& entries) override;
   uint64_t prune_access_log(int64_t before_ms, uint32_t limit) override;
   uint64_t prune_users(int64_t before_ms, uint32_t limit) override;
+
+  // Accounts are fields of the users documents (passwordHash, tokensValidAfter).
+  bool create_account(const std::string& username, const std::string& password_hash,
+                      int64_t now_ms) override;
+  std::optional<account> find_account(const std::string& username) override;
+  void revoke_tokens(const std::string& username, int64_t at_s) override;
 
 private:
   struct impl;

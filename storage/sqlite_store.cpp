@@ -28,10 +28,18 @@ BEGIN IMMEDIATE;
 INSERT OR IGNORE INTO key_ids SELECT DISTINCT key_id FROM messages;
 COMMIT;
 )sql";
+// Accounts joined the users table later: databases from before get the two columns.
+constexpr const char* accounts_migration_sql = R"sql(
+BEGIN IMMEDIATE;
+ALTER TABLE users ADD COLUMN password_hash TEXT;
+ALTER TABLE users ADD COLUMN tokens_valid_after INTEGER NOT NULL DEFAULT 0;
+COMMIT;
+)sql";
 constexpr const char* schema_sql = R"sql(
 BEGIN IMMEDIATE;
 CREATE TABLE IF NOT EXISTS users(id INTEGER PRIMARY KEY, username TEXT NOT NULL,
-  is_online INTEGER NOT NULL DEFAULT 0, last_seen INTEGER NOT NULL DEFAULT 0);
+  is_online INTEGER NOT NULL DEFAULT 0, last_seen INTEGER NOT NULL DEFAULT 0,
+  password_hash TEXT, tokens_valid_after INTEGER NOT NULL DEFAULT 0);
 CREATE UNIQUE INDEX IF NOT EXISTS users_username ON users(username);
 CREATE INDEX IF NOT EXISTS users_is_online ON users(is_online);
 CREATE TABLE IF NOT EXISTS messages(id INTEGER PRIMARY KEY, room TEXT NOT NULL,
@@ -54,7 +62,7 @@ enum stmt_id : size_t {
   begin_tx, commit_tx, rollback_tx, insert_msg, select_before, select_after, select_last,
   select_cid, upsert_user, select_user, insert_access, insert_key_id, select_seq_exists,
   select_mark, raise_mark, release_mark, select_cids, select_key_ids, prune_msgs,
-  prune_access, prune_user_rows, stmt_count
+  prune_access, prune_user_rows, insert_account, select_account, revoke_account, stmt_count
 };
 
 #define CHAT_MSG_COLUMNS "SELECT room, seq, user, cid, ts, key_id, body FROM messages "
@@ -91,8 +99,19 @@ constexpr std::array<const char*, stmt_count> stmt_sql = {
   " (SELECT id, ts FROM messages ORDER BY id LIMIT ?2) WHERE ts < ?1)",
   "DELETE FROM access_log WHERE id IN (SELECT id FROM"
   " (SELECT id, ts FROM access_log ORDER BY id LIMIT ?2) WHERE ts < ?1)",
-  "DELETE FROM users WHERE id IN (SELECT id FROM users"
-  " WHERE is_online = 0 AND last_seen < ?1 LIMIT ?2)",
+  // Accounts (a password) and revocation marks are never pruned: only the rows presence
+  // made for anonymous names.
+  "DELETE FROM users WHERE id IN (SELECT id FROM users WHERE is_online = 0"
+  " AND last_seen < ?1 AND password_hash IS NULL AND tokens_valid_after = 0 LIMIT ?2)",
+  // Claims a name without a password (a presence row) or a new one; no change when the
+  // name already has a password.
+  "INSERT INTO users(username, last_seen, password_hash) VALUES(?1, ?3, ?2)"
+  " ON CONFLICT(username) DO UPDATE SET password_hash = excluded.password_hash"
+  " WHERE users.password_hash IS NULL",
+  "SELECT password_hash, tokens_valid_after FROM users WHERE username = ?1",
+  "INSERT INTO users(username, tokens_valid_after) VALUES(?1, ?2)"
+  " ON CONFLICT(username) DO UPDATE SET"
+  " tokens_valid_after = MAX(tokens_valid_after, excluded.tokens_valid_after)",
 };
 #undef CHAT_MSG_COLUMNS
 
@@ -232,6 +251,17 @@ struct sqlite_store::impl {
         &no_key_ids, nullptr);
     if (rc == SQLITE_OK && no_key_ids)
       rc = exec_retry(key_ids_backfill_sql, nullptr, nullptr);
+    bool has_accounts = false;
+    if (rc == SQLITE_OK)
+      rc = sqlite3_exec(
+        db, "SELECT 1 FROM pragma_table_info('users') WHERE name = 'password_hash'",
+        [](void* found, int, char**, char**) {
+          *static_cast<bool*>(found) = true;
+          return 0;
+        },
+        &has_accounts, nullptr);
+    if (rc == SQLITE_OK && !has_accounts)
+      rc = exec_retry(accounts_migration_sql, nullptr, nullptr);
     if (rc != SQLITE_OK)
       open_failed("cannot create schema", rc);
     for (size_t i = 0; i < stmt_count; ++i) {
@@ -563,6 +593,47 @@ void sqlite_store::set_online(const std::string& user, bool online, int64_t ts_m
 bool sqlite_store::is_online(const std::string& user) {
   return impl_->scalar(select_user, "is_online", [&](sqlite3_stmt* s) { bind_text(s, 1, user); })
          != 0;
+}
+
+bool sqlite_store::create_account(const std::string& username,
+                                  const std::string& password_hash, int64_t now_ms) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->ensure_open();
+  auto* s = impl_->st[insert_account];
+  stmt_guard g{s};
+  bind_text(s, 1, username);
+  bind_text(s, 2, password_hash);
+  sqlite3_bind_int64(s, 3, now_ms);
+  impl_->step_done(s, "create_account");
+  return sqlite3_changes(impl_->db) > 0;
+}
+
+std::optional<account> sqlite_store::find_account(const std::string& username) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->ensure_open();
+  auto* s = impl_->st[select_account];
+  stmt_guard g{s};
+  bind_text(s, 1, username);
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_DONE)
+    return std::nullopt;
+  if (rc != SQLITE_ROW)
+    impl_->fail("find_account", rc, s);
+  account a;
+  a.username = username;
+  a.password_hash = column_string(s, 0);
+  a.tokens_valid_after_s = sqlite3_column_int64(s, 1);
+  return a;
+}
+
+void sqlite_store::revoke_tokens(const std::string& username, int64_t at_s) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->ensure_open();
+  auto* s = impl_->st[revoke_account];
+  stmt_guard g{s};
+  bind_text(s, 1, username);
+  sqlite3_bind_int64(s, 2, at_s);
+  impl_->step_done(s, "revoke_tokens");
 }
 
 void sqlite_store::log_access(const std::vector<access_entry>& entries) {

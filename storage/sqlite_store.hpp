@@ -2,6 +2,7 @@
 // (<dir>/chat.db, WAL mode), message bodies optionally encrypted with a key_ring.
 #pragma once
 
+#include "storage/account_store.hpp"
 #include "storage/key_ring.hpp"
 #include "storage/message_store.hpp"
 
@@ -15,7 +16,7 @@ namespace chat::storage {
 // the same dir (WAL lets readers run beside the single writer; writers wait up to
 // busy_timeout_ms for each other, then store_error is thrown and the caller retries).
 // After an I/O, read-only or cannot-open error the connection is reopened on the next call.
-class sqlite_store : public message_store, public user_store {
+class sqlite_store : public message_store, public user_store, public account_store {
 public:
   // Creates `dir` when missing and opens or creates `dir/chat.db`. `keys` may be null (bodies
   // stored as plain text, key_id 0). `cache_mib` bounds this connection's page cache (the
@@ -50,6 +51,12 @@ public:
   void log_access(const std::vector<access_entry>& entries) override;
   uint64_t prune_access_log(int64_t before_ms, uint32_t limit) override;
   uint64_t prune_users(int64_t before_ms, uint32_t limit) override;
+
+  // Accounts are columns of the users table (password_hash, tokens_valid_after).
+  bool create_account(const std::string& username, const std::string& password_hash,
+                      int64_t now_ms) override;
+  std::optional<account> find_account(const std::string& username) override;
+  void revoke_tokens(const std::string& username, int64_t at_s) override;
 
 private:
   struct impl;

@@ -398,3 +398,47 @@ TEST_CASE("sqlite: pruning deletes old rows in batches, oldest first", "[sqlite]
   CHECK(raw.scalar("SELECT group_concat(username) FROM (SELECT username FROM users ORDER BY username)")
         == "online,recent");
 }
+
+TEST_CASE("sqlite: accounts live in the users table, survive reopening and are never pruned",
+          "[sqlite]") {
+  temp_dir dir;
+  {
+    sqlite_store store(dir.str(), nullptr);
+    store.set_online("claimed", false, 10); // a presence row: its name may be registered
+    CHECK(store.create_account("claimed", "hash-c", 20));
+    CHECK(store.create_account("fresh", "hash-f", 30));
+    CHECK_FALSE(store.create_account("fresh", "other hash", 40)); // taken
+    store.revoke_tokens("minted", 500); // a name another service mints tokens for
+    store.revoke_tokens("minted", 400); // never moves back
+    store.set_online("anon", false, 10);
+    CHECK(store.prune_users(1000000, 100) == 1); // only "anon"
+  }
+  sqlite_store again(dir.str(), nullptr);
+  auto f = again.find_account("fresh");
+  REQUIRE(f);
+  CHECK(f->password_hash == "hash-f");
+  CHECK(f->tokens_valid_after_s == 0);
+  CHECK(again.find_account("claimed")->password_hash == "hash-c");
+  auto m = again.find_account("minted");
+  REQUIRE(m);
+  CHECK(m->password_hash.empty());
+  CHECK(m->tokens_valid_after_s == 500);
+  CHECK_FALSE(again.find_account("anon"));
+  again.set_online("fresh", true, 50); // presence keeps the password
+  CHECK(again.find_account("fresh")->password_hash == "hash-f");
+}
+
+TEST_CASE("sqlite: a users table from before accounts gets their columns", "[sqlite]") {
+  temp_dir dir;
+  {
+    raw_db raw(dir.str() + "/chat.db");
+    raw.exec("CREATE TABLE users(id INTEGER PRIMARY KEY, username TEXT NOT NULL,"
+             " is_online INTEGER NOT NULL DEFAULT 0, last_seen INTEGER NOT NULL DEFAULT 0);"
+             "CREATE UNIQUE INDEX users_username ON users(username);"
+             "INSERT INTO users(username, last_seen) VALUES('old', 5)");
+  }
+  sqlite_store store(dir.str(), nullptr);
+  CHECK(store.find_account("old")->password_hash.empty());
+  CHECK(store.create_account("old", "hash", 6));
+  CHECK(store.find_account("old")->password_hash == "hash");
+}

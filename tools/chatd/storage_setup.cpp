@@ -64,6 +64,7 @@ void open_mongo(const config::node_config& cfg, std::shared_ptr<const storage::k
   out.factory = std::move(made.messages);
   out.reader_factory = out.factory;
   out.user_factory = std::move(made.users);
+  out.accounts = made.accounts(); // used by the account service's store thread only
 }
 
 // Key ids the store (or a recovery file) uses that the key ring cannot decrypt.
@@ -118,6 +119,8 @@ storage_setup open_storage(const config::node_config& cfg) {
       out.user_factory = [dir, keys] {
         return std::make_unique<storage::sqlite_store>(dir, keys, 5000, 2);
       };
+      // Accounts: one connection, used by the account service's store thread only.
+      out.accounts = std::make_shared<storage::sqlite_store>(dir, keys, 5000, 2);
     } else if (cfg.backend == "mongo") {
       open_mongo(cfg, keys, out);
     }
