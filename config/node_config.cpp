@@ -416,9 +416,9 @@ load_result load(const std::vector<std::string>& args) {
 std::string check_together(const node_config& cfg) {
   if (cfg.tls_cert.empty() != cfg.tls_key.empty())
     return "config: net.tls-cert and net.tls-key: give both (TLS) or neither";
-  if (cfg.token_key.empty() && !cfg.allow_anonymous)
-    return "config: security.token-key: required when security.allow-anonymous=false "
-           "(make one with: chatd --gen-token-key > token.key)";
+  if (!cfg.tls_cert.empty()) // refused rather than silently serving plaintext
+    return "config: net.tls-cert: TLS on the client listener is not built yet; terminate "
+           "TLS in a proxy in front of the node (README, \"TLS\")";
   boost::system::error_code ec;
   auto admin = boost::asio::ip::make_address(cfg.admin_host, ec);
   if (ec)

@@ -119,8 +119,8 @@ std::string apply_ini(node_config& cfg, const std::string& text, const std::stri
 // Applies one `section.key` = `value`; returns an error line or "".
 std::string apply(node_config& cfg, const std::string& key, const std::string& value);
 
-// Checks the keys that depend on each other (TLS pair, token key without anonymous access,
-// admin token off loopback); returns an error line or "".
+// Checks the keys that depend on each other (TLS pair, admin token off loopback); returns
+// an error line or "".
 std::string check_together(const node_config& cfg);
 
 // Parses "2ms", "500us", "60s", "1min", "12h", "30d"; a bare number means milliseconds.

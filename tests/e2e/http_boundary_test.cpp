@@ -175,5 +175,5 @@ TEST_CASE("without anonymous access the native endpoint answers 401") {
   node_process node({"--storage.backend=memory", "--security.allow-anonymous=false"});
   auto r = ask(node.port(), upgrade("/ws?user=a", "Sec-WebSocket-Key: " + key + "\r\n"));
   CHECK(status_of(r) == 401);
-  CHECK(json_error(r) == "authentication required");
+  CHECK(json_error(r).rfind("authentication required", 0) == 0);
 }

@@ -1,6 +1,8 @@
 // End-to-end: start-up validation (bad keys stop the node with exit code 2 and one line
 // naming the key) and graceful stop on SIGTERM (sessions closed with "going away", exit 0).
+#include "support/auth_client.hpp"
 #include "support/node_process.hpp"
+#include "support/raw_socket.hpp"
 #include "support/ws_client.hpp"
 
 #include <catch2/catch.hpp>
@@ -45,9 +47,20 @@ TEST_CASE("bad configuration stops the node with one line naming the key") {
 
 TEST_CASE("the shipped caf-application.conf is valid") {
   std::string out;
-  node_process node({"--config-file=" + std::string(CHAT_SOURCE_DIR) + "/caf-application.conf",
-                     "--net.port=0", "--admin.port=0", "--storage.backend=memory"});
+  const std::string shipped = "--config-file=" + std::string(CHAT_SOURCE_DIR)
+                              + "/caf-application.conf";
+  {
+    // Anonymous access is off as shipped: a claimed name is refused.
+    node_process node({shipped, "--net.port=0", "--admin.port=0", "--storage.backend=memory"});
+    CHECK(status_of(upgrade_answer(node.port(), "/ws?user=a")) == 401);
+    CHECK(node.stop() == 0);
+  }
+  // Turned on explicitly, it works and says once that anyone may claim any name.
+  node_process node({shipped, "--net.port=0", "--admin.port=0", "--storage.backend=memory",
+                     "--security.allow-anonymous=true"});
   ws_client c(node.port(), "user=a");
   CHECK(c.hello().str("user") == "a");
+  auto err = node.stderr_text();
+  CHECK(err.find("any client may claim any user name") != std::string::npos);
   CHECK(node.stop() == 0);
 }

@@ -135,6 +135,9 @@ int main(int argc, char** argv) {
   if (cfg.allow_anonymous)
     spdlog::warn("security.allow-anonymous=true: any client may claim any user name "
                  "(ws://.../ws?user=NAME); turn it off for real deployments");
+  else if (!token_key)
+    spdlog::warn("no security.token-key and security.allow-anonymous=false: every client is "
+                 "refused (make a key with: chatd --gen-token-key > token.key)");
 
   int exit_code = 0;
   {
