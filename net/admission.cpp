@@ -43,8 +43,10 @@ std::shared_ptr<admission::ticket> admission::admit(const std::string& user,
   auto a = addresses_.find(address);
   if (why == admit_refusal::none && a != addresses_.end() && a->second >= limits_.per_address)
     why = admit_refusal::too_many_for_address;
-  if (why != admit_refusal::none)
+  if (why != admit_refusal::none) {
+    refusals[size_t(why)].fetch_add(1, std::memory_order_relaxed);
     return nullptr;
+  }
   if (u == users_.end()) {
     u = users_.emplace(user, user_entry{}).first;
     u->second.rate = std::make_shared<shared_rate>(limits_.user_rate, limits_.user_burst);

@@ -12,6 +12,8 @@
 #include "actors/shared_rate.hpp"
 #include "actors/wire.hpp"
 
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <list>
@@ -33,6 +35,7 @@ struct admission_limits {
 enum class admit_refusal { none, revoked, too_many_for_user, too_many_for_address };
 // The one-line reason (HTTP status: 401 for revoked, 429 for the others).
 const char* to_string(admit_refusal r);
+constexpr size_t admit_refusal_count = size_t(admit_refusal::too_many_for_address) + 1;
 
 // Held by shared_ptr (make_shared): tickets keep it alive until they are given back.
 class admission : public std::enable_shared_from_this<admission> {
@@ -77,6 +80,9 @@ public:
 
   size_t users() const;
   size_t addresses() const;
+
+  // Refused admissions by admit_refusal, for /metrics.
+  std::array<std::atomic<uint64_t>, admit_refusal_count> refusals{};
 
 private:
   struct connection {

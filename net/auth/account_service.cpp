@@ -312,6 +312,8 @@ void account_service::revoke(const std::string& user, const std::string& by, api
 void account_service::refuse_token(token_error e, const token_claims& c,
                                    const std::string& address) {
   counters_.token_refusals[size_t(e)].fetch_add(1, std::memory_order_relaxed);
+  CHAT_LOG_LIMITED(spdlog::level::info, "auth: refused a token of '{}' from {}: {}", c.user,
+                   address, to_string(e));
   log(c.user, address, "token_refused", to_string(e));
 }
 

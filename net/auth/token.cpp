@@ -215,6 +215,7 @@ token_error token_key::verify(std::string_view token, int64_t now_s, token_kind 
     else if (t != "access")
       return token_error::malformed;
   }
+  out = c; // signed claims: callers may log whose token failed the checks below
   if (c.kind != expected)
     return token_error::wrong_kind;
   if (now_s >= c.expires_s)
@@ -223,7 +224,6 @@ token_error token_key::verify(std::string_view token, int64_t now_s, token_kind 
     return token_error::not_yet_valid;
   if (canonical_username(c.user) != c.user)
     return token_error::bad_subject;
-  out = std::move(c);
   return token_error::none;
 }
 

@@ -49,7 +49,8 @@ public:
   std::string sign(const token_claims& claims) const;
   // Checks shape, algorithm, signature, subject and times (with `skew_s` seconds of clock
   // skew allowed for "iat" and "nbf"; none for "exp"). Tokens longer than max_token_bytes
-  // are malformed. Revocation is the caller's: compare `out.issued_s`.
+  // are malformed. Revocation is the caller's: compare `out.issued_s`. Once the signature
+  // verified, `out` holds the claims even when a later check fails (for logs).
   token_error verify(std::string_view token, int64_t now_s, token_kind expected,
                      token_claims& out, int64_t skew_s = 60) const;
 

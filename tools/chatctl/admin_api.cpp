@@ -43,13 +43,13 @@ std::string encode_path_segment(const std::string& text) {
   return out;
 }
 
-admin_api::admin_api(endpoint ep, std::chrono::milliseconds timeout)
-  : ep_(std::move(ep)), timeout_(timeout) {}
+admin_api::admin_api(endpoint ep, std::chrono::milliseconds timeout, std::string token)
+  : ep_(std::move(ep)), timeout_(timeout), token_(std::move(token)) {}
 
 std::string admin_api::call(const std::string& method, const std::string& path,
                             const std::string& not_found) {
   // State changes are JSON POSTs (the node refuses other content types, see docs/ADMIN.md).
-  auto res = http_request(ep_, method, path, timeout_, method == "POST" ? "{}" : "");
+  auto res = http_request(ep_, method, path, timeout_, method == "POST" ? "{}" : "", token_);
   if (res.status >= 200 && res.status < 300)
     return res.body;
   auto detail = error_text(res.body);
@@ -74,6 +74,10 @@ std::string admin_api::room_json(const std::string& id) {
 
 std::string admin_api::kick_json(const std::string& user) {
   return call("POST", "/admin/users/" + encode_path_segment(user) + "/kick");
+}
+
+std::string admin_api::revoke_json(const std::string& user) {
+  return call("POST", "/admin/users/" + encode_path_segment(user) + "/revoke");
 }
 
 std::string admin_api::close_json(const std::string& conn_id) {
@@ -192,6 +196,13 @@ std::vector<actor_info> parse_actors(const std::string& body) {
     out.push_back(std::move(i));
   }
   return out;
+}
+
+uint64_t parse_revoked(const std::string& body, const std::string& user) {
+  auto route = "/admin/users/" + encode_path_segment(user) + "/revoke";
+  rapidjson::Document doc;
+  parse_json(body, route, doc);
+  return json_view(doc, route).count("closed");
 }
 
 uint64_t parse_kicked(const std::string& body, const std::string& user) {

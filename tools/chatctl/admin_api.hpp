@@ -12,7 +12,8 @@ namespace chat::chatctl {
 
 class admin_api {
 public:
-  admin_api(endpoint ep, std::chrono::milliseconds timeout);
+  // `token`: the node's admin.token ("" when it has none).
+  admin_api(endpoint ep, std::chrono::milliseconds timeout, std::string token = "");
 
   const endpoint& where() const { return ep_; }
 
@@ -25,6 +26,7 @@ public:
   std::string actors_json();
   std::string kick_json(const std::string& user);
   std::string close_json(const std::string& conn_id);
+  std::string revoke_json(const std::string& user);
 
   // Typed answers of the routes the top view polls.
   node_info node();
@@ -39,6 +41,7 @@ private:
 
   endpoint ep_;
   std::chrono::milliseconds timeout_;
+  std::string token_;
 };
 
 // Percent-encodes one path segment (room ids and user names may hold any character).
@@ -53,6 +56,8 @@ std::vector<conn_info> parse_connections(const std::string& body);
 std::vector<actor_info> parse_actors(const std::string& body);
 // The "kicked" count of a kick reply and the "closed" flag of a close reply.
 uint64_t parse_kicked(const std::string& body, const std::string& user);
+// The "closed" count of a revoke reply.
+uint64_t parse_revoked(const std::string& body, const std::string& user);
 bool parse_closed(const std::string& body, const std::string& conn_id);
 
 } // namespace chat::chatctl

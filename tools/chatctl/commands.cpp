@@ -164,6 +164,14 @@ void run_kick(admin_api& api, const std::string& user, print_mode mode, std::ost
         << '\n';
 }
 
+void run_revoke(admin_api& api, const std::string& user, print_mode mode, std::ostream& out) {
+  auto body = api.revoke_json(user);
+  if (mode.json)
+    return print_json(out, body);
+  out << "revoked the tokens of '" << printable(user) << "' issued until now; closed "
+      << plural(parse_revoked(body, user), "connection", "connections") << " on this node\n";
+}
+
 void run_close(admin_api& api, const std::string& conn_id, print_mode mode, std::ostream& out) {
   auto body = api.close_json(conn_id);
   if (mode.json)

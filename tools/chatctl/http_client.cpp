@@ -33,7 +33,7 @@ std::string seconds_text(std::chrono::milliseconds d) {
 
 http_response http_request(const endpoint& ep, const std::string& method,
                            const std::string& target, std::chrono::milliseconds timeout,
-                           const std::string& json_body) {
+                           const std::string& json_body, const std::string& bearer) {
   auto verb = http::string_to_verb(method);
   if (verb == http::verb::unknown)
     throw chatctl_error("unknown HTTP method '" + method + "'");
@@ -46,6 +46,8 @@ http_response http_request(const endpoint& ep, const std::string& method,
   req.set(http::field::user_agent, "chatctl");
   req.set(http::field::accept, "application/json");
   req.set(http::field::connection, "close");
+  if (!bearer.empty())
+    req.set(http::field::authorization, "Bearer " + bearer);
   if (!json_body.empty()) {
     req.set(http::field::content_type, "application/json");
     req.body() = json_body;

@@ -18,8 +18,9 @@ struct http_response {
 // not empty) and reads the whole response. Throws chatctl_error with a one-line message when
 // the endpoint cannot be reached, does not answer within `timeout`, or answers something that
 // is not HTTP.
+// `bearer`, when not empty, goes out as `Authorization: Bearer ...` (admin.token).
 http_response http_request(const endpoint& ep, const std::string& method,
                            const std::string& target, std::chrono::milliseconds timeout,
-                           const std::string& json_body = "");
+                           const std::string& json_body = "", const std::string& bearer = "");
 
 } // namespace chat::chatctl

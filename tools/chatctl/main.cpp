@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   app.get_formatter()->column_width(30);
 
   std::string admin = "127.0.0.1:9090";
+  std::string token;
   bool json = false;
   double timeout_s = 5;
   double interval_s = 1;
@@ -38,6 +39,9 @@ int main(int argc, char** argv) {
             return parse_endpoint(text, ep);
           },
           ""));
+  app.add_option("--admin-token", token, "The node's admin.token (when it has one)")
+      ->envname("CHATCTL_ADMIN_TOKEN")
+      ->type_name("TOKEN");
   app.add_flag("--json", json, "Print the endpoint's raw JSON instead of a table");
   app.add_option("--timeout", timeout_s, "Seconds to wait for each answer")
       ->type_name("SECONDS")
@@ -69,6 +73,8 @@ int main(int argc, char** argv) {
   simple("conns", "Connections: user, remote, rooms, queue, age, frames", run_conns);
   simple("actors", "Actors with mailbox size, handled messages and rate", run_actors);
   with_arg("kick", "Close every connection of a user", "USER", "User name", run_kick);
+  with_arg("revoke", "Revoke a user's tokens and close their connections", "USER",
+           "User name", run_revoke);
   with_arg("close", "Close one connection", "CONN_ID", "Connection id", run_close);
   auto* top = app.add_subcommand("top", "Full-screen live view of the node (q quits)");
   top->add_option("--interval", interval_s, "Seconds between refreshes")
@@ -93,7 +99,7 @@ int main(int argc, char** argv) {
     endpoint ep;
     parse_endpoint(admin, ep);
     mode.json = json;
-    admin_api api(ep, std::chrono::milliseconds(std::llround(timeout_s * 1000)));
+    admin_api api(ep, std::chrono::milliseconds(std::llround(timeout_s * 1000)), token);
     action(api);
     std::cout.flush();
     return 0;

@@ -6,12 +6,16 @@
 
 #include "actors/node_context.hpp"
 #include "actors/persistence_pool.hpp"
+#include "net/auth/username.hpp"
 #include "net/json_reply.hpp"
 #include "net/origin_policy.hpp"
 #include "actors/store_readers.hpp"
 #include "tools/chatd/admin_snapshot.hpp"
 #include "tools/chatd/metrics.hpp"
 
+#include <sodium.h>
+
+#include <future>
 #include <initializer_list>
 #include <unistd.h>
 
@@ -226,6 +230,45 @@ net::http_reply kick_user(admin_snapshot& snap, const std::string& user) {
   return json_reply(200, [&](json& w) { key_u(w, "kicked", n); });
 }
 
+// Revokes every token of `user` issued until now and closes their connections on this
+// node (through the account store, so other nodes' upgrades refuse them too).
+net::http_reply revoke_user(admin_snapshot& snap, const std::string& user) {
+  auto* accounts = snap.srv.gate().accounts();
+  if (!accounts)
+    return error_reply(404, "accounts are off on this node (no security.token-key)");
+  if (auth::canonical_username(user) != user)
+    return error_reply(400, auth::username_rules());
+  auto answered = std::make_shared<std::promise<auth::api_outcome>>();
+  auto result = answered->get_future();
+  accounts->revoke(user, "admin", [answered](auth::api_outcome o) {
+    answered->set_value(std::move(o));
+  });
+  if (result.wait_for(std::chrono::seconds(10)) != std::future_status::ready)
+    return error_reply(503, "the account store did not answer within 10 s");
+  auto o = result.get();
+  if (!o.error.empty())
+    return error_reply(o.status, o.error);
+  return json_reply(200, [&](json& w) {
+    key_s(w, "user", user);
+    w.Key("revoked");
+    w.Bool(true);
+    key_u(w, "closed", o.closed);
+  });
+}
+
+// admin.token, when set: every /admin/ request must carry it as a bearer token (compared
+// in constant time).
+bool admin_token_ok(const std::string& token, const net::http_request& req) {
+  if (token.empty())
+    return true;
+  if (req.count(net::http::field::authorization) != 1)
+    return false;
+  auto v = req[net::http::field::authorization];
+  std::string expected = "Bearer " + token;
+  return v.size() == expected.size()
+         && sodium_memcmp(v.data(), expected.data(), expected.size()) == 0;
+}
+
 std::string machine_name() {
   char buf[256] = {};
   if (gethostname(buf, sizeof(buf) - 1) != 0)
@@ -255,6 +298,8 @@ net::http_reply post_route(admin_snapshot& snap, const net::url_target& t) {
   }
   if (seg.size() == 4 && seg[0] == "admin" && seg[1] == "users" && seg[3] == "kick")
     return kick_user(snap, seg[2]);
+  if (seg.size() == 4 && seg[0] == "admin" && seg[1] == "users" && seg[3] == "revoke")
+    return revoke_user(snap, seg[2]);
   return error_reply(404, "not found: POST " + t.path);
 }
 
@@ -310,6 +355,12 @@ net::admin_handler make_admin_routes(node_context& ctx, net::server& srv) {
       refused->count(r);
       return net::origin_policy::refusal_reply(r);
     };
+    if (!t.segments.empty() && t.segments[0] == "admin"
+        && !admin_token_ok(snap->ctx.cfg.admin_token, req)) {
+      auto reply = error_reply(401, "admin.token required: Authorization: Bearer TOKEN");
+      reply.headers.emplace_back("WWW-Authenticate", "Bearer");
+      return reply;
+    }
     if (req.method() == net::http::verb::post) {
       auto r = policy.check_write(req);
       return r == net::origin_refusal::none ? post_route(*snap, t) : refuse(r);

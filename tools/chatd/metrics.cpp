@@ -4,10 +4,13 @@
 
 #include "actors/node_context.hpp"
 #include "actors/persistence_pool.hpp"
+#include "net/auth/account_service.hpp"
+#include "net/client_gate.hpp"
 #include "net/origin_policy.hpp"
 #include "net/server.hpp"
 #include "tools/chatd/admin_snapshot.hpp"
 
+#include <iterator>
 #include <sstream>
 
 namespace chat::tools {
@@ -95,6 +98,33 @@ void boundary_metrics(exposition& e, const net::server& srv, const net::origin_c
              std::string("reason=\"") + net::origin_refusal_names[i] + "\"");
 }
 
+// Accounts, tokens and admission at the client listener.
+void auth_metrics(exposition& e, const net::client_gate& gate) {
+  e.family("chat_admission_refused_total", "counter",
+           "WebSocket upgrades refused after the token check, by reason.");
+  const char* admit_reasons[] = {"none", "revoked", "user_connections", "address_connections"};
+  for (size_t i = 1; i < net::admit_refusal_count; ++i)
+    e.sample("chat_admission_refused_total", double(gate.admit().refusals[i].load()),
+             std::string("reason=\"") + admit_reasons[i] + "\"");
+  auto* accounts = gate.accounts();
+  if (!accounts)
+    return;
+  auto& c = accounts->counters();
+  e.family("chat_auth_events_total", "counter",
+           "Account API outcomes: registrations, logins, failures, refreshes, revocations, "
+           "throttled attempts, busy or failed store calls.");
+  for (size_t i = 0; i < auth::auth_count_names.size(); ++i)
+    e.sample("chat_auth_events_total", double(c.events[i].load()),
+             std::string("event=\"") + auth::auth_count_names[i] + "\"");
+  e.family("chat_token_refusals_total", "counter", "Tokens refused, by reason.");
+  const char* token_reasons[] = {"none",    "malformed",  "bad_signature", "expired",
+                                 "not_yet_valid", "wrong_kind", "bad_subject", "revoked"};
+  static_assert(std::size(token_reasons) == auth::token_error_count);
+  for (size_t i = 1; i < auth::token_error_count; ++i)
+    e.sample("chat_token_refusals_total", double(c.token_refusals[i].load()),
+             std::string("reason=\"") + token_reasons[i] + "\"");
+}
+
 } // namespace
 
 std::string render_metrics(admin_snapshot& snap, const net::origin_counters& refused) {
@@ -135,6 +165,7 @@ std::string render_metrics(admin_snapshot& snap, const net::origin_counters& ref
             "Connections closed because their outbound queue passed net.queue-bytes.",
             double(ctx.counters.slow_consumer_drops.load()));
   boundary_metrics(e, snap.srv, refused);
+  auth_metrics(e, snap.srv.gate());
   e.gauge("chat_outbound_queue_bytes", "Bytes queued for clients, all connections.",
           double(t.queue_bytes));
   auto& c = ctx.counters;
