@@ -9,6 +9,24 @@
 
 namespace chat::net {
 
+namespace {
+
+// A page of the node's own origin: the Origin's host[:port] is the request's Host (the
+// scheme is not compared: behind a TLS-terminating proxy the page is https, the node http).
+bool same_origin(std::string_view origin, const http_request& req) {
+  if (req.count(http::field::host) != 1)
+    return false;
+  auto host = req[http::field::host];
+  for (std::string_view scheme : {"http://", "https://"})
+    if (origin.size() > scheme.size()
+        && boost::beast::iequals(origin.substr(0, scheme.size()), scheme))
+      return boost::beast::iequals(origin.substr(scheme.size()),
+                                   std::string_view(host.data(), host.size()));
+  return false;
+}
+
+} // namespace
+
 allowed_origins::allowed_origins(std::vector<std::string> list) {
   for (auto& o : list) {
     if (o == "*")
@@ -28,6 +46,8 @@ bool allowed_origins::allows(const http_request& req) const {
     return true;
   auto v = req[http::field::origin];
   std::string_view origin(v.data(), v.size());
+  if (same_origin(origin, req))
+    return true;
   // Scheme and host are case-insensitive (RFC 6454 4); compared as browsers send them.
   return std::any_of(list_.begin(), list_.end(), [&](const std::string& o) {
     return boost::beast::iequals(o, origin);

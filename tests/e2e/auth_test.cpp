@@ -2,7 +2,7 @@
 // login, connect with the token (query or Authorization), chat; bad input and name rules;
 // forged, tampered, expired, wrong-kind and revoked tokens refused at the upgrade with 401
 // and one reason; logout closing open sockets; token expiry closing a connection (4001)
-// unless refreshed in-band; refresh tokens.
+// unless refreshed in-band; refresh tokens; the Origin allow-list (net.allowed-origins).
 #include "support/auth_client.hpp"
 #include "support/node_process.hpp"
 #include "support/raw_socket.hpp"
@@ -229,4 +229,36 @@ TEST_CASE("a token that expires closes its connection with 4001 unless refreshed
   CHECK(refreshed.next_op("pong").op() == "pong");
   other.send(R"({"op":"ping"})");
   CHECK(other.next_op("pong").op() == "pong");
+}
+
+TEST_CASE("net.allowed-origins: other origins get 403 at the upgrade and the API") {
+  const std::string ws = "/ws?user=olga";
+  SECTION("empty list: same-origin pages and programs only") {
+    node_process node;
+    auto evil = upgrade_answer(node.port(), ws, "Origin: http://evil.example\r\n");
+    CHECK(status_of(evil) == 403);
+    CHECK(error_of(evil) == "origin not allowed (net.allowed-origins)");
+    CHECK(status_of(upgrade_answer(node.port(), ws, "Origin: http://127.0.0.1\r\n")) == 101);
+    CHECK(status_of(upgrade_answer(node.port(), ws)) == 101);
+  }
+  SECTION("a listed origin passes, others do not") {
+    token_key_file key;
+    auto args = key.node_args();
+    args.push_back("--net.allowed-origins=https://chat.example.com");
+    node_process node(args);
+    auto token = register_user(node.port(), "olga", "olga's password");
+    CHECK(status_of(upgrade_answer(node.port(), "/ws?token=" + token,
+                                   "Origin: https://chat.example.com\r\n"))
+          == 101);
+    CHECK(status_of(upgrade_answer(node.port(), "/ws?token=" + token,
+                                   "Origin: https://chat.example.com.evil.example\r\n"))
+          == 403);
+    auto refused = api_post(node.port(), "login", credentials_body("olga", "olga's password"),
+                            {{"Origin", "https://evil.example"}});
+    CHECK(refused.status == 403);
+    CHECK(api_post(node.port(), "login", credentials_body("olga", "olga's password"),
+                   {{"Origin", "https://chat.example.com"}})
+            .status
+          == 200);
+  }
 }
