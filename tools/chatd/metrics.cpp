@@ -103,6 +103,7 @@ void auth_metrics(exposition& e, const net::client_gate& gate) {
   e.family("chat_admission_refused_total", "counter",
            "WebSocket upgrades refused after the token check, by reason.");
   const char* admit_reasons[] = {"none", "revoked", "user_connections", "address_connections"};
+  static_assert(std::size(admit_reasons) == net::admit_refusal_count);
   for (size_t i = 1; i < net::admit_refusal_count; ++i)
     e.sample("chat_admission_refused_total", double(gate.admit().refusals[i].load()),
              std::string("reason=\"") + admit_reasons[i] + "\"");
