@@ -72,6 +72,25 @@ struct mongo_store::impl {
     return collection_ptr(mongoc_client_get_collection(l.get(), db.c_str(), name));
   }
 
+  // Calls `found` with the users document of `user`, when there is one; a failed read
+  // throws store_error naming `what`.
+  template <class F>
+  void find_user(const std::string& user, const char* what, F&& found) {
+    bson_ptr filter(bson_new());
+    append_str(filter.get(), "username", user);
+    bson_ptr opts(bson_new());
+    bson_append_int64(opts.get(), "limit", -1, 1);
+    lease l(pool);
+    auto c = collection(l, "users");
+    cursor_ptr cur(mongoc_collection_find_with_opts(c.get(), filter.get(), opts.get(), nullptr));
+    const bson_t* doc;
+    if (mongoc_cursor_next(cur.get(), &doc))
+      found(doc);
+    bson_error_t err;
+    if (mongoc_cursor_error(cur.get(), &err))
+      throw store_error(std::string("mongo ") + what + ": " + describe(err));
+  }
+
   // Upserts the users document of `user` (the filter is `username` plus `also`, when not
   // null). Two concurrent upserts of a new user: the loser gets a duplicate key, and the
   // update runs once more. False when it still hits a duplicate key (a document with that
@@ -538,22 +557,11 @@ void mongo_store::set_online(const std::string& user, bool online, int64_t ts_ms
 }
 
 bool mongo_store::is_online(const std::string& user) {
-  bson_ptr filter(bson_new());
-  append_str(filter.get(), "username", user);
-  bson_ptr opts(bson_new());
-  bson_append_int64(opts.get(), "limit", -1, 1);
-  lease l(impl_->pool);
-  auto c = impl_->collection(l, "users");
-  cursor_ptr cur(mongoc_collection_find_with_opts(c.get(), filter.get(), opts.get(), nullptr));
-  const bson_t* doc;
   bool online = false;
-  if (mongoc_cursor_next(cur.get(), &doc)) {
+  impl_->find_user(user, "is_online", [&](const bson_t* doc) {
     bson_iter_t it;
     online = bson_iter_init_find(&it, doc, "isOnline") && bson_iter_as_bool(&it);
-  }
-  bson_error_t err;
-  if (mongoc_cursor_error(cur.get(), &err))
-    throw store_error("mongo is_online: " + describe(err));
+  });
   return online;
 }
 
@@ -579,16 +587,8 @@ bool mongo_store::create_account(const std::string& username,
 }
 
 std::optional<account> mongo_store::find_account(const std::string& username) {
-  bson_ptr filter(bson_new());
-  append_str(filter.get(), "username", username);
-  bson_ptr opts(bson_new());
-  bson_append_int64(opts.get(), "limit", -1, 1);
-  lease l(impl_->pool);
-  auto c = impl_->collection(l, "users");
-  cursor_ptr cur(mongoc_collection_find_with_opts(c.get(), filter.get(), opts.get(), nullptr));
-  const bson_t* doc;
   std::optional<account> out;
-  if (mongoc_cursor_next(cur.get(), &doc)) {
+  impl_->find_user(username, "find_account", [&](const bson_t* doc) {
     out.emplace();
     out->username = username;
     bson_iter_t it;
@@ -599,10 +599,7 @@ std::optional<account> mongo_store::find_account(const std::string& username) {
     }
     if (bson_iter_init_find(&it, doc, "tokensValidAfter"))
       out->tokens_valid_after_s = bson_iter_as_int64(&it);
-  }
-  bson_error_t err;
-  if (mongoc_cursor_error(cur.get(), &err))
-    throw store_error("mongo find_account: " + describe(err));
+  });
   return out;
 }
 
