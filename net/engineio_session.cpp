@@ -383,8 +383,13 @@ void session::tick(clock::time_point now) {
   after_unlock a;
   {
     std::lock_guard<std::mutex> guard(mtx_);
-    if (phase_ == phase::closing && now >= closing_deadline_) {
-      close_now_locked(close_reason_, '1', a);
+    if (phase_ == phase::closing) {
+      if (!closing_deadline_set_) {
+        closing_deadline_ = now + lim_.ping_timeout;
+        closing_deadline_set_ = true;
+      } else if (now >= closing_deadline_) {
+        close_now_locked(close_reason_, '1', a);
+      }
     } else if (phase_ == phase::open) {
       if (probe_ && now >= upgrade_deadline_)
         abort_upgrade_locked(1000, "upgrade timeout");
@@ -408,7 +413,8 @@ clock::time_point session::next_deadline() const {
       // A close from the outbound side is told to the handler by the next entry point.
       return close_notified_ ? clock::time_point::max() : clock::time_point::min();
     case phase::closing:
-      return closing_deadline_;
+      // The deadline counts from the first tick after the close (close() has no clock).
+      return closing_deadline_set_ ? closing_deadline_ : clock::time_point::min();
     case phase::open:
       break;
   }
@@ -450,7 +456,6 @@ void session::close(uint16_t code, const std::string& reason) {
     } else {
       // The queue and a close packet go to the next GET, which has ping_timeout to come.
       phase_ = phase::closing;
-      closing_deadline_ = clock::now() + lim_.ping_timeout;
       abort_upgrade_locked(1000, reason);
       release_poll_locked(a);
     }

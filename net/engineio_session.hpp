@@ -152,6 +152,7 @@ private:
   std::string close_reason_;
   char final_packet_ = '1';   // answer of a GET released by close_now
   clock::time_point closing_deadline_;
+  bool closing_deadline_set_ = false;
   std::deque<frame_ptr> queue_; // polling
   uint64_t queue_bytes_ = 0;
   std::shared_ptr<ws_link> ws_;    // the WebSocket transport

@@ -355,7 +355,12 @@ TEST_CASE_METHOD(fixture, "a server close hands the queue and a close packet to 
   auto sid3 = handshake();
   auto s3 = srv.find(sid3);
   s3->close(1001, "going away");
-  s3->tick(clock::now() + timeout + 1ms);
+  CHECK(s3->next_deadline() == clock::time_point::min()); // tick now: starts the count
+  s3->tick(t0);
+  CHECK(s3->next_deadline() == t0 + timeout);
+  s3->tick(t0 + timeout - 1ms);
+  CHECK_FALSE(s3->is_closed());
+  s3->tick(t0 + timeout);
   CHECK(s3->is_closed());
   CHECK_FALSE(srv.find(sid3));
 }
