@@ -61,16 +61,19 @@ std::optional<http_answer> server::verify(const params& p, bool websocket,
 
 std::shared_ptr<session> server::create(clock::time_point now) {
   std::weak_ptr<registry> weak = reg_;
-  auto s = std::make_shared<session>(random_id(), lim_, now, [weak](const std::string& sid) {
-    if (auto reg = weak.lock()) {
-      std::lock_guard<std::mutex> guard(reg->mtx);
-      reg->sessions.erase(sid);
-    }
-  });
+  auto s = std::make_shared<session>(random_id(), lim_, now,
+                                     [weak](const std::string& sid, close_cause cause) {
+                                       if (auto reg = weak.lock()) {
+                                         std::lock_guard<std::mutex> guard(reg->mtx);
+                                         reg->sessions.erase(sid);
+                                         ++reg->closed[size_t(cause)];
+                                       }
+                                     });
   if (make_handler_)
     s->set_handler(make_handler_(*s));
   std::lock_guard<std::mutex> guard(reg_->mtx);
   reg_->sessions.emplace(s->sid(), s);
+  ++reg_->opened;
   return s;
 }
 
@@ -139,6 +142,16 @@ std::vector<std::shared_ptr<session>> server::sessions() const {
   for (auto& [sid, s] : reg_->sessions)
     out.push_back(s);
   return out;
+}
+
+uint64_t server::opened() const {
+  std::lock_guard<std::mutex> guard(reg_->mtx);
+  return reg_->opened;
+}
+
+uint64_t server::closed(close_cause c) const {
+  std::lock_guard<std::mutex> guard(reg_->mtx);
+  return reg_->closed[size_t(c)];
 }
 
 void server::shutdown(const std::string& reason) {

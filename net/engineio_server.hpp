@@ -7,6 +7,7 @@
 
 #include "net/engineio_session.hpp"
 
+#include <array>
 #include <map>
 
 namespace chat::net::eio {
@@ -51,6 +52,10 @@ public:
   void shutdown(const std::string& reason);
   const limits& bounds() const { return lim_; }
 
+  // Counters for the node's metrics.
+  uint64_t opened() const;
+  uint64_t closed(close_cause c) const;
+
 private:
   struct params {
     bool ok = true; // the query string parsed
@@ -65,6 +70,8 @@ private:
   struct registry {
     std::mutex mtx;
     std::map<std::string, std::shared_ptr<session>> sessions;
+    uint64_t opened = 0;
+    std::array<uint64_t, close_causes> closed{};
   };
 
   const limits lim_;

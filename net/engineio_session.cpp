@@ -22,8 +22,20 @@ private:
   std::lock_guard<std::mutex> lock_;
 };
 
+const char* to_string(close_cause c) {
+  switch (c) {
+    case close_cause::client: return "client";
+    case close_cause::ping_timeout: return "ping_timeout";
+    case close_cause::protocol_error: return "protocol_error";
+    case close_cause::slow_consumer: return "slow_consumer";
+    case close_cause::server: return "server";
+    case close_cause::transport_closed: return "transport_closed";
+  }
+  return "server";
+}
+
 session::session(std::string sid, const limits& lim, clock::time_point now,
-                 std::function<void(const std::string&)> unregister)
+                 unregister_fn unregister)
   : sid_(std::move(sid)), lim_(lim), unregister_(std::move(unregister)) {
   next_ping_ = now + lim_.ping_interval;
 }
@@ -33,8 +45,19 @@ session::~session() = default;
 void session::run(after_unlock& a) {
   if (a.wake)
     a.wake();
-  if (a.unregister && unregister_)
-    unregister_(sid_);
+  if (!a.unregister)
+    return;
+  close_cause cause;
+  std::string reason;
+  {
+    std::lock_guard<std::mutex> guard(mtx_);
+    cause = cause_;
+    reason = close_reason_;
+  }
+  if (cause == close_cause::protocol_error)
+    CHAT_LOG_LIMITED(spdlog::level::info, "engine.io {}: closed: {}", sid_, reason);
+  if (unregister_)
+    unregister_(sid_, cause);
 }
 
 void session::notify_closed() {
@@ -86,7 +109,7 @@ bool session::send_locked(frame_ptr frame, after_unlock& a) {
   if (transport_ == transport::websocket)
     return ws_->send(std::move(frame)); // the link bounds its own queue
   if (queue_bytes_ + frame->size() > lim_.queue_bytes) {
-    close_now_locked("slow consumer", '1', a);
+    close_now_locked(close_cause::slow_consumer, "slow consumer", '1', a);
     return false;
   }
   queue_bytes_ += frame->size();
@@ -95,11 +118,15 @@ bool session::send_locked(frame_ptr frame, after_unlock& a) {
   return true;
 }
 
-void session::close_now_locked(const std::string& reason, char final_packet, after_unlock& a) {
+void session::close_now_locked(close_cause cause, const std::string& reason, char final_packet,
+                               after_unlock& a) {
   if (phase_ == phase::closed)
     return;
+  if (phase_ == phase::open) { // a closing session keeps the cause of its close
+    cause_ = cause;
+    close_reason_ = reason;
+  }
   phase_ = phase::closed;
-  close_reason_ = reason;
   final_packet_ = final_packet;
   queue_.clear();
   queue_bytes_ = 0;
@@ -112,11 +139,11 @@ void session::close_now_locked(const std::string& reason, char final_packet, aft
   a.unregister = true;
 }
 
-void session::close_now(const std::string& reason, char final_packet) {
+void session::close_now(close_cause cause, const std::string& reason, char final_packet) {
   after_unlock a;
   {
     std::lock_guard<std::mutex> guard(mtx_);
-    close_now_locked(reason, final_packet, a);
+    close_now_locked(cause, reason, final_packet, a);
   }
   run(a);
 }
@@ -163,7 +190,7 @@ std::optional<http_answer> session::get(clock::time_point, std::function<void()>
       out = error_answer(http_error::bad_request);
     } else if (poll_pending_) {
       // A second concurrent GET: the first gets a close packet, this one an error.
-      close_now_locked("concurrent polling requests", '1', a);
+      close_now_locked(close_cause::protocol_error, "concurrent polling requests", '1', a);
       out = error_answer(http_error::bad_request);
     } else if (!queue_.empty() || phase_ == phase::closing || probe_answered_) {
       out = drain_locked(a);
@@ -207,7 +234,7 @@ void session::poll_aborted(clock::time_point) {
     poll_pending_ = false;
     poll_released_ = false;
     wake_ = nullptr;
-    close_now_locked("polling request aborted", '1', a);
+    close_now_locked(close_cause::transport_closed, "polling request aborted", '1', a);
   }
   run(a);
 }
@@ -234,14 +261,14 @@ bool session::handle_packet(packet_type type, bool binary, std::string_view data
       return true;
     }
     case packet_type::close:
-      close_now("client closed", '6'); // a pending GET ends with a noop
+      close_now(close_cause::client, "client closed", '6'); // a pending GET ends with a noop
       return true;
     case packet_type::noop:
     case packet_type::upgrade:
       return true; // an upgrade counts only on the probe WebSocket
     case packet_type::open:
     case packet_type::ping: // v4 heartbeats go from the server to the client
-      close_now("unexpected packet from the client");
+      close_now(close_cause::protocol_error, "unexpected packet from the client");
       return false;
   }
   return false;
@@ -263,7 +290,7 @@ http_answer session::post(std::string_view body, std::string_view content_type,
   std::vector<packet> packets;
   payload_error perr = payload_error::none;
   if (body.size() > lim_.max_payload) {
-    close_now("request body larger than maxPayload");
+    close_now(close_cause::protocol_error, "request body larger than maxPayload");
     return error_answer(http_error::bad_request, 413);
   }
   if (content_type.substr(0, 24) == "application/octet-stream")
@@ -273,7 +300,7 @@ http_answer session::post(std::string_view body, std::string_view content_type,
   else if ((perr = decode_payload(body, lim_.max_packets, packets)) != payload_error::none)
     bad = to_string(perr);
   if (bad) {
-    close_now(std::string("bad payload: ") + bad);
+    close_now(close_cause::protocol_error, std::string("bad payload: ") + bad);
     return error_answer(http_error::bad_request);
   }
   bool ok = true;
@@ -347,7 +374,7 @@ void session::ws_message(const ws_link& link, bool binary, std::string_view payl
   if (!is_main)
     return; // a link this session no longer uses
   if (payload.size() > lim_.max_payload) {
-    close_now("message larger than maxPayload");
+    close_now(close_cause::protocol_error, "message larger than maxPayload");
     return;
   }
   if (binary) {
@@ -355,7 +382,7 @@ void session::ws_message(const ws_link& link, bool binary, std::string_view payl
   } else if (!payload.empty() && payload[0] >= '0' && payload[0] <= '6' && valid_utf8(payload)) {
     handle_packet(packet_type(payload[0] - '0'), false, payload.substr(1), now);
   } else {
-    close_now("bad packet");
+    close_now(close_cause::protocol_error, "bad packet");
     return;
   }
   if (handler_)
@@ -372,7 +399,7 @@ void session::ws_closed(const ws_link& link, clock::time_point) {
       probe_answered_ = false;
     } else if (ws_ && ws_.get() == &link) {
       if (phase_ != phase::closed)
-        close_now_locked("transport closed", '1', a);
+        close_now_locked(close_cause::transport_closed, "transport closed", '1', a);
     }
   }
   run(a);
@@ -388,14 +415,14 @@ void session::tick(clock::time_point now) {
         closing_deadline_ = now + lim_.ping_timeout;
         closing_deadline_set_ = true;
       } else if (now >= closing_deadline_) {
-        close_now_locked(close_reason_, '1', a);
+        close_now_locked(cause_, close_reason_, '1', a);
       }
     } else if (phase_ == phase::open) {
       if (probe_ && now >= upgrade_deadline_)
         abort_upgrade_locked(1000, "upgrade timeout");
       if (awaiting_pong_) {
         if (now >= pong_deadline_)
-          close_now_locked("ping timeout", '1', a);
+          close_now_locked(close_cause::ping_timeout, "ping timeout", '1', a);
       } else if (now >= next_ping_) {
         awaiting_pong_ = true;
         pong_deadline_ = now + lim_.ping_timeout;
@@ -426,7 +453,7 @@ clock::time_point session::next_deadline() const {
 
 void session::shutdown(const std::string& reason) {
   entry e(*this);
-  close_now(reason);
+  close_now(close_cause::server, reason);
 }
 
 bool session::push(frame_ptr frame) {
@@ -443,12 +470,17 @@ bool session::push(frame_ptr frame) {
 }
 
 void session::close(uint16_t code, const std::string& reason) {
+  close(code, reason, close_cause::server);
+}
+
+void session::close(uint16_t code, const std::string& reason, close_cause cause) {
   after_unlock a;
   {
     std::lock_guard<std::mutex> guard(mtx_);
     if (phase_ != phase::open)
       return;
     close_reason_ = reason.empty() ? "closed by the server" : reason;
+    cause_ = cause;
     if (transport_ == transport::websocket) {
       ws_->close(code, reason);
       phase_ = phase::closed;

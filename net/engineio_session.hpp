@@ -40,6 +40,12 @@ struct limits {
 
 enum class transport { polling, websocket };
 
+// Why a session ended (the server counts them).
+enum class close_cause { client, ping_timeout, protocol_error, slow_consumer, server,
+                         transport_closed };
+constexpr size_t close_causes = 6;
+const char* to_string(close_cause c);
+
 // A WebSocket connection carrying the session (or probing for the upgrade), implemented by
 // the listener glue. Frames are whole server frames (see engineio_packet.hpp).
 class ws_link {
@@ -70,9 +76,10 @@ public:
 class session final : public outbound, public std::enable_shared_from_this<session> {
 public:
   // `unregister` is called once, from any thread, when the session closes (the server
-  // forgets its sid then).
-  session(std::string sid, const limits& lim, clock::time_point now,
-          std::function<void(const std::string& sid)> unregister);
+  // forgets its sid then). Callers of the entry points hold a shared_ptr to the session
+  // for the call: unregistering may drop the server's.
+  using unregister_fn = std::function<void(const std::string& sid, close_cause cause)>;
+  session(std::string sid, const limits& lim, clock::time_point now, unregister_fn unregister);
   ~session() override;
 
   void set_handler(std::unique_ptr<handler> h) { handler_ = std::move(h); }
@@ -110,6 +117,8 @@ public:
   // Closes after what is queued: a WebSocket gets a close frame with `code`, a polling
   // client gets the queue and a close packet at its next GET.
   void close(uint16_t code, const std::string& reason) override;
+  // The same, naming the cause (the layer above closes for protocol errors).
+  void close(uint16_t code, const std::string& reason, close_cause cause);
   uint64_t queued_bytes() const override;
 
   transport current_transport() const;
@@ -128,8 +137,9 @@ private:
   void run(after_unlock& a);
   void release_poll_locked(after_unlock& a);
   bool send_locked(frame_ptr frame, after_unlock& a);
-  void close_now_locked(const std::string& reason, char final_packet, after_unlock& a);
-  void close_now(const std::string& reason, char final_packet = '1');
+  void close_now_locked(close_cause cause, const std::string& reason, char final_packet,
+                        after_unlock& a);
+  void close_now(close_cause cause, const std::string& reason, char final_packet = '1');
   http_answer drain_locked(after_unlock& a);
   std::string open_packet(bool with_upgrades) const;
   // A packet on the session's transport (entry held, state lock not): false when the
@@ -141,7 +151,7 @@ private:
 
   const std::string sid_;
   const limits lim_;
-  std::function<void(const std::string&)> unregister_;
+  unregister_fn unregister_;
   std::unique_ptr<handler> handler_;
   std::mutex entry_mtx_;      // one entry point at a time
   std::atomic<bool> close_notified_{false}; // written with entry_mtx_ held
@@ -150,6 +160,7 @@ private:
   phase phase_ = phase::open;
   transport transport_ = transport::polling;
   std::string close_reason_;
+  close_cause cause_ = close_cause::server;
   char final_packet_ = '1';   // answer of a GET released by close_now
   clock::time_point closing_deadline_;
   bool closing_deadline_set_ = false;

@@ -1,8 +1,6 @@
 // Socket.IO connection state over Engine.IO: namespaces and protocol errors.
 #include "net/socketio_session.hpp"
 
-#include "config/log.hpp"
-
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -23,8 +21,7 @@ session::session(eio::session& engine, limits lim, std::unique_ptr<app> applicat
 
 void session::protocol_error(const std::string& what) {
   failed_ = true;
-  CHAT_LOG_LIMITED(spdlog::level::info, "socket.io {}: protocol error: {}", engine_.sid(), what);
-  engine_.close(1002, "socket.io protocol error: " + what);
+  engine_.close(1002, "socket.io protocol error: " + what, eio::close_cause::protocol_error);
 }
 
 void session::on_message(eio::session&, std::string_view data, bool binary) {

@@ -193,6 +193,7 @@ TEST_CASE_METHOD(fixture, "a second concurrent GET closes the session") {
   CHECK(a.body == "1");
   CHECK(srv.size() == 0);
   CHECK(handlers[0]->closes == 1);
+  CHECK(srv.closed(close_cause::protocol_error) == 1);
   check_error(poll(sid), 400, 1);
 }
 
@@ -235,6 +236,7 @@ TEST_CASE_METHOD(fixture, "no pong within pingTimeout closes the session") {
   CHECK(s->is_closed());
   CHECK(handlers[0]->closes == 1);
   CHECK(handlers[0]->close_reason == "ping timeout");
+  CHECK(srv.closed(close_cause::ping_timeout) == 1);
   CHECK(s->next_deadline() == clock::time_point::max());
   check_error(poll(sid, t0 + interval + timeout + 10ms), 400, 1);
   CHECK_FALSE(s->push(message("late")));
@@ -248,6 +250,7 @@ TEST_CASE_METHOD(fixture, "a close packet from the client ends a pending GET wit
   CHECK(pending.pending->take_poll(t0).body == "6");
   CHECK(srv.size() == 0);
   CHECK(handlers[0]->close_reason == "client closed");
+  CHECK(srv.closed(close_cause::client) == 1);
   check_error(poll(sid), 400, 1);
 }
 
@@ -275,6 +278,8 @@ TEST_CASE_METHOD(fixture, "malformed request bodies close the session") {
     CHECK(handlers.back()->closes == 1);
     CHECK(handlers.back()->messages.empty());
   }
+  CHECK(srv.opened() == std::size(bad));
+  CHECK(srv.closed(close_cause::protocol_error) == std::size(bad));
 }
 
 TEST_CASE_METHOD(fixture, "a body larger than maxPayload gets 413 and ends the session") {
@@ -316,6 +321,7 @@ TEST_CASE_METHOD(fixture, "the polling queue is bounded in bytes: past it the se
   s->tick(t0);
   CHECK(handlers[0]->closes == 1);
   CHECK(handlers[0]->close_reason == "slow consumer");
+  CHECK(srv.closed(close_cause::slow_consumer) == 1);
 }
 
 TEST_CASE_METHOD(fixture, "an aborted pending GET closes the session") {
@@ -325,6 +331,8 @@ TEST_CASE_METHOD(fixture, "an aborted pending GET closes the session") {
   r.pending->poll_aborted(t0);
   CHECK(r.pending->is_closed());
   CHECK(handlers[0]->closes == 1);
+  CHECK(srv.closed(close_cause::transport_closed) == 1);
+  CHECK(srv.closed(close_cause::transport_closed) == 1);
   check_error(poll(sid), 400, 1);
 }
 
@@ -341,6 +349,7 @@ TEST_CASE_METHOD(fixture, "a server close hands the queue and a close packet to 
   CHECK_FALSE(srv.find(sid));
   CHECK(handlers[0]->closes == 1);
   CHECK(handlers[0]->close_reason == "going away");
+  CHECK(srv.closed(close_cause::server) == 1);
 
   // With a GET waiting, it is answered at once.
   auto sid2 = handshake();
