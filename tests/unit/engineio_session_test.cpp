@@ -10,6 +10,9 @@
 #include <catch2/catch.hpp>
 #include <rapidjson/document.h>
 
+#include <condition_variable>
+#include <thread>
+
 using namespace chat;
 using namespace chat::net::eio;
 using chat::test::fake_link;
@@ -539,4 +542,68 @@ TEST_CASE_METHOD(fixture, "shutdown ends every session and tells each handler on
     CHECK(h->closes == 1);
     CHECK(h->close_reason == "node stopping");
   }
+}
+
+TEST_CASE("pushes from many threads reach a polling client once each, in each thread's order") {
+  limits l = test_limits();
+  l.queue_bytes = 1 << 24;
+  l.max_payload = 2000;
+  server srv(l, [](session&) { return std::make_unique<recording_handler>(); });
+  auto t0 = clock::time_point{} + std::chrono::hours(1);
+  auto open = srv.handle_http({"GET", "EIO=4&transport=polling", "", ""}, [] {}, t0);
+  rapidjson::Document d;
+  d.Parse(open.answer->body.c_str() + 1);
+  std::string q = std::string("EIO=4&transport=polling&sid=") + d["sid"].GetString();
+  auto s = srv.find(d["sid"].GetString());
+
+  constexpr int threads = 4, per_thread = 2000;
+  std::vector<std::thread> pushers;
+  for (int t = 0; t < threads; ++t)
+    pushers.emplace_back([&, t] {
+      for (int k = 0; k < per_thread; ++k)
+        REQUIRE(s->push(message(std::to_string(t) + ":" + std::to_string(k))));
+    });
+
+  std::mutex mtx;
+  std::condition_variable cv;
+  bool woken = false;
+  std::vector<int> next(threads, 0);
+  int received = 0, waits = 0;
+  while (received < threads * per_thread) {
+    auto r = srv.handle_http({"GET", q, "", ""}, [&] {
+      std::lock_guard<std::mutex> g(mtx);
+      woken = true;
+      cv.notify_all();
+    }, t0);
+    http_answer a;
+    if (r.answer) {
+      a = *r.answer;
+    } else {
+      ++waits;
+      std::unique_lock<std::mutex> lock(mtx);
+      REQUIRE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return woken; }));
+      woken = false;
+      lock.unlock();
+      a = r.pending->take_poll(t0);
+    }
+    REQUIRE(a.status == 200);
+    CHECK(a.body.size() <= 2000);
+    std::vector<packet> packets;
+    REQUIRE(decode_payload(a.body, 1000, packets) == payload_error::none);
+    for (auto& p : packets) {
+      if (p.type == packet_type::noop)
+        continue;
+      auto colon = p.data.find(':');
+      int t = std::stoi(p.data.substr(0, colon));
+      int k = std::stoi(p.data.substr(colon + 1));
+      REQUIRE(k == next[size_t(t)]); // no loss, no repeat, per-thread order
+      ++next[size_t(t)];
+      ++received;
+    }
+  }
+  for (auto& p : pushers)
+    p.join();
+  CHECK(s->queued_bytes() == 0);
+  CHECK_FALSE(s->is_closed());
+  INFO("GETs that waited: " << waits);
 }
