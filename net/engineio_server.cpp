@@ -3,7 +3,7 @@
 // session's), then for a handshake the method and the protocol version.
 #include "net/engineio_server.hpp"
 
-#include <boost/url/parse_query.hpp>
+#include "config/hex.hpp"
 
 namespace chat::net::eio {
 
@@ -12,20 +12,42 @@ server::server(limits lim, handler_factory make_handler)
 
 server::~server() = default;
 
+namespace {
+
+// Strict percent-decoding of one query component ('+' is a space); false on a bad escape.
+bool query_decode(std::string_view in, std::string& out) {
+  out.clear();
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '%') {
+      int hi = i + 2 < in.size() ? config::hex_value(in[i + 1]) : -1;
+      int lo = i + 2 < in.size() ? config::hex_value(in[i + 2]) : -1;
+      if (hi < 0 || lo < 0)
+        return false;
+      out.push_back(char(hi * 16 + lo));
+      i += 2;
+    } else {
+      out.push_back(in[i] == '+' ? ' ' : in[i]);
+    }
+  }
+  return true;
+}
+
+} // namespace
+
 server::params server::parse_query(std::string_view query) {
   params p;
-  auto parsed = boost::urls::parse_query(boost::core::string_view(query.data(), query.size()));
-  if (!parsed) {
-    p.ok = false;
-    return p;
-  }
-  for (auto param : *parsed) {
-    std::string* dst = param.key == "EIO" ? &p.eio
-                       : param.key == "transport" ? &p.transport
-                       : param.key == "sid" ? &p.sid
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    auto pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    auto eq = pair.find('=');
+    auto key = pair.substr(0, eq);
+    std::string* dst = key == "EIO" ? &p.eio
+                       : key == "transport" ? &p.transport
+                       : key == "sid" ? &p.sid
                        : nullptr;
-    if (dst && param.has_value)
-      *dst = param.value.decode();
+    if (dst && eq != std::string_view::npos && !query_decode(pair.substr(eq + 1), *dst))
+      p.ok = false;
   }
   return p;
 }

@@ -119,12 +119,19 @@ TEST_CASE_METHOD(fixture, "bad requests get Engine.IO's JSON errors") {
   check_error(*http("GET", "EIO=abc&transport=polling").answer, 400, 5);
   check_error(*http("GET", "EIO=3&transport=polling").answer, 400, 5);
   check_error(*http("GET", "EIO=4").answer, 400, 0);
+  check_error(*srv.handle_http({"GET", std::string_view(), "", ""}, [] {}, t0).answer, 400, 0);
   check_error(*http("GET", "EIO=4&transport=abc").answer, 400, 0);
   check_error(*http("POST", "EIO=4&transport=polling").answer, 400, 2);
   check_error(*http("PUT", "EIO=4&transport=polling").answer, 400, 2);
   check_error(*http("GET", "EIO=4&transport=polling&sid=nope").answer, 400, 1);
   check_error(*http("POST", "EIO=4&transport=polling&sid=nope", "4x").answer, 400, 1);
   check_error(*http("GET", "EIO=4&transport=polling&sid=%zz").answer, 400, 3);
+  check_error(*http("GET", "EIO=4&transport=polling&sid=%4").answer, 400, 3);
+  check_error(*http("GET", "#M6n3CjwAusPpB1fe_Lih").answer, 400, 0); // found by fuzzing
+  check_error(*http("GET", "EIO=4&&=&transport&sid").answer, 400, 0);
+  CHECK(http("GET", "t=%zz&EIO=%34&transport=pol%6Cing").answer->status == 200);
+  CHECK(srv.size() == 1);
+  srv.shutdown("reset");
   // transport=websocket without a WebSocket upgrade
   check_error(*http("GET", "EIO=4&transport=websocket").answer, 400, 3);
   CHECK(srv.size() == 0);
@@ -138,7 +145,7 @@ TEST_CASE_METHOD(fixture, "bad requests get Engine.IO's JSON errors") {
                + "0123456789ABCDEF"[uint8_t(c) & 15];
   CHECK(post(sid, "4x").status == 200);
   CHECK(http("POST", "EIO=4&transport=polling&sid=" + escaped, "4y").answer->status == 200);
-  CHECK(handlers[0]->messages == std::vector<std::string>{"x", "y"});
+  CHECK(handlers.back()->messages == std::vector<std::string>{"x", "y"});
 }
 
 TEST_CASE_METHOD(fixture, "sessions are bounded per server") {
