@@ -94,7 +94,7 @@ void session::open_websocket(std::shared_ptr<ws_link> link, clock::time_point) {
   std::lock_guard<std::mutex> guard(mtx_);
   transport_ = transport::websocket;
   ws_ = std::move(link);
-  ws_->send(make_frame(packet_type::open, open_packet(false)));
+  ws_->push(make_frame(packet_type::open, open_packet(false)));
 }
 
 void session::release_poll_locked(after_unlock& a) {
@@ -107,7 +107,7 @@ void session::release_poll_locked(after_unlock& a) {
 
 bool session::send_locked(frame_ptr frame, after_unlock& a) {
   if (transport_ == transport::websocket)
-    return ws_->send(std::move(frame)); // the link bounds its own queue
+    return ws_->push(std::move(frame)); // the link bounds its own queue
   if (queue_bytes_ + frame->size() > lim_.queue_bytes) {
     close_now_locked(close_cause::slow_consumer, "slow consumer", '1', a);
     return false;
@@ -339,7 +339,7 @@ void session::probe_message(bool binary, std::string_view payload) {
   {
     std::lock_guard<std::mutex> guard(mtx_);
     if (!binary && payload == "2probe" && !probe_answered_) {
-      probe_->send(make_frame(packet_type::pong, "probe"));
+      probe_->push(make_frame(packet_type::pong, "probe"));
       probe_answered_ = true;
       release_poll_locked(a); // the pending GET ends (with a noop when nothing is queued)
     } else if (!binary && payload == "5" && probe_answered_) {
@@ -347,7 +347,7 @@ void session::probe_message(bool binary, std::string_view payload) {
       probe_answered_ = false;
       transport_ = transport::websocket;
       for (auto& f : queue_)
-        ws_->send(std::move(f));
+        ws_->push(std::move(f));
       queue_.clear();
       queue_bytes_ = 0;
       release_poll_locked(a);

@@ -46,18 +46,12 @@ enum class close_cause { client, ping_timeout, protocol_error, slow_consumer, se
 constexpr size_t close_causes = 6;
 const char* to_string(close_cause c);
 
-// A WebSocket connection carrying the session (or probing for the upgrade), implemented by
-// the listener glue. Frames are whole server frames (see engineio_packet.hpp).
-class ws_link {
-public:
-  virtual ~ws_link() = default;
-  // Any thread: queues a frame; false when the link is closed or past its bound (it then
-  // closes itself and the glue reports ws_closed).
-  virtual bool send(frame_ptr frame) = 0;
-  // Any thread: closes the WebSocket after what is queued.
-  virtual void close(uint16_t code, const std::string& reason) = 0;
-  virtual uint64_t queued_bytes() const = 0;
-};
+// A WebSocket connection carrying the session (or probing for the upgrade) is, for the
+// session, the glue's WebSocket session seen as an `outbound` (actors/wire.hpp): push
+// queues a whole server frame (false when closed or past its bound: it then closes itself
+// and the glue reports ws_closed), close ends it after what is queued. Neither may call
+// back into the session before returning.
+using ws_link = outbound;
 
 class session;
 

@@ -21,7 +21,7 @@ struct fake_link : net::eio::ws_link {
   uint16_t code = 0;
   std::string reason;
 
-  bool send(frame_ptr f) override {
+  bool push(frame_ptr f) override {
     if (closed)
       return false;
     frames.push_back(std::move(f));

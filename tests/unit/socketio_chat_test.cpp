@@ -10,12 +10,11 @@
 
 #include "actors/node_context.hpp"
 #include "tests/support/engineio_fakes.hpp"
+#include "tests/support/recording_outbound.hpp"
 
 #include <caf/all.hpp>
 #include <catch2/catch.hpp>
 #include <rapidjson/document.h>
-
-#include <condition_variable>
 
 using namespace chat;
 using namespace chat::net;
@@ -400,32 +399,12 @@ struct counting_encoder final : wire_encoder {
   frame_ptr pong(const std::string& rid) const override { return inner.pong(rid); }
 };
 
-struct waiting_outbound : outbound {
-  std::mutex mtx;
-  std::condition_variable cv;
-  std::vector<frame_ptr> frames;
-  bool push(frame_ptr f) override {
-    std::lock_guard<std::mutex> g(mtx);
-    frames.push_back(std::move(f));
-    cv.notify_all();
-    return true;
-  }
-  void close(uint16_t, const std::string&) override {}
-  uint64_t queued_bytes() const override { return 0; }
-  // The frames once `n` of them hold `needle`.
-  std::vector<frame_ptr> wait_for(const std::string& needle, size_t n) {
-    std::unique_lock<std::mutex> lock(mtx);
-    std::vector<frame_ptr> out;
-    cv.wait_for(lock, std::chrono::seconds(10), [&] {
-      out.clear();
-      for (auto& f : frames)
-        if (f->find(needle) != std::string::npos)
-          out.push_back(f);
-      return out.size() >= n;
-    });
-    return out;
-  }
-};
+// The frames holding `needle`, once there are `n` of them.
+std::vector<frame_ptr> wait_for(test::recording_outbound& out, const std::string& needle,
+                                size_t n) {
+  return out.wait_for_frames(
+    [&](const std::string& f) { return f.find(needle) != std::string::npos; }, n);
+}
 
 } // namespace
 
@@ -439,11 +418,11 @@ TEST_CASE("a room with native and Socket.IO members encodes once per protocol, s
   counting_encoder native_count(native_encoder::instance());
   counting_encoder sio_count(sio::chat_encoder::instance());
   auto room = ctx->rooms.get_or_spawn("mixed");
-  std::vector<std::shared_ptr<waiting_outbound>> outs;
+  std::vector<std::shared_ptr<test::recording_outbound>> outs;
   const wire_encoder* encs[] = {&native_count, &native_count, &sio_count, &sio_count};
   std::vector<member_ref> members;
   for (uint64_t i = 0; i < 4; ++i) {
-    outs.push_back(std::make_shared<waiting_outbound>());
+    outs.push_back(std::make_shared<test::recording_outbound>());
     members.push_back(member_ref{i + 1, "u" + std::to_string(i), outs.back(), encs[i]});
     caf::anon_send(room, r_join_atom::value, join_request{members.back(), false, 0, ""});
   }
@@ -454,7 +433,7 @@ TEST_CASE("a room with native and Socket.IO members encodes once per protocol, s
                                 std::to_string(k)});
   std::vector<std::vector<frame_ptr>> got;
   for (size_t i = 0; i < 4; ++i) {
-    got.push_back(outs[i]->wait_for(i < 2 ? "\"op\":\"msg\"" : "[\"msg\",", sends));
+    got.push_back(wait_for(*outs[i], i < 2 ? "\"op\":\"msg\"" : "[\"msg\",", sends));
     REQUIRE(got.back().size() == sends);
   }
   CHECK(native_count.msgs == sends);
@@ -469,7 +448,7 @@ TEST_CASE("a room with native and Socket.IO members encodes once per protocol, s
     CHECK(d["seq"].GetUint64() == k + 1);
   }
   // The Socket.IO senders' acks went through their ack ids.
-  auto acks = outs[2]->wait_for("[{\"op\":\"ack\"", sends / 4);
+  auto acks = wait_for(*outs[2], "[{\"op\":\"ack\"", sends / 4);
   REQUIRE(acks.size() == sends / 4);
   CHECK(sio_text(acks[0]).substr(0, 3) == "32["); // send #2 carried ack id "2"
   for (auto& [name, r] : ctx->rooms.snapshot())
