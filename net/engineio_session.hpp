@@ -6,9 +6,11 @@
 // Threads. The listener glue calls the entry points (open_*, get, take_poll, poll_aborted,
 // post, begin_upgrade, ws_message, ws_closed, tick, shutdown) from its network threads,
 // possibly several at once: the session serializes them, and the handler is only ever
-// called from inside an entry point, one call at a time. The outbound side (push, close,
-// queued_bytes) is thread-safe and never calls the handler: it is what the Socket.IO layer
-// and the connection actor push into, from any thread.
+// called from inside an entry point, one call at a time (so the handler must not call an
+// entry point itself). The outbound side (push, close, queued_bytes) is thread-safe and
+// never calls the handler: it is what the Socket.IO layer and the connection actor push
+// into, from any thread. A close from the outbound side reaches the handler at the next
+// entry point; next_deadline() then asks for a tick at once.
 #pragma once
 
 #include "net/engineio_packet.hpp"
