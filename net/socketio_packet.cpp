@@ -9,6 +9,8 @@
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 
+#include <cstddef>
+
 namespace chat::net::sio {
 
 namespace {
@@ -124,8 +126,8 @@ std::string with_json(std::string_view json, const limits& lim, Fn&& fn) {
   }
   if (json_depth(json, lim.max_depth) > lim.max_depth)
     return "payload nested deeper than " + std::to_string(lim.max_depth);
-  thread_local char value_buffer[16384];
-  thread_local char parse_buffer[4096];
+  alignas(std::max_align_t) thread_local char value_buffer[16384]; // pool chunks hold pointers
+  alignas(std::max_align_t) thread_local char parse_buffer[4096];
   thread_local bool buffers_in_use = false;
   bool mine = !buffers_in_use;
   pool values = mine ? pool(value_buffer, sizeof(value_buffer)) : pool();
