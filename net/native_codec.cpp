@@ -2,6 +2,7 @@
 // one allocation per frame (the shared frame itself).
 #include "net/native_codec.hpp"
 
+#include "net/utf8.hpp"
 #include "net/ws_frame.hpp"
 
 #include <rapidjson/document.h>
@@ -249,17 +250,21 @@ command decode_native(std::string_view payload) {
   auto o = doc.FindMember("op");
   if (o == doc.MemberEnd() || !o->value.IsString())
     return invalid("missing field 'op'", rid);
-  std::string_view name(o->value.GetString(), o->value.GetStringLength());
+  return decode_command(std::string_view(o->value.GetString(), o->value.GetStringLength()), doc,
+                        std::move(rid));
+}
+
+command decode_command(std::string_view name, const rapidjson::Value& fields, std::string rid) {
   command c;
   for (auto& [n, k] : op_names)
     if (name == n)
       c.kind = k;
   if (c.kind == op::invalid)
-    return invalid("unknown op '" + std::string(name.substr(0, 64)) + "'", rid);
-  c.rid = rid;
+    return invalid("unknown op '" + std::string(utf8_prefix(name, 64)) + "'", std::move(rid));
+  c.rid = std::move(rid);
   std::string err;
-  if (!decode_fields(doc, c, err))
-    return invalid(err, rid);
+  if (!decode_fields(fields, c, err))
+    return invalid(err, std::move(c.rid));
   return c;
 }
 

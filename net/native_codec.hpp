@@ -4,6 +4,8 @@
 
 #include "actors/wire.hpp"
 
+#include <rapidjson/fwd.h>
+
 #include <string_view>
 
 namespace chat::net {
@@ -11,6 +13,10 @@ namespace chat::net {
 // Decodes one text frame. Never throws: bad input yields an `invalid` command carrying
 // the error to answer (and the frame's rid when it had a usable one).
 command decode_native(std::string_view payload);
+
+// The field validation of op `name` from an already-parsed JSON object, shared by every
+// protocol's decoder (native, Socket.IO). `rid` goes into the command or its error.
+command decode_command(std::string_view name, const rapidjson::Value& fields, std::string rid);
 
 class native_encoder final : public wire_encoder {
 public:

@@ -1,13 +1,17 @@
-// Unit: the incremental UTF-8 validator agrees with a reference decoder on every 1-, 2- and
-// 3-byte sequence and on 4-byte sequences around every boundary, whole and cut anywhere.
-#include "net/utf8_validator.hpp"
+// Unit: net/utf8 — the incremental validator agrees with a reference decoder on every 1-, 2-
+// and 3-byte sequence and on 4-byte sequences around every boundary, whole and cut anywhere;
+// whole-text validation, cutting on character boundaries, and repair.
+#include "net/utf8.hpp"
 #include "tests/support/utf8_reference.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <string>
 
+using chat::net::sanitize_utf8;
+using chat::net::utf8_prefix;
 using chat::net::utf8_validator;
+using chat::net::valid_utf8;
 using chat::test::reference_utf8_valid;
 
 namespace {
@@ -25,10 +29,10 @@ TEST_CASE("every sequence of up to three bytes is judged like the reference") {
   std::string s;
   for (int a = 0; a < 256; ++a) {
     s.assign(1, char(a));
-    mismatches += utf8_validator::valid(s) != reference_utf8_valid(s);
+    mismatches += valid_utf8(s) != reference_utf8_valid(s);
     for (int b = 0; b < 256; ++b) {
       s.assign({char(a), char(b)});
-      mismatches += utf8_validator::valid(s) != reference_utf8_valid(s);
+      mismatches += valid_utf8(s) != reference_utf8_valid(s);
       mismatches += valid_in_two(s, 1) != reference_utf8_valid(s);
       if (a < 0xE0 || a > 0xEF)
         continue; // only 3-byte leads can start a valid 3-byte sequence: sample the rest
@@ -36,7 +40,7 @@ TEST_CASE("every sequence of up to three bytes is judged like the reference") {
         s.assign({char(a), char(b), char(c)});
         bool ref = reference_utf8_valid(s);
         valid += ref;
-        mismatches += utf8_validator::valid(s) != ref;
+        mismatches += valid_utf8(s) != ref;
         mismatches += valid_in_two(s, 2) != ref;
       }
     }
@@ -54,31 +58,72 @@ TEST_CASE("4-byte sequences around every boundary are judged like the reference"
         for (int d : edges) {
           std::string s{char(a), char(b), char(c), char(d)};
           bool ref = reference_utf8_valid(s);
-          mismatches += utf8_validator::valid(s) != ref;
+          mismatches += valid_utf8(s) != ref;
           for (size_t cut = 1; cut < 4; ++cut)
             mismatches += valid_in_two(s, cut) != ref;
         }
   CHECK(mismatches == 0);
-  CHECK(utf8_validator::valid("\xf0\x90\x80\x80"));  // U+10000
-  CHECK(utf8_validator::valid("\xf4\x8f\xbf\xbf"));  // U+10FFFF
-  CHECK_FALSE(utf8_validator::valid("\xf4\x90\x80\x80"));
+  CHECK(valid_utf8("\xf0\x90\x80\x80"));  // U+10000
+  CHECK(valid_utf8("\xf4\x8f\xbf\xbf"));  // U+10FFFF
+  CHECK_FALSE(valid_utf8("\xf4\x90\x80\x80"));
+}
+
+TEST_CASE("named well-formed and ill-formed texts") {
+  CHECK(valid_utf8(""));
+  CHECK(valid_utf8("h\xc3\xa9"));                 // é
+  CHECK(valid_utf8("\xed\x9f\xbf"));              // U+D7FF, just below the surrogates
+  CHECK(valid_utf8(std::string_view("a\0b", 3))); // NUL is a character
+  const char* bad[] = {
+    "\xc0\xaf",         // overlong '/'
+    "\xed\xb0\x80",     // low surrogate (what a lone \udc00 escape decodes to)
+    "\xf5\x80\x80\x80", // never a lead byte
+    "\xe2\x82",         // truncated at the end
+    "ok\xe2\x28\xa1",   // bad continuation
+  };
+  for (auto* s : bad) {
+    INFO(s);
+    CHECK_FALSE(valid_utf8(s));
+  }
 }
 
 TEST_CASE("long text: ASCII runs, a bad byte anywhere, and truncation") {
   std::string text;
   for (int i = 0; i < 50; ++i)
     text += "plain ascii words, then caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 ";
-  CHECK(utf8_validator::valid(text));
+  CHECK(valid_utf8(text));
   for (size_t cut = 0; cut <= text.size(); cut += 7)
     CHECK(valid_in_two(text, cut));
   for (size_t at = 0; at < text.size(); at += 13) {
     auto bad = text;
     bad[at] = char(0xff);
-    CHECK_FALSE(utf8_validator::valid(bad));
+    CHECK_FALSE(valid_utf8(bad));
   }
   utf8_validator v;
   CHECK(v.feed(text.data(), text.size() - 1)); // cut inside the last code point... or not
   CHECK(v.complete() == reference_utf8_valid(text.substr(0, text.size() - 1)));
   CHECK(v.feed("\xff", 1) == false);
   CHECK(v.feed("a", 1) == false); // sticky
+}
+
+TEST_CASE("a prefix never cuts a character") {
+  std::string s = "ab\xe2\x82\xac" "cd"; // ab€cd
+  CHECK(utf8_prefix(s, 100) == s);
+  CHECK(utf8_prefix(s, 2) == "ab");
+  CHECK(utf8_prefix(s, 3) == "ab");
+  CHECK(utf8_prefix(s, 4) == "ab");
+  CHECK(utf8_prefix(s, 5) == "ab\xe2\x82\xac");
+  for (size_t n = 0; n <= s.size(); ++n)
+    CHECK(valid_utf8(utf8_prefix(s, n)));
+}
+
+TEST_CASE("repair replaces each byte that starts no well-formed sequence") {
+  CHECK(sanitize_utf8("a\xFF" "b") == "a\xEF\xBF\xBD" "b");
+  CHECK(sanitize_utf8("ok\xE2\x82") == "ok\xEF\xBF\xBD\xEF\xBF\xBD");
+  CHECK(sanitize_utf8("\xE2\x82\xAC") == "\xE2\x82\xAC");
+  CHECK(valid_utf8(sanitize_utf8("\xC0\xAF\xED\xA0\x80")));
+  std::string all;
+  for (int a = 0; a < 256; ++a)
+    all += char(a);
+  CHECK(valid_utf8(sanitize_utf8(all)));
+  CHECK(valid_utf8(sanitize_utf8(all + "\xF0\x9F")));
 }
