@@ -37,6 +37,14 @@ struct node_config {
   uint32_t http_body_limit = 65536; // net.http-body-limit: one request body
   millis http_timeout{10000};       // net.http-timeout: to receive a request / send an answer
   uint32_t http_max_requests = 100; // net.http-max-requests: per keep-alive connection
+  // [sio] Socket.IO (Engine.IO v4) at /socket.io/
+  millis sio_ping_interval{25000};  // sio.ping-interval: server pings (announced pingInterval)
+  millis sio_ping_timeout{20000};   // sio.ping-timeout: a pong must come within this
+  uint32_t sio_max_payload = 65536; // sio.max-payload: a polling body or WebSocket message
+                                    // (announced maxPayload); net.http-body-limit if smaller
+  uint32_t sio_max_sessions = 100000; // sio.max-sessions: open Engine.IO sessions
+  millis sio_connect_timeout{45000}; // sio.connect-timeout: to connect a namespace after open
+  millis sio_upgrade_timeout{10000}; // sio.upgrade-timeout: a probe WebSocket must complete
   // [admin]
   std::string admin_host = "127.0.0.1"; // admin.host
   uint16_t admin_port = 9090;           // admin.port

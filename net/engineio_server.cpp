@@ -52,7 +52,7 @@ std::optional<http_answer> server::verify(const query& p, bool websocket,
   return std::nullopt;
 }
 
-std::shared_ptr<session> server::create(clock::time_point now) {
+std::shared_ptr<session> server::create(clock::time_point now, const ticker_factory& make_ticker) {
   std::weak_ptr<registry> weak = reg_;
   auto s = std::make_shared<session>(random_id(), lim_, now,
                                      [weak](const std::string& sid, close_cause cause) {
@@ -64,6 +64,8 @@ std::shared_ptr<session> server::create(clock::time_point now) {
                                      });
   if (make_handler_)
     s->set_handler(make_handler_(*s));
+  if (make_ticker)
+    s->set_ticker(make_ticker(s));
   std::lock_guard<std::mutex> guard(reg_->mtx);
   reg_->sessions.emplace(s->sid(), s);
   ++reg_->opened;
@@ -71,7 +73,7 @@ std::shared_ptr<session> server::create(clock::time_point now) {
 }
 
 server::http_result server::handle_http(const request& req, std::function<void()> wake,
-                                        clock::time_point now) {
+                                        clock::time_point now, const ticker_factory& make_ticker) {
   const auto& p = req.params;
   http_result r;
   if (auto err = verify(p, false, req.method)) {
@@ -79,7 +81,7 @@ server::http_result server::handle_http(const request& req, std::function<void()
     return r;
   }
   if (p.sid.empty()) {
-    r.answer = create(now)->open_polling(now);
+    r.answer = create(now, make_ticker)->open_polling(now);
     return r;
   }
   auto s = find(p.sid);
@@ -103,11 +105,12 @@ std::optional<http_answer> server::check_websocket(const query& q) const {
 
 std::shared_ptr<session> server::attach_websocket(const query& p,
                                                   std::shared_ptr<ws_link> link,
-                                                  clock::time_point now) {
+                                                  clock::time_point now,
+                                                  const ticker_factory& make_ticker) {
   if (verify(p, true, "GET"))
     return nullptr;
   if (p.sid.empty()) {
-    auto s = create(now);
+    auto s = create(now, make_ticker);
     s->open_websocket(std::move(link), now);
     return s;
   }

@@ -9,11 +9,15 @@
 namespace chat::net::eio {
 
 // Holds entry_mtx_ for one entry point; on the way out tells the handler if the session
-// closed meanwhile (whoever closed it: this entry, another thread's push or close).
+// closed meanwhile (whoever closed it: this entry, another thread's push or close) and
+// asks the ticker for the next deadline.
 class session::entry {
 public:
   explicit entry(session& s) : s_(s), lock_(s.entry_mtx_) {}
-  ~entry() { s_.notify_closed(); }
+  ~entry() {
+    s_.notify_closed();
+    s_.request_tick();
+  }
   entry(const entry&) = delete;
   entry& operator=(const entry&) = delete;
 
@@ -30,14 +34,25 @@ const char* to_string(close_cause c) {
     case close_cause::slow_consumer: return "slow_consumer";
     case close_cause::server: return "server";
     case close_cause::transport_closed: return "transport_closed";
+    case close_cause::connect_timeout: return "connect_timeout";
   }
   return "server";
 }
 
 session::session(std::string sid, const limits& lim, clock::time_point now,
                  unregister_fn unregister)
-  : sid_(std::move(sid)), lim_(lim), unregister_(std::move(unregister)) {
+  : sid_(std::move(sid)), lim_(lim), opened_at_(now), unregister_(std::move(unregister)) {
   next_ping_ = now + lim_.ping_interval;
+}
+
+void session::request_tick() {
+  if (ticker_)
+    ticker_->tick_at(next_deadline());
+}
+
+void session::expire_locked(clock::time_point now, after_unlock& a) {
+  if (phase_ == phase::open && awaiting_pong_ && now >= pong_deadline_)
+    close_now_locked(close_cause::ping_timeout, "ping timeout", '1', a);
 }
 
 session::~session() = default;
@@ -178,12 +193,13 @@ http_answer session::drain_locked(after_unlock& a) {
   return payload_answer(std::move(body));
 }
 
-std::optional<http_answer> session::get(clock::time_point, std::function<void()> wake) {
+std::optional<http_answer> session::get(clock::time_point now, std::function<void()> wake) {
   entry e(*this);
   after_unlock a;
   std::optional<http_answer> out;
   {
     std::lock_guard<std::mutex> guard(mtx_);
+    expire_locked(now, a);
     if (phase_ == phase::closed) {
       out = error_answer(http_error::session_unknown);
     } else if (transport_ != transport::polling) {
@@ -278,9 +294,19 @@ http_answer session::post(std::string_view body, std::string_view content_type,
                           clock::time_point now) {
   entry e(*this);
   {
-    std::lock_guard<std::mutex> guard(mtx_);
-    if (phase_ == phase::closed)
+    after_unlock a;
+    bool closed;
+    {
+      std::lock_guard<std::mutex> guard(mtx_);
+      expire_locked(now, a);
+      closed = phase_ == phase::closed;
+    }
+    run(a);
+    if (closed)
       return error_answer(http_error::session_unknown);
+  }
+  {
+    std::lock_guard<std::mutex> guard(mtx_);
     if (transport_ != transport::polling)
       return error_answer(http_error::bad_request);
     if (phase_ == phase::closing)
@@ -362,11 +388,14 @@ void session::ws_message(const ws_link& link, bool binary, std::string_view payl
                          clock::time_point now) {
   entry e(*this);
   bool is_probe = false, is_main = false;
+  after_unlock a;
   {
     std::lock_guard<std::mutex> guard(mtx_);
+    expire_locked(now, a);
     is_probe = probe_ && probe_.get() == &link;
     is_main = ws_ && ws_.get() == &link && phase_ == phase::open;
   }
+  run(a);
   if (is_probe) {
     probe_message(binary, payload);
     return;
@@ -424,13 +453,17 @@ void session::tick(clock::time_point now) {
         if (now >= pong_deadline_)
           close_now_locked(close_cause::ping_timeout, "ping timeout", '1', a);
       } else if (now >= next_ping_) {
+        // The pong is due ping_timeout after the ping was due (a late timer takes nothing
+        // from a punctual client's deadline), but never less than half of it from now.
         awaiting_pong_ = true;
-        pong_deadline_ = now + lim_.ping_timeout;
+        pong_deadline_ = std::max(next_ping_ + lim_.ping_timeout, now + lim_.ping_timeout / 2);
         send_locked(make_frame(packet_type::ping), a);
       }
     }
   }
   run(a);
+  if (handler_ && !is_closed() && now >= handler_->deadline())
+    handler_->on_deadline(*this, now);
 }
 
 clock::time_point session::next_deadline() const {
@@ -448,6 +481,8 @@ clock::time_point session::next_deadline() const {
   auto d = awaiting_pong_ ? pong_deadline_ : next_ping_;
   if (probe_)
     d = std::min(d, upgrade_deadline_);
+  if (handler_)
+    d = std::min(d, handler_->deadline());
   return d;
 }
 
@@ -493,6 +528,7 @@ void session::close(uint16_t code, const std::string& reason, close_cause cause)
     }
   }
   run(a);
+  request_tick(); // the handler learns of the close, the closing grace starts
 }
 
 uint64_t session::queued_bytes() const {

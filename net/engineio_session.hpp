@@ -11,6 +11,11 @@
 // never calls the handler: it is what the Socket.IO layer and the connection actor push
 // into, from any thread. A close from the outbound side reaches the handler at the next
 // entry point; next_deadline() then asks for a tick at once.
+//
+// Timers. A session asks its ticker (set by the glue at creation) to call tick() at its
+// next deadline, after every entry point and after a close from the outbound side. The
+// heartbeat is also checked when a request arrives: a client that comes back after its
+// pong deadline finds the session closed even if the timer has not fired yet.
 #pragma once
 
 #include "net/engineio_packet.hpp"
@@ -43,9 +48,11 @@ struct limits {
 enum class transport { polling, websocket };
 
 // Why a session ended (the server counts them).
+// connect_timeout: the layer above closed a connection that never completed its own
+// handshake (Socket.IO: no namespace connected in time).
 enum class close_cause { client, ping_timeout, protocol_error, slow_consumer, server,
-                         transport_closed };
-constexpr size_t close_causes = 6;
+                         transport_closed, connect_timeout };
+constexpr size_t close_causes = 7;
 const char* to_string(close_cause c);
 
 // A WebSocket connection carrying the session (or probing for the upgrade) is, for the
@@ -57,6 +64,16 @@ using ws_link = outbound;
 
 class session;
 
+// Calls a session's tick() at a time it asks for (the glue: a timer on a network thread).
+class ticker {
+public:
+  virtual ~ticker() = default;
+  // Any thread, no session lock held: tick() is wanted at `at` or later (min: now, max:
+  // never). Only a deadline earlier than the one already waited for needs new arming.
+  virtual void tick_at(clock::time_point at) = 0;
+};
+using ticker_factory = std::function<std::shared_ptr<ticker>(const std::shared_ptr<session>&)>;
+
 // The layer above (Socket.IO, or an echo for conformance tests).
 class handler {
 public:
@@ -67,6 +84,11 @@ public:
   virtual void on_batch_end(session&) {}
   // Once, when the session has closed.
   virtual void on_close(session& s, const std::string& reason) = 0;
+  // A time at which the handler wants on_deadline (max: none), e.g. to close a connection
+  // that never completed its own handshake. Any thread; must not call the session.
+  virtual clock::time_point deadline() const { return clock::time_point::max(); }
+  // From tick() at or after deadline(), while the session is open.
+  virtual void on_deadline(session&, clock::time_point) {}
 };
 
 class session final : public outbound, public std::enable_shared_from_this<session> {
@@ -78,7 +100,10 @@ public:
   session(std::string sid, const limits& lim, clock::time_point now, unregister_fn unregister);
   ~session() override;
 
+  // Before the session is shared (the server sets both at creation).
   void set_handler(std::unique_ptr<handler> h) { handler_ = std::move(h); }
+  void set_ticker(std::shared_ptr<ticker> t) { ticker_ = std::move(t); }
+  clock::time_point opened_at() const { return opened_at_; }
   const std::string& sid() const { return sid_; }
   const limits& bounds() const { return lim_; }
 
@@ -143,12 +168,17 @@ private:
   bool handle_packet(packet_type type, bool binary, std::string_view data, clock::time_point now);
   void probe_message(bool binary, std::string_view payload);
   void abort_upgrade_locked(uint16_t code, const std::string& why);
+  // Closes a session whose pong deadline has passed (a request came before the timer).
+  void expire_locked(clock::time_point now, after_unlock& a);
   void notify_closed();
+  void request_tick();
 
   const std::string sid_;
   const limits lim_;
+  const clock::time_point opened_at_;
   unregister_fn unregister_;
   std::unique_ptr<handler> handler_;
+  std::shared_ptr<ticker> ticker_;
   std::mutex entry_mtx_;      // one entry point at a time
   std::atomic<bool> close_notified_{false}; // written with entry_mtx_ held
 

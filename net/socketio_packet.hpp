@@ -8,6 +8,7 @@
 
 #include <rapidjson/fwd.h>
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -28,12 +29,15 @@ struct packet {
   std::vector<std::string> attachments;
 };
 
-// Bounds on what a client may send.
+// Bounds on what a client may send, and how long it may take to connect a namespace.
 struct limits {
   size_t max_attachments = 10;
   uint64_t max_attachment_bytes = 1000000; // all attachments of one packet together
   size_t max_nsp_bytes = 128;
   size_t max_depth = 32; // nesting of the JSON payload
+  // A connection that has no namespace accepted this long after its Engine.IO open is
+  // closed (Socket.IO's connectTimeout).
+  std::chrono::milliseconds connect_timeout{45000};
 };
 
 constexpr uint64_t max_ack_id = (uint64_t(1) << 53) - 1; // what a JavaScript number holds

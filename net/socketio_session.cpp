@@ -104,6 +104,17 @@ void session::on_close(eio::session&, const std::string& reason) {
   app_->on_close(*this, reason);
 }
 
+eio::clock::time_point session::deadline() const {
+  return accepted_once_ ? eio::clock::time_point::max()
+                        : engine_.opened_at() + lim_.connect_timeout;
+}
+
+void session::on_deadline(eio::session&, eio::clock::time_point) {
+  if (!accepted_once_)
+    engine_.close(1000, "no namespace connected within the connect timeout",
+                  eio::close_cause::connect_timeout);
+}
+
 void session::accept(const std::string& nsp) {
   {
     std::lock_guard<std::mutex> guard(mtx_);
@@ -112,6 +123,7 @@ void session::accept(const std::string& nsp) {
       return;
     i->second = ns_state::connected;
   }
+  accepted_once_ = true;
   packet p;
   p.type = packet_type::connect;
   p.nsp = nsp;

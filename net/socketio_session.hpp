@@ -3,12 +3,14 @@
 // application's answer, connected), hands events and acks of connected namespaces to the
 // application and closes the connection on any protocol error (malformed packet, packet
 // for a namespace that is not connected, CONNECT twice, ...). When the client leaves its
-// last namespace, the connection closes.
+// last namespace, the connection closes; one that never gets a namespace accepted within
+// limits::connect_timeout of its open is closed too.
 #pragma once
 
 #include "net/engineio_session.hpp"
 #include "net/socketio_packet.hpp"
 
+#include <atomic>
 #include <map>
 
 namespace chat::net::sio {
@@ -52,6 +54,8 @@ public:
   void on_message(eio::session& s, std::string_view data, bool binary) override;
   void on_batch_end(eio::session& s) override;
   void on_close(eio::session& s, const std::string& reason) override;
+  eio::clock::time_point deadline() const override;
+  void on_deadline(eio::session& s, eio::clock::time_point now) override;
 
 private:
   class dispatcher;
@@ -63,6 +67,7 @@ private:
   std::unique_ptr<app> app_;
   decoder decoder_;
   bool failed_ = false; // a protocol error closed the connection (entry-serialized)
+  std::atomic<bool> accepted_once_{false}; // a namespace was accepted: no connect timeout
   enum class ns_state { pending, connected };
   mutable std::mutex mtx_;
   std::map<std::string, ns_state> nsps_;

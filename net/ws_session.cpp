@@ -55,6 +55,11 @@ void ws_session::start(connection_actor conn, std::string leftover) {
   wait_readable();
 }
 
+void ws_session::start(std::shared_ptr<ws_message_sink> sink, std::string leftover) {
+  sink_ = std::move(sink);
+  start(connection_actor{}, std::move(leftover));
+}
+
 bool ws_session::push(frame_ptr frame) {
   bool schedule = false;
   {
@@ -296,7 +301,8 @@ void ws_session::parse(char* data, size_t size) {
     push_control(encode_frame(ws_opcode::pong, pong_payload_));
   }
   if (!batch_.empty() || controls_ > 0) {
-    caf::anon_send(conn_, c_cmds_atom::value, std::move(batch_), controls_);
+    if (conn_) // a sink has no rate limit on control frames
+      caf::anon_send(conn_, c_cmds_atom::value, std::move(batch_), controls_);
     batch_.clear();
     controls_ = 0;
   }
@@ -304,6 +310,10 @@ void ws_session::parse(char* data, size_t size) {
 
 void ws_session::on_message(ws_opcode op, std::string_view payload) {
   frames_in_.fetch_add(1, std::memory_order_relaxed);
+  if (sink_) {
+    sink_->on_ws_message(*this, op == ws_opcode::binary, payload);
+    return;
+  }
   if (op == ws_opcode::binary)
     batch_.push_back(invalid_command(error_code::bad_request,
                                      "binary frames are not supported; send JSON text frames"));
@@ -374,6 +384,8 @@ void ws_session::finish(const std::string& reason) {
   io_.remove(this);
   if (conn_)
     caf::anon_send(conn_, c_closed_atom::value, reason);
+  if (auto sink = std::move(sink_))
+    sink->on_ws_closed(*this, reason);
   if (on_closed_)
     on_closed_(*this, reason);
 }
