@@ -82,11 +82,13 @@ void handle(conn_pointer self, command& c) {
       }
       auto room = st.ctx->rooms.get_or_spawn(c.room);
       if (!room) {
+        st.ctx->counters.rooms_refused.fetch_add(1, std::memory_order_relaxed);
         st.reply_error(error_code::unavailable, "room limit of this node reached", c.rid);
         return;
       }
       st.rooms.emplace(c.room, room);
-      self->send(room, r_join_atom::value, join_request{st.me, c.has_seq, c.seq, std::move(c.rid)});
+      self->send(room, r_join_atom::value,
+                 join_request{st.me, self, c.has_seq, c.seq, std::move(c.rid)});
       return;
     }
     case op::leave:
@@ -166,6 +168,13 @@ connection_actor::behavior_type connection_impl(conn_pointer self, node_context*
       }
       if (st.limiter.flooding())
         st.close_as_flood();
+    },
+    [self](c_gone_atom, std::string& room, caf::actor_addr& which) {
+      // The room could not serve this connection (it said so to the client): forget it,
+      // unless the client has joined a newer instance since.
+      auto i = self->state.rooms.find(room);
+      if (i != self->state.rooms.end() && i->second.address() == which)
+        self->state.rooms.erase(i);
     },
     [self](c_stats_atom) {
       connection_stats out;

@@ -23,6 +23,12 @@ struct node_config {
   uint32_t max_rooms = 100000;      // chat.max-rooms: rooms alive on this node
   millis flood_close_after{5000};   // chat.flood-close-after: refused this long without a 1 s
                                     // pause closes the connection (1008); 0 = never
+  millis room_idle{60000};          // chat.room-idle: an empty room stops after this
+  uint64_t room_ring_bytes = 1 << 20; // chat.room-ring-bytes: bytes of one room's ring
+  uint64_t memory_max = 256ull << 20; // chat.memory-max: bytes of all rooms' rings
+  uint32_t seq_block = 1000;        // chat.seq-block: seqs reserved durably per store write
+  uint32_t cid_index = 262144;      // chat.cid-index: node-wide (user, cid) slots (24 B each)
+  millis retention{0};              // chat.retention: messages older are pruned (0: never)
   // [net]
   std::string host = "0.0.0.0";     // net.host
   uint16_t port = 8080;             // net.port (0 = pick a free port)
@@ -57,6 +63,15 @@ struct node_config {
   micros lazy_delay{100000};        // storage.lazy-delay: when no ack waits (at least batch-delay)
   uint32_t backlog_max = 200000;    // storage.backlog-max: unpersisted messages before acks wait
   uint32_t writer_nice = 0;         // storage.writer-nice: scheduling niceness of writer threads
+  uint64_t backlog_bytes = 256ull << 20; // storage.backlog-bytes: unpersisted bytes before acks wait
+  millis shutdown_timeout{10000};   // storage.shutdown-timeout: store retries at SIGTERM
+  uint32_t readers = 2;             // storage.readers: reader connections (history, replay)
+  uint32_t read_queue = 10000;      // storage.read-queue: reads waiting before `unavailable`
+  millis read_timeout{10000};       // storage.read-timeout: a read unanswered by then fails
+  millis access_log_retention{30ull * 24 * 3600 * 1000}; // storage.access-log-retention
+  millis user_retention{30ull * 24 * 3600 * 1000};       // storage.user-retention
+  millis prune_interval{60000};     // storage.prune-interval: between pruning passes
+  uint32_t prune_batch = 1000;      // storage.prune-batch: rows per pruning transaction
   // [mongo]
   std::string mongo_uri = "mongodb://127.0.0.1:27017"; // mongo.uri
   std::string mongo_database = "redis-chat";          // mongo.database
@@ -88,7 +103,7 @@ std::string apply_ini(node_config& cfg, const std::string& text, const std::stri
 // Applies one `section.key` = `value`; returns an error line or "".
 std::string apply(node_config& cfg, const std::string& key, const std::string& value);
 
-// Parses "2ms", "500us", "60s", "1min"; a bare number means milliseconds.
+// Parses "2ms", "500us", "60s", "1min", "12h", "30d"; a bare number means milliseconds.
 bool parse_duration(const std::string& text, micros& out);
 
 } // namespace chat::config

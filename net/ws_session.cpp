@@ -111,6 +111,19 @@ uint64_t ws_session::queued_bytes() const {
   return bytes_;
 }
 
+void ws_session::when_drained(uint64_t low, std::function<void()> ready) {
+  {
+    std::lock_guard<std::mutex> guard(mtx_);
+    if (closed_)
+      return;
+    if (bytes_ > low) {
+      drain_waiters_.emplace_back(low, std::move(ready));
+      return;
+    }
+  }
+  ready();
+}
+
 void ws_session::flush() {
   while (!write_in_flight_ && !finished_) {
     {
@@ -212,12 +225,24 @@ void ws_session::write_rest(size_t already) {
 void ws_session::written_done(size_t written) {
   bool closed = false;
   bool empty = false;
+  std::vector<std::function<void()>> drained;
   {
     std::lock_guard<std::mutex> guard(mtx_);
     bytes_ = bytes_ > written ? bytes_ - written : 0;
     closed = closed_;
     empty = queue_.empty();
+    for (size_t i = 0; i < drain_waiters_.size();) {
+      if (drain_waiters_[i].first < bytes_) {
+        ++i;
+        continue;
+      }
+      drained.push_back(std::move(drain_waiters_[i].second));
+      drain_waiters_[i] = std::move(drain_waiters_.back());
+      drain_waiters_.pop_back();
+    }
   }
+  for (auto& ready : drained)
+    ready();
   writing_.clear();
   if (closed && empty && !send_shut_) {
     boost::system::error_code ignored;
@@ -377,6 +402,12 @@ void ws_session::finish(const std::string& reason) {
   if (finished_)
     return;
   finished_ = true;
+  decltype(drain_waiters_) dropped;
+  {
+    std::lock_guard<std::mutex> guard(mtx_);
+    closed_ = true; // nothing waits for a queue that will never drain
+    dropped.swap(drain_waiters_);
+  }
   counters_.closed_frames_in.fetch_add(frames_in(), std::memory_order_relaxed);
   counters_.closed_frames_out.fetch_add(frames_out(), std::memory_order_relaxed);
   boost::system::error_code ignored;

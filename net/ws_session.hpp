@@ -54,6 +54,7 @@ public:
   bool push(frame_ptr frame) override;
   void close(uint16_t code, const std::string& reason) override;
   uint64_t queued_bytes() const override;
+  void when_drained(uint64_t low, std::function<void()> ready) override;
 
   uint64_t id() const { return id_; }
   const std::string& remote() const { return remote_; }
@@ -125,6 +126,8 @@ private:
   bool flush_scheduled_ = false;
   bool closed_ = false;      // no more pushes (close frame queued or aborted)
   std::atomic<bool> closing_{false}; // closed_, readable without the lock
+  // when_drained callbacks: (threshold, callback), called once bytes_ <= threshold.
+  std::vector<std::pair<uint64_t, std::function<void()>>> drain_waiters_;
   std::string close_reason_;
   // Io thread only.
   std::vector<frame_ptr> writing_;

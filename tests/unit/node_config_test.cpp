@@ -127,6 +127,11 @@ TEST_CASE("durations") {
   CHECK(d == micros(60000000));
   CHECK(parse_duration("15", d));
   CHECK(d == micros(15000));
+  CHECK(parse_duration("2h", d));
+  CHECK(d == micros(7200000000ll));
+  CHECK(parse_duration("30d", d));
+  CHECK(d == micros(30ll * 86400000000ll));
   CHECK_FALSE(parse_duration("ms", d));
-  CHECK_FALSE(parse_duration("1h", d));
+  CHECK_FALSE(parse_duration("1w", d));
+  CHECK_FALSE(parse_duration("d", d));
 }

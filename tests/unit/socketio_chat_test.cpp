@@ -424,7 +424,7 @@ TEST_CASE("a room with native and Socket.IO members encodes once per protocol, s
   for (uint64_t i = 0; i < 4; ++i) {
     outs.push_back(std::make_shared<test::recording_outbound>());
     members.push_back(member_ref{i + 1, "u" + std::to_string(i), outs.back(), encs[i]});
-    caf::anon_send(room, r_join_atom::value, join_request{members.back(), false, 0, ""});
+    caf::anon_send(room, r_join_atom::value, join_request{members.back(), {}, false, 0, ""});
   }
   constexpr int sends = 20;
   for (int k = 0; k < sends; ++k)
@@ -451,7 +451,7 @@ TEST_CASE("a room with native and Socket.IO members encodes once per protocol, s
   auto acks = wait_for(*outs[2], "[{\"op\":\"ack\"", sends / 4);
   REQUIRE(acks.size() == sends / 4);
   CHECK(sio_text(acks[0]).substr(0, 3) == "32["); // send #2 carried ack id "2"
-  for (auto& [name, r] : ctx->rooms.snapshot())
+  for (auto& r : ctx->rooms.actors())
     caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(ctx->presence, caf::exit_reason::user_shutdown);
   sys.await_all_actors_done();

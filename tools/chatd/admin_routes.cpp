@@ -8,6 +8,7 @@
 #include "actors/persistence_pool.hpp"
 #include "net/json_reply.hpp"
 #include "net/origin_policy.hpp"
+#include "actors/store_readers.hpp"
 #include "tools/chatd/admin_snapshot.hpp"
 #include "tools/chatd/metrics.hpp"
 
@@ -44,17 +45,23 @@ void key_s(json& w, const char* k, const std::string& v) {
   w.String(v);
 }
 
-void room_fields(json& w, admin_snapshot& snap, const room_stats& r) {
+void room_fields(json& w, const room_stats& r) {
   key_u(w, "last_seq", r.last_seq);
   key_u(w, "messages", r.messages);
-  key_d(w, "rate", snap.rate("room/" + r.room));
+  key_d(w, "rate", r.rate);
   key_u(w, "mailbox", r.mailbox);
 }
 
+// The store takes writes and answers reads (flags kept by the writers and the readers'
+// probe: no store call here).
+bool store_ready(const node_context& ctx) {
+  return !ctx.persistence
+         || (ctx.persistence->healthy() && (!ctx.readers || ctx.readers->healthy()));
+}
+
 net::http_reply node_view(admin_snapshot& snap) {
-  auto rooms = snap.rooms();
   auto presence = snap.presence();
-  auto t = snap.totals(rooms, presence);
+  auto t = snap.totals(presence);
   auto uptime = std::chrono::duration<double>(std::chrono::steady_clock::now()
                                               - snap.ctx.started).count();
   return json_reply(200, [&](json& w) {
@@ -83,7 +90,7 @@ net::http_reply node_view(admin_snapshot& snap) {
     key_u(w, "batches", ps.batches);
     key_u(w, "failures", ps.failures);
     w.Key("reachable");
-    w.Bool(!snap.ctx.persistence || snap.ctx.persistence->healthy());
+    w.Bool(store_ready(snap.ctx));
     w.EndObject();
   });
 }
@@ -97,7 +104,7 @@ net::http_reply rooms_view(admin_snapshot& snap) {
       w.StartObject();
       key_s(w, "id", r.room);
       key_u(w, "members", r.members);
-      room_fields(w, snap, r);
+      room_fields(w, r);
       w.EndObject();
     }
     w.EndArray();
@@ -119,7 +126,7 @@ net::http_reply room_view(admin_snapshot& snap, const std::string& id) {
       w.EndObject();
     }
     w.EndArray();
-    room_fields(w, snap, *r);
+    room_fields(w, *r);
   });
 }
 
@@ -182,7 +189,7 @@ net::http_reply actors_view(admin_snapshot& snap) {
     w.StartArray();
     actor(w, "presence", "presence", p.mailbox, p.handled, snap.rate("presence"));
     for (auto& r : rooms)
-      actor(w, "room", r.room, r.mailbox, r.handled, snap.rate("room-actor/" + r.room));
+      actor(w, "room", r.room, r.mailbox, r.handled, r.handled_rate);
     for (auto& c : conns)
       actor(w, "connection", std::to_string(c.id), c.stats.mailbox, c.stats.handled,
             snap.rate("connection/" + std::to_string(c.id)));
@@ -251,8 +258,10 @@ net::http_reply post_route(admin_snapshot& snap, const net::url_target& t) {
   return error_reply(404, "not found: POST " + t.path);
 }
 
+// Liveness and readiness read flags only (no store call, no actor asked): they answer at
+// once however many rooms and connections the node holds.
 net::http_reply readiness(admin_snapshot& snap) {
-  bool store_ok = !snap.ctx.persistence || snap.ctx.persistence->healthy();
+  bool store_ok = store_ready(snap.ctx);
   return json_reply(store_ok ? 200 : 503, [&](json& w) {
     w.Key("ready");
     w.Bool(store_ok);

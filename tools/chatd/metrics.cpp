@@ -56,7 +56,8 @@ private:
 };
 
 const char* error_names[] = {"bad_request", "unauthorized", "forbidden",   "not_member",
-                             "rate_limited", "too_large",   "unavailable", "internal"};
+                             "rate_limited", "too_large",   "unavailable", "internal",
+                             "conflict"};
 
 struct violation_label {
   const char* code;
@@ -98,9 +99,8 @@ void boundary_metrics(exposition& e, const net::server& srv, const net::origin_c
 
 std::string render_metrics(admin_snapshot& snap, const net::origin_counters& refused) {
   auto& ctx = snap.ctx;
-  auto rooms = snap.rooms();
   auto presence = snap.presence();
-  auto t = snap.totals(rooms, presence);
+  auto t = snap.totals(presence);
   exposition e;
   e.gauge("chat_connections", "Open WebSocket sessions.", double(t.connections));
   e.counter("chat_connections_opened_total", "WebSocket sessions accepted.",
@@ -137,6 +137,40 @@ std::string render_metrics(admin_snapshot& snap, const net::origin_counters& ref
   boundary_metrics(e, snap.srv, refused);
   e.gauge("chat_outbound_queue_bytes", "Bytes queued for clients, all connections.",
           double(t.queue_bytes));
+  auto& c = ctx.counters;
+  struct counted {
+    const char* name;
+    const char* help;
+    const std::atomic<uint64_t>& value;
+  };
+  const counted lifecycle[] = {
+    {"chat_rooms_started_total", "Room actors started (first join, or again after a stop).",
+     c.rooms_started},
+    {"chat_rooms_stopped_total",
+     "Room actors stopped (idle, evicted at chat.max-rooms, failed start, shutdown).",
+     c.rooms_stopped},
+    {"chat_room_start_failures_total", "Room start-ups whose store read failed.",
+     c.room_start_failures},
+    {"chat_rooms_refused_total", "Joins refused because chat.max-rooms rooms were busy.",
+     c.rooms_refused},
+    {"chat_store_read_failures_total", "Store reads (start-up, history, replay) that failed.",
+     c.store_read_failures},
+    {"chat_decrypt_failures_total", "Stored message bodies that failed to decrypt.",
+     c.decrypt_failures},
+    {"chat_cid_conflicts_total", "Sends answered `conflict`: the user's cid names another message.",
+     c.cid_conflicts},
+  };
+  for (auto& m : lifecycle)
+    e.counter(m.name, m.help, double(m.value.load()));
+  e.gauge("chat_ring_bytes", "Bytes held by all rooms' replay rings (bounded by chat.memory-max).",
+          double(c.ring_bytes.load()));
+  e.family("chat_pruned_rows_total", "counter", "Rows deleted by retention, by table.");
+  const char* tables[] = {"access_log", "users", "messages"};
+  for (size_t i = 0; i < c.pruned.size(); ++i)
+    e.sample("chat_pruned_rows_total", double(c.pruned[i].load()),
+             std::string("table=\"") + tables[i] + "\"");
+  e.counter("chat_prune_failures_total", "Pruning batches that failed (retried next pass).",
+            double(c.prune_failures.load()));
   e.family("chat_actors", "gauge", "Actors by kind.");
   e.sample("chat_actors", double(t.rooms), "kind=\"room\"");
   e.sample("chat_actors", double(t.connections), "kind=\"connection\"");
@@ -154,6 +188,13 @@ std::string render_metrics(admin_snapshot& snap, const net::origin_counters& ref
     e.counter("chat_store_messages_total", "Messages committed to the store.", double(ps.stored));
     e.counter("chat_store_failures_total", "Failed commit attempts (retried).",
               double(ps.failures));
+    e.gauge("chat_store_backlog_bytes", "Bytes of messages handed to the store and not committed.",
+              double(ps.backlog_bytes));
+    e.counter("chat_seq_reservations_total", "Seq reservation writes (one per chat.seq-block seqs).",
+              double(d.mark_writes.load()));
+    e.counter("chat_cids_dropped_total",
+              "Messages stored without their cid because another stored message holds it.",
+              double(d.cids_dropped.load()));
     e.counter("chat_access_log_dropped_total",
               "Access-log entries dropped while the store failed (past storage.backlog-max).",
               double(d.access_dropped->load()));
