@@ -3,14 +3,21 @@
 // line per scenario ("ok NAME" or "FAIL NAME: why") and exits non-zero if any failed.
 //
 //   node tests/sio/driver.mjs --url http://127.0.0.1:PORT [--scenario a,b|all]
-//                             [--timeout-ms 5000] [--token T]
+//                             [--timeout-ms 5000] [--token T] [--run ID]
+//
+// `all` runs every scenario but the ones that need a particular node (explicitOnly).
+// Room and user names end in a per-run suffix: `--run ID` fixes it, so that scenarios of
+// two driver runs (before and after a node restart) meet in the same rooms.
 //
 // Identity: {user} in the handshake auth (security.allow-anonymous=true), or --token.
 import { io } from "socket.io-client";
-import { scenarios } from "./scenarios.mjs";
+import { scenarios as clientScenarios } from "./scenarios.mjs";
+import { explicitOnly, wireScenarios } from "./wire_scenarios.mjs";
+
+const scenarios = { ...clientScenarios, ...wireScenarios };
 
 function parseArgs(argv) {
-  const opts = { url: "", scenario: "all", timeoutMs: 5000, token: "" };
+  const opts = { url: "", scenario: "all", timeoutMs: 5000, token: "", run: "" };
   for (let i = 2; i < argv.length; i += 2) {
     const [key, value] = [argv[i], argv[i + 1]];
     if (value === undefined) throw new Error(`missing value for ${key}`);
@@ -18,6 +25,7 @@ function parseArgs(argv) {
     else if (key === "--scenario") opts.scenario = value;
     else if (key === "--timeout-ms") opts.timeoutMs = Number(value);
     else if (key === "--token") opts.token = value;
+    else if (key === "--run") opts.run = value;
     else throw new Error(`unknown option ${key}`);
   }
   if (!opts.url) throw new Error("--url is required");
@@ -29,7 +37,8 @@ function parseArgs(argv) {
 // What scenarios use: clients that are closed after each scenario, and bounded waits.
 function makeContext(opts) {
   const clients = [];
-  const run = Math.random().toString(36).slice(2, 8);
+  const closers = [];
+  const run = opts.run || Math.random().toString(36).slice(2, 8);
   let counter = 0;
   const ctx = {
     opts,
@@ -100,8 +109,13 @@ function makeContext(opts) {
       });
     },
     cid: () => `c${++counter}-${run}`,
+    // Registers the end of something a scenario opened (raw sockets, native clients).
+    onClose(fn) {
+      closers.push(fn);
+    },
     closeAll() {
       for (const s of clients.splice(0)) s.disconnect();
+      for (const fn of closers.splice(0)) fn();
     },
   };
   return ctx;
@@ -109,7 +123,10 @@ function makeContext(opts) {
 
 async function main() {
   const opts = parseArgs(process.argv);
-  const names = opts.scenario === "all" ? Object.keys(scenarios) : opts.scenario.split(",");
+  const names =
+    opts.scenario === "all"
+      ? Object.keys(scenarios).filter((n) => !explicitOnly.has(n))
+      : opts.scenario.split(",");
   let failed = 0;
   for (const name of names) {
     const scenario = scenarios[name];
