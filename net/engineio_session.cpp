@@ -4,7 +4,7 @@
 #include "net/engineio_session.hpp"
 
 #include "config/log.hpp"
-#include "net/utf8.hpp"
+#include "net/unicode.hpp"
 
 namespace chat::net::eio {
 
@@ -321,7 +321,7 @@ http_answer session::post(std::string_view body, std::string_view content_type,
   }
   if (content_type.substr(0, 24) == "application/octet-stream")
     bad = "binary request body (Engine.IO v3)";
-  else if (!valid_utf8(body))
+  else if (!utf8_valid(body))
     bad = "request body is not valid UTF-8";
   else if ((perr = decode_payload(body, lim_.max_packets, packets)) != payload_error::none)
     bad = to_string(perr);
@@ -408,7 +408,7 @@ void session::ws_message(const ws_link& link, bool binary, std::string_view payl
   }
   if (binary) {
     handle_packet(packet_type::message, true, payload, now);
-  } else if (!payload.empty() && payload[0] >= '0' && payload[0] <= '6' && valid_utf8(payload)) {
+  } else if (!payload.empty() && payload[0] >= '0' && payload[0] <= '6' && utf8_valid(payload)) {
     handle_packet(packet_type(payload[0] - '0'), false, payload.substr(1), now);
   } else {
     close_now(close_cause::protocol_error, "bad packet");

@@ -4,7 +4,7 @@
 #include "net/socketio_packet.hpp"
 
 #include "net/engineio_packet.hpp"
-#include "net/utf8.hpp"
+#include "net/unicode.hpp"
 
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
@@ -51,7 +51,7 @@ size_t json_depth(std::string_view s, size_t max) {
 
 bool strings_valid(const rapidjson::Value& v) {
   if (v.IsString())
-    return valid_utf8(std::string_view(v.GetString(), v.GetStringLength()));
+    return utf8_valid(std::string_view(v.GetString(), v.GetStringLength()));
   if (v.IsArray()) {
     for (auto& e : v.GetArray())
       if (!strings_valid(e))

@@ -4,7 +4,7 @@
 // handler echoes every message; what a GET then answers must be valid UTF-8 and decode as
 // a payload again. The body also goes in as one WebSocket text and binary message.
 #include "net/engineio_server.hpp"
-#include "net/utf8.hpp"
+#include "net/unicode.hpp"
 
 #include "tests/support/engineio_fakes.hpp"
 
@@ -29,7 +29,7 @@ void check(bool ok) {
 void check_answer(const http_answer& a) {
   check(a.status == 200 || a.status == 400 || a.status == 403 || a.status == 413
         || a.status == 503);
-  check(chat::net::valid_utf8(a.body));
+  check(chat::net::utf8_valid(a.body));
 }
 
 limits fuzz_limits() {
@@ -95,7 +95,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ws->ws_message(*link, true, body, now);
   for (auto& f : link->frames)
     if (!view_frame(*f).binary)
-      check(chat::net::valid_utf8(view_frame(*f).payload));
+      check(chat::net::utf8_valid(view_frame(*f).payload));
   srv.shutdown("done");
   return 0;
 }

@@ -8,7 +8,7 @@
 #include "net/http_parse.hpp"
 #include "net/origin_policy.hpp"
 #include "net/upgrade.hpp"
-#include "net/utf8.hpp"
+#include "net/unicode.hpp"
 
 #include <rapidjson/document.h>
 
@@ -30,7 +30,7 @@ void require(bool ok) {
 void check_refusal(const http_reply& r, const std::set<int>& allowed) {
   require(allowed.count(r.status) == 1);
   require(r.content_type == "application/json");
-  require(valid_utf8(r.body));
+  require(utf8_valid(r.body));
   rapidjson::Document d;
   d.Parse(r.body.c_str(), r.body.size());
   require(!d.HasParseError() && d.IsObject() && d.HasMember("error") && d["error"].IsString());
@@ -92,7 +92,7 @@ void decode_as_target(std::string_view bytes) {
   require(t.has_value() == error.empty());
   if (!t)
     return;
-  auto text_ok = [](const std::string& s) { return valid_utf8(s) && s.find('\0') == s.npos; };
+  auto text_ok = [](const std::string& s) { return utf8_valid(s) && s.find('\0') == s.npos; };
   for (auto& seg : t->segments)
     require(text_ok(seg));
   for (auto& [k, v] : t->params)

@@ -5,7 +5,7 @@
 // a live Socket.IO chat connection over a WebSocket Engine.IO session.
 #include "net/engineio_server.hpp"
 #include "net/socketio_chat.hpp"
-#include "net/utf8.hpp"
+#include "net/unicode.hpp"
 
 #include "tests/support/engineio_fakes.hpp"
 
@@ -27,9 +27,9 @@ struct roundtrip : sio::decoder::handler {
   void on_packet(sio::packet& p, const rapidjson::Value& payload) override {
     if (p.type == sio::packet_type::event || p.type == sio::packet_type::binary_event) {
       auto c = sio::decode_chat_event(payload, p);
-      check(valid_utf8(c.err_message));
+      check(utf8_valid(c.err_message));
       auto f = sio::chat_encoder::instance().error(c.err, c.err_message, c.rid);
-      check(valid_utf8(eio::view_frame(*f).payload));
+      check(utf8_valid(eio::view_frame(*f).payload));
     }
     sio::decoder again({});
     struct same : sio::decoder::handler {
@@ -59,7 +59,7 @@ struct accepting : sio::chat_binding {
   }
   void commands(std::vector<command>&& batch) override {
     for (auto& c : batch)
-      check(valid_utf8(c.err_message));
+      check(utf8_valid(c.err_message));
   }
   void closed(const std::string&) override {}
 };
@@ -78,7 +78,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   sio::decoder dec({});
   roundtrip rt;
   for (auto& [binary, bytes] : messages) {
-    if (!binary && !valid_utf8(bytes))
+    if (!binary && !utf8_valid(bytes))
       continue; // Engine.IO refuses such text before Socket.IO sees it
     if (!dec.feed(bytes, binary, rt).empty())
       break;
@@ -96,7 +96,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (auto& f : link->frames) {
     auto v = eio::view_frame(*f);
     if (!v.binary)
-      check(valid_utf8(v.payload));
+      check(utf8_valid(v.payload));
   }
   srv.shutdown("done");
   return 0;

@@ -2,7 +2,7 @@
 // base64 for binary), server frames and their polling records, HTTP error answers, ids.
 #include "net/engineio_packet.hpp"
 
-#include "net/utf8.hpp"
+#include "net/unicode.hpp"
 
 #include <catch2/catch.hpp>
 #include <rapidjson/document.h>

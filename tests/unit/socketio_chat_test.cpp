@@ -6,7 +6,7 @@
 #include "net/engineio_server.hpp"
 #include "net/native_codec.hpp"
 #include "net/socketio_chat.hpp"
-#include "net/utf8.hpp"
+#include "net/unicode.hpp"
 
 #include "actors/node_context.hpp"
 #include "tests/support/engineio_fakes.hpp"
@@ -58,7 +58,7 @@ std::string sio_text(const frame_ptr& f) {
   }
   REQUIRE(f->size() == header + len);
   std::string payload = f->substr(header);
-  CHECK(valid_utf8(payload));
+  CHECK(utf8_valid(payload));
   REQUIRE(payload[0] == '4');
   return payload.substr(1);
 }
@@ -163,7 +163,7 @@ TEST_CASE("bad chat events become errors carrying the ack id") {
   CHECK(h.c.rid == "4");
   // An unknown op's name is cut on a character boundary in the message.
   auto long_name = decode("2[\"" + std::string(63, 'x') + "\xc3\xa9\"]");
-  CHECK(valid_utf8(long_name.err_message));
+  CHECK(utf8_valid(long_name.err_message));
   CHECK(long_name.err_message.find(std::string(63, 'x') + "'") != std::string::npos);
 }
 
@@ -347,7 +347,7 @@ TEST_CASE_METHOD(chat_fixture, "over long-polling, a POST's events form one batc
   s->push(enc.joined("r", 0, "1"));
   s->push(enc.msg(chat_message{"r", 1, "bob", "1", "x", 5}));
   auto body = srv.handle_http({"GET", chat::test::eio_query(q), "", ""}, [] {}, t0).answer->body;
-  CHECK(valid_utf8(body));
+  CHECK(utf8_valid(body));
   CHECK(body.substr(0, 9) == "40{\"sid\":");
   auto rest = body.substr(body.find('\x1e') + 1);
   CHECK(rest == "431[{\"op\":\"joined\",\"room\":\"r\",\"seq\":0}]\x1e"
