@@ -122,6 +122,43 @@ setter bool_key(bool node_config::*field) {
   };
 }
 
+// A comma-separated list (spaces around items ignored, empty items refused); "" is empty.
+setter list_key(std::vector<std::string> node_config::*field,
+                std::function<std::string(const std::string&)> check) {
+  return [=](node_config& c, const std::string& v) -> std::string {
+    std::vector<std::string> items;
+    size_t at = 0;
+    while (!v.empty() && at <= v.size()) {
+      auto comma = v.find(',', at);
+      auto item = v.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+      auto b = item.find_first_not_of(' ');
+      auto e = item.find_last_not_of(' ');
+      item = b == std::string::npos ? "" : item.substr(b, e - b + 1);
+      if (item.empty())
+        return bad("a comma-separated list without empty items", v);
+      if (auto err = check(item); !err.empty())
+        return err;
+      items.push_back(item);
+      if (comma == std::string::npos)
+        break;
+      at = comma + 1;
+    }
+    c.*field = std::move(items);
+    return {};
+  };
+}
+
+// An origin as browsers send it: scheme "://" host [":" port], nothing after; or "*".
+std::string check_origin(const std::string& o) {
+  if (o == "*")
+    return {};
+  auto sep = o.find("://");
+  bool ok = sep != std::string::npos && sep > 0 && sep + 3 < o.size()
+            && o.find('/', sep + 3) == std::string::npos
+            && o.find_first_of(" ?#@") == std::string::npos;
+  return ok ? std::string() : bad("origins like https://chat.example.com[:port], or *", o);
+}
+
 template <class D>
 setter duration_key(D node_config::*field, micros lo) {
   return [=](node_config& c, const std::string& v) -> std::string {
@@ -162,6 +199,7 @@ const std::map<std::string, setter>& setters() {
     {"net.http-body-limit", bytes32_key(&node_config::http_body_limit, 0, 64u << 20)},
     {"net.http-timeout", duration_key(&node_config::http_timeout, micros(100000))},
     {"net.http-max-requests", uint_key(&node_config::http_max_requests, 1, 1000000)},
+    {"net.allowed-origins", list_key(&node_config::allowed_origins, check_origin)},
     {"sio.ping-interval", duration_key(&node_config::sio_ping_interval, micros(10000))},
     {"sio.ping-timeout", duration_key(&node_config::sio_ping_timeout, micros(10000))},
     {"sio.max-payload", bytes32_key(&node_config::sio_max_payload, 256, 64u << 20)},

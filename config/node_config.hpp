@@ -43,6 +43,8 @@ struct node_config {
   uint32_t http_body_limit = 65536; // net.http-body-limit: one request body
   millis http_timeout{10000};       // net.http-timeout: to receive a request / send an answer
   uint32_t http_max_requests = 100; // net.http-max-requests: per keep-alive connection
+  std::vector<std::string> allowed_origins; // net.allowed-origins: exact browser origins
+                                    // allowed on the client listener ("*": any); empty: none
   // [sio] Socket.IO (Engine.IO v4) at /socket.io/
   millis sio_ping_interval{25000};  // sio.ping-interval: server pings (announced pingInterval)
   millis sio_ping_timeout{20000};   // sio.ping-timeout: a pong must come within this

@@ -4,6 +4,8 @@
 
 #include "net/json_reply.hpp"
 
+#include <boost/beast/core/string.hpp>
+
 #include <algorithm>
 
 namespace chat::net {
@@ -25,7 +27,33 @@ bool header_list(std::string_view s) {
   });
 }
 
+// "scheme://host[:port]" names the same host and port as the Host field.
+bool same_origin(std::string_view origin, std::string_view host) {
+  auto sep = origin.find("://");
+  if (sep == std::string_view::npos || host.empty())
+    return false;
+  origin.remove_prefix(sep + 3);
+  return boost::beast::iequals(origin, host);
+}
+
 } // namespace
+
+bool cors_policy::allows(const http_request& req) const {
+  auto n = req.count(http::field::origin);
+  if (n == 0)
+    return true;
+  if (n > 1)
+    return false;
+  auto origin = field(req, http::field::origin);
+  if (same_origin(origin, field(req, http::field::host)))
+    return true;
+  return std::any_of(allowed_origins.begin(), allowed_origins.end(),
+                     [&](const std::string& a) { return a == "*" || a == origin; });
+}
+
+http_reply cors_policy::refusal() {
+  return json_error(403, "this origin may not use the endpoint (net.allowed-origins)");
+}
 
 std::string cors_policy::allowed_origin(const http_request& req) const {
   if (allowed_origins.empty() || req.count(http::field::origin) != 1)

@@ -105,6 +105,10 @@ void engineio_endpoint::serve(http_exchange& ex) {
     ex.respond(options_.cors.preflight(req));
     return;
   }
+  if (!options_.cors.allows(req)) { // pages of other origins (cross-site WebSocket too)
+    ex.respond(cors_policy::refusal());
+    return;
+  }
   auto q = eio::read_query(ex.target());
   if (boost::beast::websocket::is_upgrade(req))
     serve_websocket(ex, std::move(q));

@@ -5,8 +5,8 @@
 // ends the session when its client goes away first; the WebSocket transport is an upgrade
 // (check_websocket_upgrade, the 101 answer, a ws_session whose messages go to the Engine.IO
 // session). Each session has a timer on the thread that opened it (engineio_timer).
-// Browsers on other origins get CORS fields per the cors_policy; OPTIONS preflights are
-// answered.
+// Pages of origins the cors_policy does not allow get 403 (polling and the WebSocket);
+// allowed other origins get CORS fields; OPTIONS preflights are answered.
 #pragma once
 
 #include "net/cors.hpp"

@@ -80,6 +80,7 @@ engineio_options socketio_options(const config::node_config& cfg) {
   o.limits.queue_bytes = cfg.queue_bytes;
   o.limits.max_sessions = cfg.sio_max_sessions;
   o.websocket.max_frame_bytes = o.limits.max_payload;
+  o.cors.allowed_origins = cfg.allowed_origins;
   o.websocket.queue_bytes = cfg.queue_bytes;
   o.websocket.frame_timeout = cfg.frame_timeout;
   // Engine.IO's heartbeat watches the client; the WebSocket's own idle timeout stays out

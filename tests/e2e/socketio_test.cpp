@@ -1,7 +1,7 @@
 // End-to-end: the official socket.io-client (tests/sio/driver.mjs, run by Node.js) against
 // real chatd processes: both transports and the upgrade, rooms, acks, history, dedupe,
 // order, presence/typing/read, reconnect with `since`, native and Socket.IO members in one
-// room, hand-made bad Engine.IO / Socket.IO input, a short heartbeat, and persisted acks
+// room, hand-made bad Engine.IO / Socket.IO input, CORS, a short heartbeat, and persisted acks
 // across a kill -9. Skipped (exit 77) only when there is no `node` (scripts/setup.sh
 // installs it and the pinned client).
 #include "support/node_process.hpp"
@@ -67,8 +67,10 @@ struct skip_without_node {
 } // namespace
 
 TEST_CASE("socket.io-client: every scenario against one node") {
-  // 64 KiB bodies (the bad-engineio scenario sends one byte more).
-  node_process node({"--security.allow-anonymous=true", "--sio.max-payload=64KiB"});
+  // 64 KiB bodies (the bad-engineio scenario sends one byte more); one allowed other
+  // origin (the cors scenario).
+  node_process node({"--security.allow-anonymous=true", "--sio.max-payload=64KiB",
+                     "--net.allowed-origins=https://app.example"});
   auto r = run_driver(node.port(), "--scenario all");
   std::cout << r.output;
   require_passed(r, node);

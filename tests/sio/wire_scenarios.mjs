@@ -2,6 +2,7 @@
 // in the same rooms as Socket.IO clients, and hand-made Engine.IO / Socket.IO input that a
 // client library would never send. Each must get a clear answer and leave the node serving.
 import assert from "node:assert/strict";
+import http from "node:http";
 import WebSocket from "ws";
 
 // A native protocol client (PROTOCOL.md) on /ws: frames are JSON objects.
@@ -83,6 +84,19 @@ async function rawWebsocket(ctx) {
     ws.once("error", reject);
   });
   return { ws, messages, closed };
+}
+
+// A plain HTTP request with the given headers (fetch may not send Origin as given).
+function rawRequest(url, method, headers) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers }, (res) => {
+      let body = "";
+      res.on("data", (d) => (body += d));
+      res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, body }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
 }
 
 async function withTimeout(ctx, promise, what) {
@@ -202,6 +216,42 @@ export const wireScenarios = {
     assert.equal(ack.op, "ack");
     const h = await ctx.request(s, "history", { room });
     assert.deepEqual(h.messages.map((m) => m.seq), [ack.seq]);
+  },
+
+  // On a node with net.allowed-origins=https://app.example (the e2e test's): that page
+  // may poll cross-origin (with credentials), a page of another origin gets 403 for
+  // polling, preflights and the WebSocket; a client without Origin passes.
+  async cors(ctx) {
+    const poll = endpoint(ctx, "?EIO=4&transport=polling");
+    const pre = await rawRequest(poll, "OPTIONS", {
+      Origin: "https://app.example",
+      "Access-Control-Request-Method": "POST",
+      "Access-Control-Request-Headers": "content-type",
+    });
+    assert.equal(pre.status, 204);
+    assert.equal(pre.headers["access-control-allow-origin"], "https://app.example");
+    assert.equal(pre.headers["access-control-allow-headers"], "content-type");
+    const open = await rawRequest(poll, "GET", { Origin: "https://app.example" });
+    assert.equal(open.status, 200);
+    assert.equal(open.headers["access-control-allow-origin"], "https://app.example");
+    assert.equal(open.headers["access-control-allow-credentials"], "true");
+    assert.equal(open.body[0], "0");
+    for (const method of ["GET", "OPTIONS"]) {
+      const evil = await rawRequest(poll, method, { Origin: "https://evil.example" });
+      assert.equal(evil.status, 403, `${method} from another origin`);
+      assert.equal(evil.headers["access-control-allow-origin"], undefined);
+    }
+    const wsUrl = endpoint(ctx, "?EIO=4&transport=websocket");
+    wsUrl.protocol = "ws:";
+    const refused = await new Promise((resolve) => {
+      const ws = new WebSocket(wsUrl, { origin: "https://evil.example" });
+      ws.on("unexpected-response", (_, res) => resolve(res.statusCode));
+      ws.on("open", () => resolve("open"));
+      ws.on("error", () => {});
+    });
+    assert.equal(refused, 403);
+    const s = await ctx.connect(ctx.user("cors"), { extraHeaders: { Origin: "https://app.example" } });
+    assert.equal(s.hello.op, "hello");
   },
 
   // Engine.IO requests no client library sends: each gets its error answer.

@@ -65,6 +65,9 @@ TEST_CASE("bad values and unknown keys name the key") {
     {"--sio.max-payload=10", "sio.max-payload"}, {"--sio.max-sessions=0", "sio.max-sessions"},
     {"--sio.connect-timeout=0", "sio.connect-timeout"},
     {"--sio.upgrade-timeout=1ms", "sio.upgrade-timeout"},
+    {"--net.allowed-origins=chat.example.com", "net.allowed-origins"},
+    {"--net.allowed-origins=https://a.example/path", "net.allowed-origins"},
+    {"--net.allowed-origins=https://a.example,,https://b.example", "net.allowed-origins"},
   };
   for (auto& c : cases) {
     INFO(c.arg);
@@ -72,6 +75,14 @@ TEST_CASE("bad values and unknown keys name the key") {
     CHECK(r.error.find(c.key) != std::string::npos);
     CHECK(r.error.find('\n') == std::string::npos);
   }
+}
+
+TEST_CASE("allowed origins: a comma-separated list, empty by default") {
+  CHECK(load({}).cfg.allowed_origins.empty());
+  auto r = load({"--net.allowed-origins=https://a.example, http://b.example:8080,*"});
+  REQUIRE(r.error.empty());
+  CHECK(r.cfg.allowed_origins
+        == std::vector<std::string>{"https://a.example", "http://b.example:8080", "*"});
 }
 
 TEST_CASE("Socket.IO settings") {
