@@ -113,7 +113,7 @@ async function withTimeout(ctx, promise, what) {
 
 // Scenarios that need a particular node (a restart between two runs, a short heartbeat):
 // run only when named.
-export const explicitOnly = new Set(["restart-write", "restart-read", "heartbeat"]);
+export const explicitOnly = new Set(["restart-write", "restart-read", "heartbeat", "proxy-spread"]);
 
 export const wireScenarios = {
   // With --run fixed, before a kill -9 of the node: a persisted-acked message...
@@ -136,6 +136,43 @@ export const wireScenarios = {
     assert.equal(again.seq, 1, "the retried cid keeps its seq");
     const next = await ctx.request(s, "send", { room, text: "new", cid: "d2" });
     assert.equal(next.seq, 2);
+  },
+
+  // Through deploy/nginx.conf in front of two nodes: clients from 8 client addresses
+  // (127.0.N.1, different /24s for ip_hash) on polling, the upgrade and WebSocket all
+  // chat, and both nodes served some of them (hello names the node). Every polling
+  // request of a session must reach its node: a non-sticky proxy fails this.
+  async "proxy-spread"(ctx) {
+    const nodes = new Set();
+    const kinds = [
+      { transports: ["polling"], upgrade: false },
+      {},
+      { transports: ["websocket"] },
+    ];
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, i) => {
+        const agent = new http.Agent({ keepAlive: true, localAddress: `127.0.${i + 1}.1` });
+        ctx.onClose(() => agent.destroy());
+        const s = await ctx.connect(ctx.user(`spread${i}`), { agent, ...kinds[i % kinds.length] });
+        nodes.add(s.hello.node);
+        const room = ctx.room(`spread${i}`);
+        const joined = await ctx.request(s, "join", { room });
+        for (let k = 1; k <= 5; k++) {
+          const ack = await ctx.request(s, "send", { room, text: `m${k}`, cid: ctx.cid() });
+          assert.equal(ack.seq, joined.seq + k);
+        }
+        const h = await ctx.request(s, "history", { room });
+        assert.equal(h.messages.length, 5);
+      }),
+    );
+    assert.equal(nodes.size, 2, `clients reached ${[...nodes].join(", ")}`);
+    const n = await nativeClient(ctx, ctx.user("native-proxy"));
+    const room = ctx.room("native-proxy");
+    n.send({ op: "join", room });
+    await n.next((f) => f.op === "joined");
+    n.send({ op: "send", room, text: "through nginx", cid: "p1" });
+    assert.equal((await n.next((f) => f.op === "msg")).text, "through nginx");
+    assert.equal((await n.next((f) => f.op === "ack")).seq, 1);
   },
 
   // On a node with a short heartbeat: idle clients on both transports answer its pings and
