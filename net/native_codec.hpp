@@ -16,6 +16,9 @@ namespace chat::net {
 // (native_decoder.cpp)
 command decode_native(std::string_view payload);
 
+// The `invalid` command (bad_request) carrying `message` as the error to answer.
+command invalid_command(std::string message, std::string rid = {});
+
 // The field validation of op `name` from an already-parsed JSON object, shared by every
 // protocol's decoder (native, Socket.IO). `rid` goes into the command or its error.
 command decode_command(std::string_view name, const rapidjson::Value& fields, std::string rid);

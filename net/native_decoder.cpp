@@ -171,13 +171,21 @@ private:
   }
 };
 
-command invalid(std::string message, std::string rid = {}) {
+} // namespace
+
+command invalid_command(std::string message, std::string rid) {
   command c;
   c.kind = op::invalid;
   c.err = error_code::bad_request;
   c.err_message = std::move(message);
   c.rid = std::move(rid);
   return c;
+}
+
+namespace {
+
+command invalid(std::string message, std::string rid = {}) {
+  return invalid_command(std::move(message), std::move(rid));
 }
 
 std::string quoted(field f) { return "'" + std::string(field_names[f]) + "'"; }

@@ -18,15 +18,6 @@ namespace {
 constexpr size_t max_token_bytes = 4096;
 constexpr size_t max_user_bytes = 64;
 
-command invalid_event(std::string message, std::string rid) {
-  command c;
-  c.kind = op::invalid;
-  c.err = error_code::bad_request;
-  c.err_message = std::move(message);
-  c.rid = std::move(rid);
-  return c;
-}
-
 const native_encoder& native() { return native_encoder::instance(); }
 
 // 43<rid>[object] when the client asked for an ack, else 42["event",object].
@@ -71,11 +62,11 @@ command decode_chat_event(const rapidjson::Value& args, const packet& p) {
   std::string rid = p.has_id ? std::to_string(p.id) : std::string();
   std::string_view name(args[0].GetString(), args[0].GetStringLength());
   if (p.type == packet_type::binary_event)
-    return invalid_event("chat events carry no binary attachments", std::move(rid));
+    return invalid_command("chat events carry no binary attachments", std::move(rid));
   const rapidjson::Value* fields = &no_fields;
   if (args.Size() >= 2) {
     if (!args[1].IsObject())
-      return invalid_event("the argument of an event must be an object of the op's fields",
+      return invalid_command("the argument of an event must be an object of the op's fields",
                            std::move(rid));
     fields = &args[1];
   }

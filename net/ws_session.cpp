@@ -14,18 +14,6 @@
 
 namespace chat::net {
 
-namespace {
-
-command invalid_command(error_code code, std::string message) {
-  command c;
-  c.kind = op::invalid;
-  c.err = code;
-  c.err_message = std::move(message);
-  return c;
-}
-
-} // namespace
-
 ws_session::ws_session(asio::ip::tcp::socket sock, io_worker& io, session_limits limits,
                        uint64_t id, node_counters& counters, closed_fn on_closed)
   : sock_(std::move(sock)),
@@ -340,8 +328,7 @@ void ws_session::on_message(ws_opcode op, std::string_view payload) {
     return;
   }
   if (op == ws_opcode::binary)
-    batch_.push_back(invalid_command(error_code::bad_request,
-                                     "binary frames are not supported; send JSON text frames"));
+    batch_.push_back(invalid_command("binary frames are not supported; send JSON text frames"));
   else
     batch_.push_back(decode_native(payload));
   batch_.back().t0_ns = read_ns_;

@@ -46,18 +46,7 @@ command decode(const std::string& text) {
 std::string sio_text(const frame_ptr& f) {
   REQUIRE(f->size() >= 2);
   CHECK(uint8_t((*f)[0]) == 0x81);
-  size_t len = uint8_t((*f)[1]) & 0x7f, header = 2;
-  if (len == 126) {
-    len = (size_t(uint8_t((*f)[2])) << 8) | uint8_t((*f)[3]);
-    header = 4;
-  } else if (len == 127) {
-    len = 0;
-    for (int i = 0; i < 8; ++i)
-      len = (len << 8) | uint8_t((*f)[size_t(2 + i)]);
-    header = 10;
-  }
-  REQUIRE(f->size() == header + len);
-  std::string payload = f->substr(header);
+  std::string payload(eio::view_frame(*f).payload);
   CHECK(utf8_valid(payload));
   REQUIRE(payload[0] == '4');
   return payload.substr(1);

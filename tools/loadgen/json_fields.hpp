@@ -14,6 +14,10 @@ namespace chat::loadgen {
 // Appends `s` as a JSON string literal.
 void append_json_string(std::string& out, std::string_view s);
 
+// Appends the fields of a send op: "room":..,"text":..,"cid":..,"ack":.. (no braces).
+void append_send_fields(std::string& out, std::string_view room, std::string_view text,
+                        std::string_view cid, ack_mode ack);
+
 // Per-thread parse state (its buffers are reused).
 struct json_fields {
   std::string scratch;

@@ -25,6 +25,18 @@ void append_json_string(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
+void append_send_fields(std::string& out, std::string_view room, std::string_view text,
+                        std::string_view cid, ack_mode ack) {
+  out.append(R"("room":)");
+  append_json_string(out, room);
+  out.append(R"(,"text":)");
+  append_json_string(out, text);
+  out.append(R"(,"cid":)");
+  append_json_string(out, cid);
+  out.append(R"(,"ack":)");
+  append_json_string(out, to_string(ack));
+}
+
 namespace {
 
 enum class field { none, op, room, seq, text, cid, code, message };
@@ -126,14 +138,8 @@ public:
 
   void encode_send(std::string& out, std::string_view room, std::string_view text,
                    std::string_view cid, ack_mode ack) override {
-    out.assign(R"({"op":"send","room":)");
-    append_json_string(out, room);
-    out.append(R"(,"text":)");
-    append_json_string(out, text);
-    out.append(R"(,"cid":)");
-    append_json_string(out, cid);
-    out.append(R"(,"ack":)");
-    append_json_string(out, to_string(ack));
+    out.assign(R"({"op":"send",)");
+    append_send_fields(out, room, text, cid, ack);
     out.push_back('}');
   }
 

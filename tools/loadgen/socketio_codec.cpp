@@ -31,14 +31,8 @@ public:
 
   void encode_send(std::string& out, std::string_view room, std::string_view text,
                    std::string_view cid, ack_mode ack) override {
-    out.assign(R"(42["send",{"room":)");
-    append_json_string(out, room);
-    out.append(R"(,"text":)");
-    append_json_string(out, text);
-    out.append(R"(,"cid":)");
-    append_json_string(out, cid);
-    out.append(R"(,"ack":)");
-    append_json_string(out, to_string(ack));
+    out.assign(R"(42["send",{)");
+    append_send_fields(out, room, text, cid, ack);
     out.append("}]");
   }
 
