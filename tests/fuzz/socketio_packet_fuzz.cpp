@@ -5,6 +5,7 @@
 // a live Socket.IO chat connection over a WebSocket Engine.IO session.
 #include "net/engineio_server.hpp"
 #include "net/socketio_chat.hpp"
+#include "net/socketio_route.hpp"
 #include "net/unicode.hpp"
 
 #include "tests/support/engineio_fakes.hpp"
@@ -51,11 +52,13 @@ struct roundtrip : sio::decoder::handler {
 
 struct accepting : sio::chat_binding {
   void connect(sio::session& s, const rapidjson::Value& auth) override {
-    auto a = sio::parse_chat_auth(auth);
-    if (a.error.empty())
+    // The node's own identity decision on the CONNECT auth (socketio_route).
+    auto who = decide_chat_identity(sio::parse_chat_auth(auth), true);
+    check(utf8_valid(who.error) && utf8_valid(who.user));
+    if (who.error.empty())
       s.accept("/");
     else
-      s.refuse("/", a.error);
+      s.refuse("/", who.error);
   }
   void commands(std::vector<command>&& batch) override {
     for (auto& c : batch)
