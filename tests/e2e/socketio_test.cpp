@@ -4,6 +4,7 @@
 // room, hand-made bad Engine.IO / Socket.IO input, CORS, a short heartbeat, and persisted acks
 // across a kill -9. Skipped (exit 77) only when there is no `node` (scripts/setup.sh
 // installs it and the pinned client).
+#include "support/node_probes.hpp"
 #include "support/node_process.hpp"
 
 #include <catch2/catch.hpp>
@@ -75,6 +76,11 @@ TEST_CASE("socket.io-client: every scenario against one node") {
   std::cout << r.output;
   require_passed(r, node);
   CHECK(node.running());
+  // The sessions were counted; the malformed packets of bad-socketio closed theirs as
+  // protocol errors, and the bad polling body of bad-engineio its own.
+  CHECK(metric(node.admin_port(), "chat_sio_sessions_opened_total") >= 30);
+  CHECK(metric(node.admin_port(), R"(chat_sio_sessions_closed_total{cause="protocol_error"})")
+        >= 7);
   CHECK(node.stop() == 0);
 }
 
