@@ -18,8 +18,8 @@ namespace chat::config {
 
 namespace {
 
-const std::set<std::string> our_sections = {"chat",  "net",   "admin",   "storage",
-                                            "mongo", "redis", "security", "log"};
+const std::set<std::string> our_sections = {"chat",  "net",   "admin",    "storage", "mongo",
+                                            "redis", "sio",   "security", "log"};
 
 bool parse_uint(const std::string& s, uint64_t max, uint64_t& out) {
   if (s.empty() || s.size() > 20)
@@ -222,6 +222,12 @@ const std::map<std::string, setter>& setters() {
     {"net.trusted-proxies", list_key(&node_config::trusted_proxies, check_proxy)},
     {"net.tls-cert", string_key(&node_config::tls_cert, true)},
     {"net.tls-key", string_key(&node_config::tls_key, true)},
+    {"sio.ping-interval", duration_key(&node_config::sio_ping_interval, micros(10000))},
+    {"sio.ping-timeout", duration_key(&node_config::sio_ping_timeout, micros(10000))},
+    {"sio.max-payload", bytes32_key(&node_config::sio_max_payload, 256, 64u << 20)},
+    {"sio.max-sessions", uint_key(&node_config::sio_max_sessions, 1, 10000000)},
+    {"sio.connect-timeout", duration_key(&node_config::sio_connect_timeout, micros(100000))},
+    {"sio.upgrade-timeout", duration_key(&node_config::sio_upgrade_timeout, micros(100000))},
     {"admin.host", string_key(&node_config::admin_host, false)},
     {"admin.port", uint_key(&node_config::admin_port, 0, 65535)},
     {"admin.token",

@@ -54,6 +54,14 @@ struct node_config {
                                     // prefixes) whose X-Forwarded-For is believed
   std::string tls_cert;             // net.tls-cert: PEM certificate chain (with tls-key: TLS)
   std::string tls_key;              // net.tls-key: PEM private key
+  // [sio] Socket.IO (Engine.IO v4) at /socket.io/
+  millis sio_ping_interval{25000};  // sio.ping-interval: server pings (announced pingInterval)
+  millis sio_ping_timeout{20000};   // sio.ping-timeout: a pong must come within this
+  uint32_t sio_max_payload = 65536; // sio.max-payload: a polling body or WebSocket message
+                                    // (announced maxPayload); net.http-body-limit if smaller
+  uint32_t sio_max_sessions = 100000; // sio.max-sessions: open Engine.IO sessions
+  millis sio_connect_timeout{45000}; // sio.connect-timeout: to connect a namespace after open
+  millis sio_upgrade_timeout{10000}; // sio.upgrade-timeout: a probe WebSocket must complete
   // [admin]
   std::string admin_host = "127.0.0.1"; // admin.host
   uint16_t admin_port = 9090;           // admin.port

@@ -8,6 +8,9 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include <cerrno>
+#include <sys/socket.h>
+
 namespace chat::net {
 
 namespace beast = boost::beast;
@@ -52,6 +55,10 @@ taken_connection http_exchange::take_over() const {
   return {s.stream_.release_socket(), std::move(leftover), s.worker_};
 }
 
+void http_exchange::watch_close(std::function<void()> gone) const {
+  session_->watch_close(request_no_, std::move(gone));
+}
+
 http_session::http_session(tcp::socket sock, io_worker& worker, const route_table& routes,
                            const http_limits& limits, http_counters& counters)
   : stream_(std::move(sock)),
@@ -74,6 +81,31 @@ void http_session::read_request() {
                    [self = shared_from_this()](boost::system::error_code ec, size_t) {
                      self->on_read(ec);
                    });
+}
+
+// Waits for the socket to turn readable while the request waits for its answer: an end of
+// stream (or a reset) means the client left. Bytes it sends meanwhile (pipelining) stay in
+// the socket for the next read, and end the watch.
+void http_session::watch_close(uint64_t request_no, std::function<void()> gone) {
+  stream_.socket().async_wait(
+    tcp::socket::wait_read,
+    [self = shared_from_this(), request_no, gone = std::move(gone)](boost::system::error_code ec) mutable {
+      if (!self->awaiting_ || self->requests_ != request_no || self->taken_)
+        return; // answered meanwhile
+      if (ec == asio::error::operation_aborted)
+        return;
+      if (!ec) {
+        char byte;
+        auto n = ::recv(self->stream_.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (n > 0)
+          return;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+          self->watch_close(request_no, std::move(gone));
+          return;
+        }
+      }
+      gone();
+    });
 }
 
 void http_session::on_read(boost::system::error_code ec) {

@@ -11,6 +11,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -43,6 +44,9 @@ public:
   void respond(http_reply reply) const;
   // Network thread, instead of respond: ends HTTP on this connection and hands it over.
   taken_connection take_over() const;
+  // Network thread, for a request answered later (long-polling): calls `gone` once, on the
+  // network thread, if the client closes the connection before the answer.
+  void watch_close(std::function<void()> gone) const;
 
 private:
   std::shared_ptr<http_session> session_;
@@ -61,6 +65,7 @@ private:
   friend class http_exchange;
 
   void read_request();
+  void watch_close(uint64_t request_no, std::function<void()> gone);
   void on_read(boost::system::error_code ec);
   void answer(uint64_t request_no, http_reply reply);
   void write(http_reply reply, bool keep_alive);

@@ -1,14 +1,16 @@
 // JSON answers (see json_reply.hpp).
 #include "net/json_reply.hpp"
 
-#include "net/utf8.hpp"
+#include "net/unicode.hpp"
 
 namespace chat::net {
 
 http_reply json_error(int status, std::string_view message) {
   return json_object_reply(status, [&](json_writer& w) {
     w.Key("error");
-    w.String(sanitize_utf8(message));
+    std::string scratch;
+    auto text = utf8_repaired(message, scratch);
+    w.String(text.data(), rapidjson::SizeType(text.size()));
   });
 }
 

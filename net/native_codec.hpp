@@ -4,6 +4,8 @@
 
 #include "actors/wire.hpp"
 
+#include <rapidjson/fwd.h>
+
 #include <string_view>
 
 namespace chat::net {
@@ -13,6 +15,13 @@ namespace chat::net {
 // accepts is valid UTF-8 and follows the name rules and bounds of PROTOCOL.md.
 // (native_decoder.cpp)
 command decode_native(std::string_view payload);
+
+// The `invalid` command (bad_request) carrying `message` as the error to answer.
+command invalid_command(std::string message, std::string rid = {});
+
+// The field validation of op `name` from an already-parsed JSON object, shared by every
+// protocol's decoder (native, Socket.IO). `rid` goes into the command or its error.
+command decode_command(std::string_view name, const rapidjson::Value& fields, std::string rid);
 
 class native_encoder final : public wire_encoder {
 public:

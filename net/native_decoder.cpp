@@ -9,6 +9,7 @@
 #include "net/native_codec.hpp"
 #include "net/unicode.hpp"
 
+#include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 #include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
@@ -172,13 +173,21 @@ private:
   }
 };
 
-command invalid(std::string message, std::string rid = {}) {
+} // namespace
+
+command invalid_command(std::string message, std::string rid) {
   command c;
   c.kind = op::invalid;
   c.err = error_code::bad_request;
   c.err_message = std::move(message);
   c.rid = std::move(rid);
   return c;
+}
+
+namespace {
+
+command invalid(std::string message, std::string rid = {}) {
+  return invalid_command(std::move(message), std::move(rid));
 }
 
 std::string quoted(field f) { return "'" + std::string(field_names[f]) + "'"; }
@@ -311,6 +320,21 @@ const std::pair<std::string_view, op> op_names[] = {
   {"typing", op::typing}, {"read", op::read}, {"presence", op::presence}, {"ping", op::ping},
   {"auth", op::auth}};
 
+// The command for op `name` from the recorded fields (the frame's own `op` and `rid` are
+// not read here).
+command decode_op(std::string_view name, top_level_fields& h, std::string rid) {
+  command c;
+  for (auto& [n, k] : op_names)
+    if (c.kind == op::invalid && name == n)
+      c.kind = k;
+  if (c.kind == op::invalid)
+    return invalid("unknown op '" + std::string(utf8_truncated(name, 64)) + "'", std::move(rid));
+  c.rid = std::move(rid);
+  if (auto e = take_fields(h, c); !e.empty())
+    return invalid(std::move(e), std::move(c.rid));
+  return c;
+}
+
 } // namespace
 
 command decode_native(std::string_view payload) {
@@ -348,16 +372,19 @@ command decode_native(std::string_view payload) {
   auto& o = h.fields[f_op];
   if (o.k != kind::string)
     return invalid(o.k == kind::absent ? "missing field 'op'" : "field 'op' must be a string", rid);
-  command c;
-  for (auto& [name, k] : op_names)
-    if (c.kind == op::invalid && o.str == name)
-      c.kind = k;
-  if (c.kind == op::invalid)
-    return invalid("unknown op '" + std::string(utf8_truncated(o.str, 64)) + "'", rid);
-  c.rid = std::move(rid);
-  if (auto e = take_fields(h, c); !e.empty())
-    return invalid(std::move(e), std::move(c.rid));
-  return c;
+  return decode_op(o.str, h, std::move(rid));
+}
+
+command decode_command(std::string_view name, const rapidjson::Value& fields, std::string rid) {
+  // The same handler walks the parsed object, so every protocol gets the same checks.
+  top_level_fields h;
+  if (!fields.IsObject())
+    return invalid("the fields of an op must be a JSON object", std::move(rid));
+  h.StartObject();
+  for (auto& m : fields.GetObject())
+    if (!h.Key(m.name.GetString(), m.name.GetStringLength(), true) || !m.value.Accept(h))
+      return invalid(h.err, std::move(rid));
+  return decode_op(name, h, std::move(rid));
 }
 
 } // namespace chat::net

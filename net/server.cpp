@@ -7,6 +7,7 @@
 #include "net/http_session.hpp"
 #include "net/json_reply.hpp"
 #include "net/native_ws_route.hpp"
+#include "net/socketio_route.hpp"
 
 #include <thread>
 
@@ -35,6 +36,8 @@ server::server(node_context& ctx)
   client_routes_.add("/ws", make_native_ws_route(ctx_, registry_, gate_, limits_,
                                                  [this] { return accepting(); }));
   client_routes_.add("/api/", make_api_route(gate_));
+  socketio_ = make_socketio_endpoint(ctx_, [this] { return accepting(); });
+  client_routes_.add("/socket.io/", socketio_->route());
   client_routes_.add("/healthz", [](http_exchange& ex) { ex.respond(json_status_ok()); });
   client_listener_ = std::make_unique<listener>(
     "client", *pool_.workers()[0], [this]() -> io_worker& { return pool_.next(); },
@@ -48,8 +51,10 @@ server::server(node_context& ctx)
 
 server::~server() = default;
 
+// net.max-connections bounds WebSocket sessions and Socket.IO sessions together.
 bool server::accepting() const {
-  return !stopping_ && registry_.size() < ctx_.cfg.max_connections;
+  return !stopping_
+         && registry_.size() + socketio_->sessions().size() < ctx_.cfg.max_connections;
 }
 
 void server::serve(tcp::socket sock, io_worker& worker, const route_table& routes) {
@@ -76,8 +81,10 @@ void server::stop(std::chrono::milliseconds grace) {
   admin_listener_->stop();
   for (auto& s : sessions())
     s->close(1001, "going away");
+  socketio_->shutdown("going away");
   auto deadline = std::chrono::steady_clock::now() + grace;
-  while (session_count() > 0 && std::chrono::steady_clock::now() < deadline)
+  while (session_count() + socketio_->websockets() > 0
+         && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   pool_.stop();
   admin_worker_.stop();
@@ -85,6 +92,7 @@ void server::stop(std::chrono::milliseconds grace) {
   // The network threads are gone: end what did not finish its closing handshake.
   for (auto& s : sessions())
     s->force_close("going away");
+  socketio_->force_close("going away");
 }
 
 } // namespace chat::net

@@ -1,12 +1,14 @@
 // The node's network front, composed the way Beast's chat-multi example is: a client
 // listener and an admin listener (listener), HTTP connections (http_session) dispatched by
 // path (route_table), the WebSocket hand-over (native_ws_route, upgrade) and the registry
-// of live sessions (session_registry), on the network threads (io_pool).
+// of live sessions (session_registry), on the network threads (io_pool); Socket.IO at
+// /socket.io/ (socketio_route).
 #pragma once
 
 #include "net/admission.hpp"
 #include "net/boundary_counters.hpp"
 #include "net/client_gate.hpp"
+#include "net/engineio_route.hpp"
 #include "net/http_types.hpp"
 #include "net/io_pool.hpp"
 #include "net/listener.hpp"
@@ -34,8 +36,8 @@ public:
   explicit server(node_context& ctx);
   ~server();
 
-  // The client listener's routes: `/ws`, `/api/` and `/healthz` are there; add others
-  // (`/socket.io/`) before start().
+  // The client listener's routes: `/ws`, `/api/`, `/socket.io/` and `/healthz` are there;
+  // add others before start().
   route_table& client_routes() { return client_routes_; }
   // Identity and admission on the client listener (tokens: gate().set_accounts before start).
   client_gate& gate() { return gate_; }
@@ -50,6 +52,8 @@ public:
   void stop(std::chrono::milliseconds grace);
 
   size_t session_count() const { return registry_.size(); }
+  // The Socket.IO endpoint (its sessions and counters).
+  const engineio_endpoint& socketio() const { return *socketio_; }
   std::vector<std::shared_ptr<ws_session>> sessions() const { return registry_.snapshot(); }
   // The admin thread's context (timers of the admin endpoint run there).
   asio::io_context& admin_context() { return admin_worker_.context(); }
@@ -73,6 +77,7 @@ private:
   listener_counters client_accepts_, admin_accepts_;
   http_counters http_errors_;
   admin_handler admin_;
+  std::unique_ptr<engineio_endpoint> socketio_; // before the network threads stop: drained
   std::unique_ptr<listener> client_listener_, admin_listener_;
   asio::ip::tcp::endpoint ws_endpoint_, admin_endpoint_;
   std::atomic<bool> stopping_{false};

@@ -79,6 +79,31 @@ size_t utf8_valid_prefix(std::string_view s) {
   return n;
 }
 
+bool utf8_validator::feed(const char* data, size_t size) {
+  auto* p = reinterpret_cast<const uint8_t*>(data);
+  auto* end = p + size;
+  while (!bad_ && p < end) {
+    if (need_ == 0) {
+      // Whole characters take the fast path; it stops at a bad or cut one.
+      p += utf8_valid_prefix(std::string_view(reinterpret_cast<const char*>(p), size_t(end - p)));
+      if (p == end)
+        break;
+      auto r = rule_for(*p++);
+      bad_ = r.length == 0;
+      need_ = uint8_t(r.length - 1);
+      lo_ = r.lo;
+      hi_ = r.hi;
+    } else {
+      uint8_t c = *p++;
+      bad_ = c < lo_ || c > hi_;
+      --need_;
+      lo_ = 0x80;
+      hi_ = 0xBF;
+    }
+  }
+  return !bad_;
+}
+
 std::string_view utf8_repaired(std::string_view s, std::string& scratch) {
   size_t good = utf8_valid_prefix(s);
   if (good == s.size())

@@ -1,6 +1,8 @@
-// UTF-8 as the protocol needs it: strict validation (RFC 3629: no surrogates, no overlong
-// forms, nothing above U+10FFFF), repair of ill-formed text for output, truncation on a
-// character boundary, and code point iteration for the name rules (field_rules.hpp).
+// UTF-8 as the protocol needs it, the one UTF-8 module of the node: strict validation
+// (RFC 3629: no surrogates, no overlong forms, nothing above U+10FFFF), whole or
+// incrementally for WebSocket text that arrives in pieces, repair of ill-formed text for
+// output, truncation on a character boundary, and code point iteration for the name rules
+// (field_rules.hpp).
 #pragma once
 
 #include <cstddef>
@@ -9,6 +11,22 @@
 #include <string_view>
 
 namespace chat::net {
+
+// Validates text that arrives in pieces: a character may be cut between two pieces and
+// completed by the next.
+class utf8_validator {
+public:
+  // Checks `size` more bytes; false from the first invalid byte on (sticky).
+  bool feed(const char* data, size_t size);
+  // True when all bytes fed so far are valid and no character is left incomplete.
+  bool complete() const { return need_ == 0 && !bad_; }
+  void reset() { *this = utf8_validator(); }
+
+private:
+  uint8_t need_ = 0;           // continuation bytes still expected
+  uint8_t lo_ = 0x80, hi_ = 0xBF; // the range of the next one
+  bool bad_ = false;
+};
 
 // Length of the longest well-formed prefix of `s` (s.size() when all of it is valid).
 size_t utf8_valid_prefix(std::string_view s);

@@ -1,7 +1,7 @@
 // Boost.URL decoding of request targets (see url_target.hpp).
 #include "net/url_target.hpp"
 
-#include "net/utf8.hpp"
+#include "net/unicode.hpp"
 
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
@@ -11,7 +11,7 @@ namespace chat::net {
 namespace {
 
 bool acceptable_text(const std::string& s) {
-  return s.find('\0') == std::string::npos && valid_utf8(s);
+  return s.find('\0') == std::string::npos && utf8_valid(s);
 }
 
 } // namespace

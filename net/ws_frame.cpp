@@ -257,7 +257,7 @@ void ws_parser::close_frame(std::string_view payload, handler& h) {
       return;
     }
     payload.remove_prefix(2);
-    if (!utf8_validator::valid(payload)) {
+    if (!utf8_valid(payload)) {
       fail(h, 1002, "close reason not valid UTF-8");
       return;
     }

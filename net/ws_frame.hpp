@@ -3,7 +3,7 @@
 // masked client frames that answers every violation with the close code RFC 6455 names.
 #pragma once
 
-#include "net/utf8_validator.hpp"
+#include "net/unicode.hpp"
 
 #include <cstdint>
 #include <string>

@@ -14,18 +14,6 @@
 
 namespace chat::net {
 
-namespace {
-
-command invalid_command(error_code code, std::string message) {
-  command c;
-  c.kind = op::invalid;
-  c.err = code;
-  c.err_message = std::move(message);
-  return c;
-}
-
-} // namespace
-
 ws_session::ws_session(asio::ip::tcp::socket sock, io_worker& io, session_limits limits,
                        uint64_t id, node_counters& counters, closed_fn on_closed)
   : sock_(std::move(sock)),
@@ -53,6 +41,11 @@ void ws_session::start(connection_actor conn, std::string leftover) {
   if (!leftover.empty())
     parse(leftover.data(), leftover.size());
   wait_readable();
+}
+
+void ws_session::start(std::shared_ptr<ws_message_sink> sink, std::string leftover) {
+  sink_ = std::move(sink);
+  start(connection_actor{}, std::move(leftover));
 }
 
 bool ws_session::push(frame_ptr frame) {
@@ -321,7 +314,8 @@ void ws_session::parse(char* data, size_t size) {
     push_control(encode_frame(ws_opcode::pong, pong_payload_));
   }
   if (!batch_.empty() || controls_ > 0) {
-    caf::anon_send(conn_, c_cmds_atom::value, std::move(batch_), controls_);
+    if (conn_) // a sink has no rate limit on control frames
+      caf::anon_send(conn_, c_cmds_atom::value, std::move(batch_), controls_);
     batch_.clear();
     controls_ = 0;
   }
@@ -329,9 +323,12 @@ void ws_session::parse(char* data, size_t size) {
 
 void ws_session::on_message(ws_opcode op, std::string_view payload) {
   frames_in_.fetch_add(1, std::memory_order_relaxed);
+  if (sink_) {
+    sink_->on_ws_message(*this, op == ws_opcode::binary, payload);
+    return;
+  }
   if (op == ws_opcode::binary)
-    batch_.push_back(invalid_command(error_code::bad_request,
-                                     "binary frames are not supported; send JSON text frames"));
+    batch_.push_back(invalid_command("binary frames are not supported; send JSON text frames"));
   else
     batch_.push_back(decode_native(payload));
   batch_.back().t0_ns = read_ns_;
@@ -405,6 +402,8 @@ void ws_session::finish(const std::string& reason) {
   io_.remove(this);
   if (conn_)
     caf::anon_send(conn_, c_closed_atom::value, reason);
+  if (auto sink = std::move(sink_))
+    sink->on_ws_closed(*this, reason);
   if (on_closed_)
     on_closed_(*this, reason);
 }

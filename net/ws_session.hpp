@@ -1,5 +1,6 @@
 // One WebSocket connection after the upgrade: reads and parses client frames into
-// commands for its connection actor, and writes what is queued for it, many frames per
+// commands for its connection actor (or hands whole messages to a message sink: the
+// Engine.IO transport of Socket.IO), and writes what is queued for it, many frames per
 // write. It owns its socket; actors only push into its bounded outbound queue.
 #pragma once
 
@@ -23,6 +24,18 @@ struct session_limits {
   std::chrono::milliseconds frame_timeout{10000}; // a frame or fragmented message must complete
 };
 
+class ws_session;
+
+// Where a session's complete messages go when they are not native protocol commands.
+// Called on the session's network thread; the payload is valid during the call only.
+class ws_message_sink {
+public:
+  virtual ~ws_message_sink() = default;
+  virtual void on_ws_message(ws_session& s, bool binary, std::string_view payload) = 0;
+  // Once, when the session has finished (the sink is then released).
+  virtual void on_ws_closed(ws_session& s, const std::string& reason) = 0;
+};
+
 class ws_session final : public outbound,
                          public std::enable_shared_from_this<ws_session>,
                          private ws_parser::handler {
@@ -35,6 +48,8 @@ public:
 
   // Io thread: starts reading; `leftover` holds bytes read past the HTTP upgrade.
   void start(connection_actor conn, std::string leftover);
+  // The same, with every message going to `sink` instead of a connection actor.
+  void start(std::shared_ptr<ws_message_sink> sink, std::string leftover);
 
   bool push(frame_ptr frame) override;
   void close(uint16_t code, const std::string& reason) override;
@@ -94,6 +109,7 @@ private:
   std::string user_;
   closed_fn on_closed_;
   connection_actor conn_;
+  std::shared_ptr<ws_message_sink> sink_; // set: messages go here, not to conn_
   ws_parser parser_;
   std::vector<command> batch_;    // commands parsed from one read
   uint32_t controls_ = 0;         // control frames in that read (they count against the rate)

@@ -1,15 +1,19 @@
 // Fuzz target: arbitrary bytes as they reach a listener, and as a request target alone. Beast's request parser with the
 // node's default limits reads up to a few pipelined requests; each then goes through the
 // target decoding and route decision of the client listener, the native endpoint's upgrade
-// decision (under each policy), and the admin endpoint's browser checks. Whatever the
+// decision (under each policy), the Socket.IO endpoint's Engine.IO query checks, request
+// handling and CORS answers, and the admin endpoint's browser checks. Whatever the
 // bytes, nothing may crash, every answer must be one of the statuses these steps document,
 // and every answer must be well-formed (JSON error bodies, a complete 101 answer).
 #include "config/node_config.hpp"
+#include "net/cors.hpp"
+#include "net/engineio_server.hpp"
 #include "net/http_parse.hpp"
 #include "net/origin_policy.hpp"
 #include "net/upgrade.hpp"
-#include "net/utf8.hpp"
+#include "net/unicode.hpp"
 
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <rapidjson/document.h>
 
 #include <cstddef>
@@ -30,7 +34,7 @@ void require(bool ok) {
 void check_refusal(const http_reply& r, const std::set<int>& allowed) {
   require(allowed.count(r.status) == 1);
   require(r.content_type == "application/json");
-  require(valid_utf8(r.body));
+  require(utf8_valid(r.body));
   rapidjson::Document d;
   d.Parse(r.body.c_str(), r.body.size());
   require(!d.HasParseError() && d.IsObject() && d.HasMember("error") && d["error"].IsString());
@@ -66,6 +70,51 @@ const route_table& client_routes() {
   return routes;
 }
 
+// CORS fields: only for the listed origin, never a CR or LF.
+void check_cors(const http_reply& r) {
+  for (auto& [name, value] : r.headers) {
+    require(name.find_first_of("\r\n:") == std::string::npos
+            && value.find_first_of("\r\n") == std::string::npos);
+    if (name == "Access-Control-Allow-Origin")
+      require(value == "https://chat.example.com");
+  }
+}
+
+// What /socket.io/ does with a request before a session exists: the Engine.IO checks on a
+// fresh endpoint (a GET may open a session: answered with its open packet), CORS.
+void serve_engineio(const http_request& req, const url_target& target) {
+  static const cors_policy cors{{"https://chat.example.com"}};
+  if (req.method() == http::verb::options) {
+    auto r = cors.preflight(req);
+    require(r.status == 204 || r.status == 403);
+    check_cors(r);
+    return;
+  }
+  auto origin = cors.allowed_origin(req);
+  require(origin.empty() || origin == "https://chat.example.com");
+  auto q = eio::read_query(target);
+  eio::server endpoint(eio::limits{}, {});
+  auto check_answer = [](const eio::http_answer& a) {
+    require(a.status == 200 || a.status == 400 || a.status == 403 || a.status == 413
+            || a.status == 503);
+    require(utf8_valid(a.body));
+  };
+  if (boost::beast::websocket::is_upgrade(req)) {
+    if (auto refusal = endpoint.check_websocket(q))
+      check_answer(*refusal);
+    return;
+  }
+  auto method = req.method_string();
+  auto ct = req[http::field::content_type];
+  eio::request r{std::string_view(method.data(), method.size()), std::move(q),
+                 std::string_view(ct.data(), ct.size()), req.body()};
+  auto result = endpoint.handle_http(r, [] {}, eio::clock::now());
+  require(result.answer.has_value() || result.pending != nullptr);
+  if (result.answer)
+    check_answer(*result.answer);
+  require(endpoint.size() <= 1);
+}
+
 void serve(const http_request& req) {
   url_target target;
   http_reply refusal;
@@ -75,6 +124,8 @@ void serve(const http_request& req) {
     for (bool anonymous : {true, false})
       for (bool accepting : {true, false})
         check_upgrade(decide_native_ws(req, target, native_ws_policy{anonymous, accepting}));
+  } else if (target.path.rfind("/socket.io/", 0) == 0) {
+    serve_engineio(req, target);
   }
   static const origin_policy admin({boost::asio::ip::make_address("127.0.0.1"), 9090}, "box");
   for (auto r : {admin.check_read(req), admin.check_write(req)})
@@ -92,7 +143,7 @@ void decode_as_target(std::string_view bytes) {
   require(t.has_value() == error.empty());
   if (!t)
     return;
-  auto text_ok = [](const std::string& s) { return valid_utf8(s) && s.find('\0') == s.npos; };
+  auto text_ok = [](const std::string& s) { return utf8_valid(s) && s.find('\0') == s.npos; };
   for (auto& seg : t->segments)
     require(text_ok(seg));
   for (auto& [k, v] : t->params)

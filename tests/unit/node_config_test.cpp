@@ -115,6 +115,13 @@ TEST_CASE("bad values and unknown keys name the key") {
     {"--log.level=loud", "log.level"}, {"--net.frame-timeout=10ms", "net.frame-timeout"},
     {"--net.frame-timeout=soon", "net.frame-timeout"},
     {"--chat.flood-close-after=-1s", "chat.flood-close-after"},
+    {"--sio.ping-interval=1ms", "sio.ping-interval"}, {"--sio.ping-timeout=x", "sio.ping-timeout"},
+    {"--sio.max-payload=10", "sio.max-payload"}, {"--sio.max-sessions=0", "sio.max-sessions"},
+    {"--sio.connect-timeout=0", "sio.connect-timeout"},
+    {"--sio.upgrade-timeout=1ms", "sio.upgrade-timeout"},
+    {"--net.allowed-origins=chat.example.com", "net.allowed-origins"},
+    {"--net.allowed-origins=https://a.example/path", "net.allowed-origins"},
+    {"--net.allowed-origins=https://a.example,,https://b.example", "net.allowed-origins"},
   };
   for (auto& c : cases) {
     INFO(c.arg);
@@ -122,6 +129,27 @@ TEST_CASE("bad values and unknown keys name the key") {
     CHECK(r.error.find(c.key) != std::string::npos);
     CHECK(r.error.find('\n') == std::string::npos);
   }
+}
+
+TEST_CASE("allowed origins: a comma-separated list, empty by default") {
+  CHECK(load({}).cfg.allowed_origins.empty());
+  auto r = load({"--net.allowed-origins=https://a.example, http://b.example:8080,*"});
+  REQUIRE(r.error.empty());
+  CHECK(r.cfg.allowed_origins
+        == std::vector<std::string>{"https://a.example", "http://b.example:8080", "*"});
+}
+
+TEST_CASE("Socket.IO settings") {
+  auto r = load({"--sio.ping-interval=300ms", "--sio.ping-timeout=200ms", "--sio.max-payload=1MiB",
+                 "--net.http-body-limit=1MiB", "--sio.max-sessions=10", "--sio.connect-timeout=2s",
+                 "--sio.upgrade-timeout=1s"});
+  REQUIRE(r.error.empty());
+  CHECK(r.cfg.sio_ping_interval == millis(300));
+  CHECK(r.cfg.sio_ping_timeout == millis(200));
+  CHECK(r.cfg.sio_max_payload == 1u << 20);
+  CHECK(r.cfg.sio_max_sessions == 10);
+  CHECK(r.cfg.sio_connect_timeout == millis(2000));
+  CHECK(r.cfg.sio_upgrade_timeout == millis(1000));
 }
 
 TEST_CASE("the INI file is read; command line wins over it") {

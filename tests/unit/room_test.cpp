@@ -6,47 +6,32 @@
 #include "actors/node_context.hpp"
 #include "actors/sequencer.hpp"
 #include "net/native_codec.hpp"
+#include "tests/support/recording_outbound.hpp"
 
 #include <caf/all.hpp>
 #include <catch2/catch.hpp>
 #include <rapidjson/document.h>
 
-#include <condition_variable>
-#include <mutex>
 #include <thread>
 
 using namespace chat;
 
 namespace {
 
-struct recording_outbound : outbound {
-  std::mutex mtx;
-  std::condition_variable cv;
-  std::vector<frame_ptr> frames;
-  bool push(frame_ptr f) override {
-    std::lock_guard<std::mutex> g(mtx);
-    frames.push_back(std::move(f));
-    cv.notify_all();
-    return true;
-  }
-  void close(uint16_t, const std::string&) override {}
-  uint64_t queued_bytes() const override { return 0; }
-
+// Native frames, waited for by op.
+struct recording_outbound : test::recording_outbound {
   // Waits until `n` frames with op `op` arrived; returns their JSON documents.
   std::vector<std::shared_ptr<rapidjson::Document>> wait_for(const std::string& op, size_t n) {
-    std::unique_lock<std::mutex> lock(mtx);
     std::vector<std::shared_ptr<rapidjson::Document>> out;
-    cv.wait_for(lock, std::chrono::seconds(10), [&] {
-      out.clear();
-      for (auto& f : frames) {
-        size_t header = (uint8_t((*f)[1]) & 0x7f) == 126 ? 4 : 2;
-        auto d = std::make_shared<rapidjson::Document>();
-        d->Parse(f->data() + header, f->size() - header);
-        if ((*d)["op"] == op.c_str())
-          out.push_back(d);
-      }
-      return out.size() >= n;
-    });
+    auto parse = [](const std::string& f) {
+      size_t header = (uint8_t(f[1]) & 0x7f) == 126 ? 4 : 2;
+      auto d = std::make_shared<rapidjson::Document>();
+      d->Parse(f.data() + header, f.size() - header);
+      return d;
+    };
+    auto with_op = [&](const std::string& f) { return (*parse(f))["op"] == op.c_str(); };
+    for (auto& f : wait_for_frames(with_op, n))
+      out.push_back(parse(*f));
     return out;
   }
 };

@@ -1,9 +1,10 @@
 // Request targets decoded with Boost.URL: percent escapes, '+', malformed escapes, repeated
 // keys, and text that is not UTF-8.
 #include "net/url_target.hpp"
-#include "net/utf8.hpp"
 
 #include <catch2/catch.hpp>
+
+#include <memory>
 
 using namespace chat::net;
 
@@ -89,6 +90,17 @@ TEST_CASE("malformed targets and escapes are refused") {
   refused("/ws#fragment");
 }
 
+TEST_CASE("targets are read within their bytes (Boost.URL 1.81's parse_query over-reads on '?#')") {
+  // Each target sits in a heap buffer of exactly its size, so the sanitizer build catches a
+  // read past its end.
+  for (std::string text : {"/socket.io/?#", "/?#", "/ws?a=1&#", "/?%", "/?&#M6n3Cjw"}) {
+    auto exact = std::make_unique<char[]>(text.size());
+    std::copy(text.begin(), text.end(), exact.get());
+    std::string error;
+    CHECK_FALSE(parse_target(std::string_view(exact.get(), text.size()), error));
+  }
+}
+
 TEST_CASE("decoded text must be UTF-8 without NUL") {
   CHECK(refused("/ws?user=%C3%28") == "query parameter is not valid UTF-8 text");
   refused("/ws?user=%FF");
@@ -99,16 +111,4 @@ TEST_CASE("decoded text must be UTF-8 without NUL") {
   refused("/ws?%FF=1");
   CHECK(refused("/admin/users/%FF/kick") == "request path is not valid UTF-8 text");
   CHECK(param("/ws?user=%F0%9F%98%80", "user") == "\xF0\x9F\x98\x80");
-}
-
-TEST_CASE("UTF-8 validation and repair") {
-  CHECK(valid_utf8(""));
-  CHECK(valid_utf8("plain"));
-  CHECK(valid_utf8("\xE2\x82\xAC \xF0\x90\x8D\x88"));
-  CHECK_FALSE(valid_utf8("\xE2\x82"));      // truncated
-  CHECK_FALSE(valid_utf8("\x80"));          // lone continuation
-  CHECK_FALSE(valid_utf8("\xE0\x80\xAF"));  // overlong
-  CHECK(sanitize_utf8("a\xFF" "b") == "a\xEF\xBF\xBD" "b");
-  CHECK(sanitize_utf8("ok\xE2\x82") == "ok\xEF\xBF\xBD\xEF\xBF\xBD");
-  CHECK(valid_utf8(sanitize_utf8("\xC0\xAF\xED\xA0\x80")));
 }

@@ -312,8 +312,8 @@ STATUS_RE = re.compile(
 
 
 def loadgen_args(port, conns, rooms, senders, rate, warmup, duration, drain, threads,
-                 idle=False):
-    a = ["--port", str(port), "--conns", str(conns), "--rooms", str(rooms)]
+                 idle=False, proto="native"):
+    a = ["--port", str(port), "--conns", str(conns), "--rooms", str(rooms), "--proto", proto]
     if idle:
         a += ["--idle", "--senders", "0", "--duration", fmt_num(duration)]
     else:
@@ -589,7 +589,7 @@ class Bench:
         node = Node(self.chatd, self.node_config, node_flags, self.workdir, label)
         try:
             args = loadgen_args(node.ws_port, conns, rooms, senders, rate, warmup, duration,
-                                self.drain, threads)
+                                self.drain, threads, proto=self.o.proto)
             log("%s: chatd pid %d ws port %d; chat-loadgen %s" %
                 (label, node.pid, node.ws_port, " ".join(args)))
             run = LoadRun(self.loadgen, args, node, warmup=warmup, duration=duration,
@@ -621,7 +621,8 @@ class Bench:
     # --- scenarios ---------------------------------------------------------------------
 
     def scenario1(self):
-        self.results[1] = self.load("s1-10k", 10000, self.warmup, self.duration)
+        rate = self.o.s1_rate
+        self.results[1] = self.load("s1-%gk" % (rate / 1000.0), rate, self.warmup, self.duration)
 
     def scenario2(self):
         self.results[2] = self.load("s2-20k", 20000, self.warmup, self.duration)
@@ -671,7 +672,8 @@ class Bench:
             time.sleep(1.0)
             started = Sample(node.pid)
             args = loadgen_args(node.ws_port, IDLE_CONNS, IDLE_ROOMS, 0, 0, 0,
-                                self.idle_hold, 0, self.o.loadgen_threads, idle=True)
+                                self.idle_hold, 0, self.o.loadgen_threads, idle=True,
+                                proto=self.o.proto)
             log("s4-idle: chatd pid %d ws port %d; chat-loadgen %s" %
                 (node.pid, node.ws_port, " ".join(args)))
             began = time.monotonic()
@@ -1297,6 +1299,11 @@ def main():
                     "msg/s, fan-out 1) and prints a markdown report.")
     ap.add_argument("--quick", action="store_true",
                     help="short runs (warm-up 1 s, measured 3 s) for a smoke check")
+    ap.add_argument("--proto", choices=["native", "sio"], default="native",
+                    help="client protocol of the load generator: native (/ws) or sio "
+                         "(Socket.IO over WebSocket at /socket.io/)")
+    ap.add_argument("--s1-rate", type=int, default=10000, metavar="MSG_PER_S",
+                    help="scenario 1's rate (default 10000; lower on a shared machine)")
     ap.add_argument("--only", type=parse_only, default=[1, 2, 3, 4, 5, 6],
                     help="comma-separated scenario numbers 1..6, e.g. --only 1 or --only 1,5")
     ap.add_argument("--out", help="write the markdown block to FILE instead of stdout")

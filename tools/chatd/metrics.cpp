@@ -126,6 +126,20 @@ void auth_metrics(exposition& e, const net::client_gate& gate) {
              std::string("reason=\"") + token_reasons[i] + "\"");
 }
 
+// The Socket.IO endpoint: Engine.IO sessions open, opened, and closed by cause.
+void socketio_metrics(exposition& e, const net::server& srv) {
+  const auto& eio = srv.socketio().sessions();
+  e.gauge("chat_sio_sessions", "Open Engine.IO (Socket.IO) sessions.", double(eio.size()));
+  e.counter("chat_sio_sessions_opened_total", "Engine.IO sessions opened.", double(eio.opened()));
+  e.family("chat_sio_sessions_closed_total", "counter",
+           "Engine.IO sessions closed, by cause (protocol_error: malformed input).");
+  for (size_t i = 0; i < net::eio::close_causes; ++i) {
+    auto cause = net::eio::close_cause(i);
+    e.sample("chat_sio_sessions_closed_total", double(eio.closed(cause)),
+             std::string("cause=\"") + net::eio::to_string(cause) + "\"");
+  }
+}
+
 } // namespace
 
 std::string render_metrics(admin_snapshot& snap, const net::origin_counters& refused) {
@@ -167,6 +181,7 @@ std::string render_metrics(admin_snapshot& snap, const net::origin_counters& ref
             double(ctx.counters.slow_consumer_drops.load()));
   boundary_metrics(e, snap.srv, refused);
   auth_metrics(e, snap.srv.gate());
+  socketio_metrics(e, snap.srv);
   e.gauge("chat_outbound_queue_bytes", "Bytes queued for clients, all connections.",
           double(t.queue_bytes));
   auto& c = ctx.counters;

@@ -95,6 +95,9 @@ void client_conn::on_upgrade(beast::error_code ec) {
   upgrade_response_ = {};
   ws_.text(true);
   state_ = state::joining;
+  std::string greeting;
+  if (worker_.codec().encode_greeting(greeting, spec_.user))
+    out_.push() = std::move(greeting);
   worker_.codec().encode_join(out_.push(), spec_.room);
   write();
   read();
@@ -122,6 +125,10 @@ void client_conn::on_read(beast::error_code ec) {
 
 void client_conn::on_frame(std::string_view frame, int64_t now) {
   const event ev = worker_.codec().parse(frame);
+  if (!ev.reply.empty()) {
+    out_.push().assign(ev.reply);
+    write();
+  }
   switch (ev.type) {
   case event::kind::msg:
     on_msg(ev, now);

@@ -17,7 +17,7 @@ namespace chat::loadgen {
 fleet::fleet(const options& o, std::vector<boost::asio::ip::tcp::endpoint> endpoints)
     : opts_(o), run_id_(make_run_id()) {
   for (unsigned t = 0; t < o.threads; ++t)
-    workers_.push_back(std::make_unique<worker>(make_native_codec()));
+    workers_.push_back(std::make_unique<worker>(make_codec(o.proto)));
 
   const std::size_t n = o.conns;
   const std::size_t rooms = o.rooms;

@@ -1,12 +1,10 @@
 // The native JSON protocol: frames built by hand (no DOM) and received frames decoded with
 // RapidJSON's SAX reader in situ, keeping only the top-level fields the load generator uses.
+// The JSON helpers serve the Socket.IO codec too (json_fields.hpp).
+#include "json_fields.hpp"
 #include "protocol_codec.hpp"
 
-#include <rapidjson/reader.h>
-
 namespace chat::loadgen {
-
-namespace {
 
 void append_json_string(std::string& out, std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
@@ -26,6 +24,20 @@ void append_json_string(std::string& out, std::string_view s) {
   }
   out.push_back('"');
 }
+
+void append_send_fields(std::string& out, std::string_view room, std::string_view text,
+                        std::string_view cid, ack_mode ack) {
+  out.append(R"("room":)");
+  append_json_string(out, room);
+  out.append(R"(,"text":)");
+  append_json_string(out, text);
+  out.append(R"(,"cid":)");
+  append_json_string(out, cid);
+  out.append(R"(,"ack":)");
+  append_json_string(out, to_string(ack));
+}
+
+namespace {
 
 enum class field { none, op, room, seq, text, cid, code, message };
 
@@ -48,20 +60,22 @@ event::kind kind_of(std::string_view op) {
   return event::kind::other;
 }
 
-// SAX handler filling an event from the top-level members of one object.
+// SAX handler filling an event from the members of the object at `fields_depth` (1: the
+// frame is the object; 2: the object is an element of the frame's array).
 struct frame_handler : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, frame_handler> {
   event& ev;
+  int fields_depth;
   int depth = 0;
   field pending = field::none;
 
-  explicit frame_handler(event& e) : ev(e) {}
+  frame_handler(event& e, int fd) : ev(e), fields_depth(fd) {}
 
   bool Default() {
     pending = field::none;
     return true;
   }
   bool Key(const char* s, rapidjson::SizeType n, bool) {
-    pending = depth == 1 ? field_of({s, n}) : field::none;
+    pending = depth == fields_depth ? field_of({s, n}) : field::none;
     return true;
   }
   bool String(const char* s, rapidjson::SizeType n, bool) {
@@ -124,36 +138,33 @@ public:
 
   void encode_send(std::string& out, std::string_view room, std::string_view text,
                    std::string_view cid, ack_mode ack) override {
-    out.assign(R"({"op":"send","room":)");
-    append_json_string(out, room);
-    out.append(R"(,"text":)");
-    append_json_string(out, text);
-    out.append(R"(,"cid":)");
-    append_json_string(out, cid);
-    out.append(R"(,"ack":)");
-    append_json_string(out, to_string(ack));
+    out.assign(R"({"op":"send",)");
+    append_send_fields(out, room, text, cid, ack);
     out.push_back('}');
   }
 
   event parse(std::string_view frame) override {
-    scratch_.assign(frame); // in-situ parsing needs a writable, NUL-terminated copy
     event ev;
-    frame_handler handler{ev};
-    rapidjson::InsituStringStream stream{scratch_.data()};
-    constexpr unsigned flags = rapidjson::kParseInsituFlag | rapidjson::kParseStopWhenDoneFlag;
-    if (reader_.Parse<flags>(stream, handler).IsError()) {
-      ev = event{};
-      ev.type = event::kind::invalid;
-    }
+    parse_fields(fields_, frame, 1, ev);
     return ev;
   }
 
 private:
-  std::string scratch_;
-  rapidjson::Reader reader_;
+  json_fields fields_;
 };
 
 } // namespace
+
+void parse_fields(json_fields& f, std::string_view json, int fields_depth, event& ev) {
+  f.scratch.assign(json); // in-situ parsing needs a writable, NUL-terminated copy
+  frame_handler handler{ev, fields_depth};
+  rapidjson::InsituStringStream stream{f.scratch.data()};
+  constexpr unsigned flags = rapidjson::kParseInsituFlag | rapidjson::kParseStopWhenDoneFlag;
+  if (f.reader.Parse<flags>(stream, handler).IsError()) {
+    ev = event{};
+    ev.type = event::kind::invalid;
+  }
+}
 
 std::unique_ptr<protocol_codec> make_native_codec() { return std::make_unique<native_codec>(); }
 

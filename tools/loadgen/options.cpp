@@ -40,6 +40,7 @@ std::optional<int> parse_options(int argc, char** argv, options& out) {
 
   uint16_t port = 0;
   std::string ack = "seq";
+  std::string proto = "native";
 
   app.add_option("--host", out.host, "Server host name or address")->capture_default_str();
   auto* port_opt = app.add_option("--port", port, "Server port")->check(CLI::Range(1, 65535));
@@ -90,6 +91,9 @@ std::optional<int> parse_options(int argc, char** argv, options& out) {
                  "Seconds allowed for connect, upgrade and join of one connection")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  app.add_option("--proto", proto, "Client protocol: native (/ws) or sio (Socket.IO over WebSocket)")
+    ->check(CLI::IsMember({"native", "sio"}))
+    ->capture_default_str();
   app.add_flag("--json", out.json, "Print the final result as one JSON object on stdout");
   app.add_flag("--idle", out.idle,
                "Connect and join, print \"connected N\", hold for --duration without sending");
@@ -103,6 +107,7 @@ std::optional<int> parse_options(int argc, char** argv, options& out) {
   if (port != 0)
     out.ports = {port};
   out.ack = ack == "persisted" ? ack_mode::persisted : ack_mode::seq;
+  out.proto = proto == "sio" ? protocol::socketio : protocol::native;
   if (auto error = cross_check(out); !error.empty()) {
     std::cerr << "chat-loadgen: " << error << "\nRun with --help for more information.\n";
     return 2;

@@ -10,6 +10,7 @@
 namespace chat::loadgen {
 
 enum class ack_mode { seq, persisted };
+enum class protocol { native, socketio }; // --proto native|sio
 
 struct options {
   std::string host = "127.0.0.1";
@@ -29,6 +30,7 @@ struct options {
   double connect_timeout = 10; // seconds for connect + upgrade + join of one connection
   bool json = false;
   bool idle = false;
+  protocol proto = protocol::native;
 };
 
 const char* to_string(ack_mode mode);

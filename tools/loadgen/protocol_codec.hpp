@@ -23,6 +23,7 @@ struct event {
   std::string_view message; // error
   uint64_t seq = 0;         // msg, ack, joined
   bool has_seq = false;
+  std::string_view reply;   // a frame the connection must send back (a Socket.IO pong)
 };
 
 class protocol_codec {
@@ -31,6 +32,8 @@ public:
 
   // HTTP target of the WebSocket upgrade for `user`.
   virtual std::string target(std::string_view user) const = 0;
+  // The frame a connection sends first after the upgrade, before its join; false: none.
+  virtual bool encode_greeting(std::string&, std::string_view /*user*/) { return false; }
   // Each encoder replaces the contents of `out` (its capacity is reused).
   virtual void encode_join(std::string& out, std::string_view room) = 0;
   virtual void encode_send(std::string& out, std::string_view room, std::string_view text,
@@ -41,5 +44,8 @@ public:
 
 // The native JSON protocol of PROTOCOL.md. One instance per thread.
 std::unique_ptr<protocol_codec> make_native_codec();
+// Socket.IO over Engine.IO's WebSocket transport (no polling), the same ops as events.
+std::unique_ptr<protocol_codec> make_socketio_codec();
+std::unique_ptr<protocol_codec> make_codec(protocol proto);
 
 } // namespace chat::loadgen

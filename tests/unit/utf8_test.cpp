@@ -1,13 +1,16 @@
-// Unit: the incremental UTF-8 validator agrees with a reference decoder on every 1-, 2- and
-// 3-byte sequence and on 4-byte sequences around every boundary, whole and cut anywhere.
-#include "net/utf8_validator.hpp"
+// Unit: net/unicode's incremental validator agrees with a reference decoder on every 1-, 2-
+// and 3-byte sequence and on 4-byte sequences around every boundary, whole and cut anywhere;
+// whole-text validation and cutting on character boundaries (repair: unicode_test).
+#include "net/unicode.hpp"
 #include "tests/support/utf8_reference.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <string>
 
+using chat::net::utf8_truncated;
 using chat::net::utf8_validator;
+using chat::net::utf8_valid;
 using chat::test::reference_utf8_valid;
 
 namespace {
@@ -25,10 +28,10 @@ TEST_CASE("every sequence of up to three bytes is judged like the reference") {
   std::string s;
   for (int a = 0; a < 256; ++a) {
     s.assign(1, char(a));
-    mismatches += utf8_validator::valid(s) != reference_utf8_valid(s);
+    mismatches += utf8_valid(s) != reference_utf8_valid(s);
     for (int b = 0; b < 256; ++b) {
       s.assign({char(a), char(b)});
-      mismatches += utf8_validator::valid(s) != reference_utf8_valid(s);
+      mismatches += utf8_valid(s) != reference_utf8_valid(s);
       mismatches += valid_in_two(s, 1) != reference_utf8_valid(s);
       if (a < 0xE0 || a > 0xEF)
         continue; // only 3-byte leads can start a valid 3-byte sequence: sample the rest
@@ -36,7 +39,7 @@ TEST_CASE("every sequence of up to three bytes is judged like the reference") {
         s.assign({char(a), char(b), char(c)});
         bool ref = reference_utf8_valid(s);
         valid += ref;
-        mismatches += utf8_validator::valid(s) != ref;
+        mismatches += utf8_valid(s) != ref;
         mismatches += valid_in_two(s, 2) != ref;
       }
     }
@@ -54,31 +57,60 @@ TEST_CASE("4-byte sequences around every boundary are judged like the reference"
         for (int d : edges) {
           std::string s{char(a), char(b), char(c), char(d)};
           bool ref = reference_utf8_valid(s);
-          mismatches += utf8_validator::valid(s) != ref;
+          mismatches += utf8_valid(s) != ref;
           for (size_t cut = 1; cut < 4; ++cut)
             mismatches += valid_in_two(s, cut) != ref;
         }
   CHECK(mismatches == 0);
-  CHECK(utf8_validator::valid("\xf0\x90\x80\x80"));  // U+10000
-  CHECK(utf8_validator::valid("\xf4\x8f\xbf\xbf"));  // U+10FFFF
-  CHECK_FALSE(utf8_validator::valid("\xf4\x90\x80\x80"));
+  CHECK(utf8_valid("\xf0\x90\x80\x80"));  // U+10000
+  CHECK(utf8_valid("\xf4\x8f\xbf\xbf"));  // U+10FFFF
+  CHECK_FALSE(utf8_valid("\xf4\x90\x80\x80"));
+}
+
+TEST_CASE("named well-formed and ill-formed texts") {
+  CHECK(utf8_valid(""));
+  CHECK(utf8_valid("h\xc3\xa9"));                 // é
+  CHECK(utf8_valid("\xed\x9f\xbf"));              // U+D7FF, just below the surrogates
+  CHECK(utf8_valid(std::string_view("a\0b", 3))); // NUL is a character
+  const char* bad[] = {
+    "\xc0\xaf",         // overlong '/'
+    "\xed\xb0\x80",     // low surrogate (what a lone \udc00 escape decodes to)
+    "\xf5\x80\x80\x80", // never a lead byte
+    "\xe2\x82",         // truncated at the end
+    "ok\xe2\x28\xa1",   // bad continuation
+  };
+  for (auto* s : bad) {
+    INFO(s);
+    CHECK_FALSE(utf8_valid(s));
+  }
 }
 
 TEST_CASE("long text: ASCII runs, a bad byte anywhere, and truncation") {
   std::string text;
   for (int i = 0; i < 50; ++i)
     text += "plain ascii words, then caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 ";
-  CHECK(utf8_validator::valid(text));
+  CHECK(utf8_valid(text));
   for (size_t cut = 0; cut <= text.size(); cut += 7)
     CHECK(valid_in_two(text, cut));
   for (size_t at = 0; at < text.size(); at += 13) {
     auto bad = text;
     bad[at] = char(0xff);
-    CHECK_FALSE(utf8_validator::valid(bad));
+    CHECK_FALSE(utf8_valid(bad));
   }
   utf8_validator v;
   CHECK(v.feed(text.data(), text.size() - 1)); // cut inside the last code point... or not
   CHECK(v.complete() == reference_utf8_valid(text.substr(0, text.size() - 1)));
   CHECK(v.feed("\xff", 1) == false);
   CHECK(v.feed("a", 1) == false); // sticky
+}
+
+TEST_CASE("a prefix never cuts a character") {
+  std::string s = "ab\xe2\x82\xac" "cd"; // ab€cd
+  CHECK(utf8_truncated(s, 100) == s);
+  CHECK(utf8_truncated(s, 2) == "ab");
+  CHECK(utf8_truncated(s, 3) == "ab");
+  CHECK(utf8_truncated(s, 4) == "ab");
+  CHECK(utf8_truncated(s, 5) == "ab\xe2\x82\xac");
+  for (size_t n = 0; n <= s.size(); ++n)
+    CHECK(utf8_valid(utf8_truncated(s, n)));
 }

@@ -1,0 +1,38 @@
+// The node's Socket.IO endpoint, `/socket.io/`: an Engine.IO endpoint (engineio_route)
+// whose sessions speak Socket.IO (socketio_session) with the chat adapter (socketio_chat),
+// bound here to the node: identity from the CONNECT auth payload, one connection actor per
+// connected client, bounds from the settings.
+#pragma once
+
+#include "net/engineio_route.hpp"
+#include "net/socketio_chat.hpp"
+
+#include <memory>
+
+namespace chat {
+struct node_context;
+namespace config {
+struct node_config;
+}
+} // namespace chat
+
+namespace chat::net {
+
+// Who a CONNECT's auth names under the node's rules: {"user"} with anonymous identity
+// (the names /ws?user= accepts; none: a guest name), {"token"} once tokens exist. This is
+// the one place where token verification plugs in. `error` set: refuse with it.
+struct chat_identity {
+  std::string user; // empty with no error: a guest
+  std::string error;
+};
+chat_identity decide_chat_identity(const sio::chat_auth& auth, bool allow_anonymous);
+
+// Engine.IO and Socket.IO bounds from the settings.
+engineio_options socketio_options(const config::node_config& cfg);
+sio::limits socketio_limits(const config::node_config& cfg);
+
+// The chat's Socket.IO endpoint. `accepting` says whether the node takes one more session.
+std::unique_ptr<engineio_endpoint> make_socketio_endpoint(node_context& ctx,
+                                                          std::function<bool()> accepting);
+
+} // namespace chat::net

@@ -1,0 +1,80 @@
+// Unit: net/cors — which browser origins may use /socket.io/, the CORS fields of allowed
+// cross-origin answers, and preflight answers.
+#include "net/cors.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace chat::net;
+
+namespace {
+
+http_request request(std::vector<std::pair<http::field, std::string>> fields) {
+  http_request r{http::verb::get, "/socket.io/?EIO=4&transport=polling", 11};
+  r.set(http::field::host, "chat.example.com:8080");
+  for (auto& [f, v] : fields)
+    r.insert(f, v);
+  return r;
+}
+
+std::string header(const http_reply& r, const std::string& name) {
+  for (auto& [n, v] : r.headers)
+    if (n == name)
+      return v;
+  return "";
+}
+
+} // namespace
+
+TEST_CASE("no Origin and same-origin pass; other origins only when listed") {
+  cors_policy none;
+  CHECK(none.allows(request({})));
+  CHECK(none.allows(request({{http::field::origin, "https://chat.example.com:8080"}})));
+  CHECK(none.allows(request({{http::field::origin, "http://CHAT.example.com:8080"}})));
+  CHECK_FALSE(none.allows(request({{http::field::origin, "https://chat.example.com"}})));
+  CHECK_FALSE(none.allows(request({{http::field::origin, "https://evil.example"}})));
+  CHECK_FALSE(none.allows(request({{http::field::origin, "null"}})));
+  CHECK(none.allowed_origin(request({{http::field::origin, "https://chat.example.com:8080"}}))
+          .empty()); // same-origin needs no CORS fields
+
+  cors_policy listed{{"https://app.example"}};
+  CHECK(listed.allows(request({{http::field::origin, "https://app.example"}})));
+  CHECK_FALSE(listed.allows(request({{http::field::origin, "https://app.example.evil"}})));
+  CHECK_FALSE(listed.allows(request(
+    {{http::field::origin, "https://app.example"}, {http::field::origin, "https://app.example"}})));
+  CHECK(listed.allowed_origin(request({{http::field::origin, "https://app.example"}}))
+        == "https://app.example");
+
+  cors_policy any{{"*"}};
+  CHECK(any.allows(request({{http::field::origin, "https://anything.example"}})));
+  CHECK(any.allowed_origin(request({{http::field::origin, "https://anything.example"}}))
+        == "https://anything.example"); // echoed, never "*": credentials are allowed
+}
+
+TEST_CASE("allowed answers carry the CORS fields") {
+  http_reply r;
+  cors_policy::add_fields(r, "https://app.example");
+  CHECK(header(r, "Access-Control-Allow-Origin") == "https://app.example");
+  CHECK(header(r, "Access-Control-Allow-Credentials") == "true");
+  CHECK(header(r, "Vary") == "Origin");
+  http_reply plain;
+  cors_policy::add_fields(plain, "");
+  CHECK(plain.headers.empty());
+}
+
+TEST_CASE("preflights: 204 with methods and the asked headers, or 403") {
+  cors_policy listed{{"https://app.example"}};
+  auto ok = listed.preflight(request({{http::field::origin, "https://app.example"},
+                                      {http::field::access_control_request_headers,
+                                       "content-type, x-requested-with"}}));
+  CHECK(ok.status == 204);
+  CHECK(header(ok, "Access-Control-Allow-Origin") == "https://app.example");
+  CHECK(header(ok, "Access-Control-Allow-Methods") == "GET, POST, OPTIONS");
+  CHECK(header(ok, "Access-Control-Allow-Headers") == "content-type, x-requested-with");
+  auto odd = listed.preflight(request({{http::field::origin, "https://app.example"},
+                                       {http::field::access_control_request_headers, "a;b"}}));
+  CHECK(odd.status == 204);
+  CHECK(header(odd, "Access-Control-Allow-Headers").empty()); // not echoed: not a token list
+  CHECK(listed.preflight(request({{http::field::origin, "https://evil.example"}})).status == 403);
+  CHECK(listed.preflight(request({})).status == 403);
+  CHECK(cors_policy::refusal().status == 403);
+}
