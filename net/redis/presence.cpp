@@ -141,10 +141,9 @@ struct presence::core : std::enable_shared_from_this<presence::core> {
                                              if (self && !self->dead)
                                                self->on_event(payload);
                                            },
-                                           [weak](bool resubscribed) {
+                                           [weak](bool) {
                                              auto self = weak.lock();
-                                             if (self && !self->dead && resubscribed
-                                                 && self->ev.on_resync)
+                                             if (self && !self->dead && self->ev.on_resync)
                                                self->ev.on_resync();
                                            }});
     heartbeat();

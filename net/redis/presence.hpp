@@ -40,8 +40,9 @@ public:
   struct events {
     // A user came online / went offline cluster-wide (io thread).
     std::function<void(const std::string& user, bool online)> on_change;
-    // The events subscription was re-established: changes may have been missed; re-query
-    // the users that matter (io thread).
+    // The events subscription is in place — first after start(), again after each
+    // reconnect: changes from now on arrive, earlier ones may have been missed; query the
+    // users that matter (io thread).
     std::function<void()> on_resync;
   };
 

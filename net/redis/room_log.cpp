@@ -253,7 +253,8 @@ bool room_log::last_seq(std::string_view room, std::function<void(bool, uint64_t
       return done(false, 0);
     if (resp.value.type == reply::kind::nil)
       return done(true, 0);
-    done(resp.value.is_string() && parse_uint(resp.value.str, seq), seq);
+    bool ok = resp.value.is_string() && parse_uint(resp.value.str, seq);
+    done(ok, seq);
   });
 }
 

@@ -321,18 +321,25 @@ bool redis_cluster::healthy() const {
   }
 }
 
-void redis_cluster::move_slot(int slot, size_t to) {
+namespace {
+
+void must(const redis::reply& r, const char* what) {
+  if (r.is_error())
+    throw std::runtime_error(std::string(what) + ": " + r.str);
+}
+
+} // namespace
+
+void redis_cluster::begin_move(int slot, size_t to) {
   size_t from = owner_of(slot);
-  if (from == to)
-    return;
   auto s = std::to_string(slot);
-  auto from_id = node_id(from), to_id = node_id(to);
-  auto check = [](const redis::reply& r, const char* what) {
-    if (r.is_error())
-      throw std::runtime_error(std::string(what) + ": " + r.str);
-  };
-  check(node(to).command({"CLUSTER", "SETSLOT", s, "IMPORTING", from_id}), "IMPORTING");
-  check(node(from).command({"CLUSTER", "SETSLOT", s, "MIGRATING", to_id}), "MIGRATING");
+  must(node(to).command({"CLUSTER", "SETSLOT", s, "IMPORTING", node_id(from)}), "IMPORTING");
+  must(node(from).command({"CLUSTER", "SETSLOT", s, "MIGRATING", node_id(to)}), "MIGRATING");
+}
+
+void redis_cluster::finish_move(int slot, size_t to) {
+  size_t from = owner_of(slot);
+  auto s = std::to_string(slot);
   while (true) {
     auto keys = node(from).command({"CLUSTER", "GETKEYSINSLOT", s, "100"});
     if (keys.elements.empty())
@@ -341,16 +348,28 @@ void redis_cluster::move_slot(int slot, size_t to) {
                                         "", "0", "5000", "KEYS"};
     for (auto& k : keys.elements)
       migrate.push_back(k.str);
-    check(node(from).command(migrate), "MIGRATE");
+    must(node(from).command(migrate), "MIGRATE");
   }
+  auto to_id = node_id(to);
+  // The new owner first, then the old one (which then tells its subscribers), then the rest.
+  must(node(to).command({"CLUSTER", "SETSLOT", s, "NODE", to_id}), "SETSLOT NODE");
+  must(node(from).command({"CLUSTER", "SETSLOT", s, "NODE", to_id}), "SETSLOT NODE");
   for (size_t i = 0; i < nodes_.size(); ++i)
-    check(node(i).command({"CLUSTER", "SETSLOT", s, "NODE", to_id}), "SETSLOT NODE");
+    if (i != to && i != from)
+      must(node(i).command({"CLUSTER", "SETSLOT", s, "NODE", to_id}), "SETSLOT NODE");
   auto deadline = clock_type::now() + std::chrono::seconds(20);
   while (!healthy() || owner_of(slot) != to) {
     if (clock_type::now() > deadline)
       throw std::runtime_error("slot move did not settle");
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
+}
+
+void redis_cluster::move_slot(int slot, size_t to) {
+  if (owner_of(slot) == to)
+    return;
+  begin_move(slot, to);
+  finish_move(slot, to);
 }
 
 } // namespace chat::test

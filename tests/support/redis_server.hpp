@@ -65,6 +65,10 @@ public:
   // Moves `slot` (and its keys) to node `to` with IMPORTING/MIGRATING/MIGRATE/SETSLOT NODE,
   // as redis-cli --cluster reshard does, and waits until every node agrees.
   void move_slot(int slot, size_t to);
+  // The two halves: mark the slot migrating/importing (keys stay: new keys get ASK), then
+  // migrate what is left and hand the slot over.
+  void begin_move(int slot, size_t to);
+  void finish_move(int slot, size_t to);
   // Every node reports cluster_state:ok and the same owner for each slot.
   bool healthy() const;
 
