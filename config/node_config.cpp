@@ -184,6 +184,7 @@ const std::map<std::string, setter>& setters() {
     {"redis.cluster", bool_key(&node_config::redis_cluster)},
     {"redis.stream-max", uint_key(&node_config::redis_stream_max, 1, 10000000)},
     {"redis.dedupe-window", uint_key(&node_config::redis_dedupe_window, 1, 10000000)},
+    {"redis.room-idle-ttl", duration_key(&node_config::redis_room_idle_ttl, micros(1000000))},
     {"redis.node-ttl", duration_key(&node_config::redis_node_ttl, micros(500000))},
     {"redis.connect-timeout", duration_key(&node_config::redis_connect_timeout, micros(10000))},
     {"redis.command-timeout", duration_key(&node_config::redis_command_timeout, micros(10000))},

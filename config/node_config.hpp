@@ -50,6 +50,8 @@ struct node_config {
   bool redis_cluster = false;       // redis.cluster: Redis Cluster (also via redis+cluster://)
   uint32_t redis_stream_max = 1000; // redis.stream-max: recent messages kept per room stream
   uint32_t redis_dedupe_window = 2000; // redis.dedupe-window: cids remembered per room in Redis
+  millis redis_room_idle_ttl{86400000}; // redis.room-idle-ttl: a quiet room's stream and cids
+                                        // leave Redis after this
   millis redis_node_ttl{10000};     // redis.node-ttl: a silent node is dead after this
   millis redis_connect_timeout{1000};     // redis.connect-timeout
   millis redis_command_timeout{2000};     // redis.command-timeout: no reply -> connection reset

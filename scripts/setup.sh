@@ -9,7 +9,7 @@ packages=(
   libhiredis-dev libmongoc-dev libsodium-dev rapidjson-dev libsqlite3-dev
   catch2 libcli11-dev libncurses-dev libspdlog-dev libboost-url1.81-dev
   clang libclang-rt-14-dev
-  redis-server prometheus tmux sqlite3
+  redis-server redis-tools prometheus tmux sqlite3
 )
 
 missing=()

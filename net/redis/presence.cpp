@@ -134,7 +134,12 @@ struct presence::core : std::enable_shared_from_this<presence::core> {
     if (started || dead)
       return;
     started = true;
-    run("remove", {}); // whatever a previous run of this node left (it was killed)
+    // Whatever a previous run of this node left (it was killed) goes first.
+    run("remove", [](response&& resp) {
+      if (!resp.ok())
+        CHAT_LOG_LIMITED(spdlog::level::warn, "redis presence: clearing the previous run: {}",
+                         resp.describe());
+    });
     std::weak_ptr<core> weak = shared_from_this();
     rc.subscribe(channel, channel_handlers{[weak](std::string_view payload) {
                                              auto self = weak.lock();
@@ -151,7 +156,12 @@ struct presence::core : std::enable_shared_from_this<presence::core> {
   }
 
   void on_event(std::string_view payload) {
-    if (payload.size() < 2 || (payload[0] != '+' && payload[0] != '-') || !ev.on_change)
+    if (payload.size() < 2 || (payload[0] != '+' && payload[0] != '-')) {
+      CHAT_LOG_LIMITED(spdlog::level::warn, "redis presence: malformed event ({} bytes)",
+                       payload.size());
+      return;
+    }
+    if (!ev.on_change)
       return;
     ev.on_change(std::string(payload.substr(1)), payload[0] == '+');
   }

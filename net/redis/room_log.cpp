@@ -1,6 +1,7 @@
 // The sequencing script, its arguments and replies, and stream range reads.
 #include "net/redis/room_log.hpp"
 
+#include "config/log.hpp"
 #include "net/redis/client.hpp"
 #include "net/redis/script.hpp"
 
@@ -12,7 +13,7 @@ namespace {
 
 // KEYS: seq, hist, cida, cidb.
 // ARGV: body, channel, floor, seeded, stream-max, dedupe-window, dedupe field ("" = none),
-//       text fingerprint, publish command, ts.
+//       text fingerprint, publish command, ts, idle ttl ms (stream and dedupe hashes).
 // Returns {1, seq} sequenced, {2, seq, ts} duplicate, {3, seq, ts} conflict, {4, 0} seed.
 // Numbers are formatted with %d: Lua's tostring() switches to exponents past 1e14.
 const script& sequence_script() {
@@ -31,17 +32,18 @@ end
 local counter = redis.call('GET', KEYS[1])
 if not counter and ARGV[4] ~= '1' then return {4, 0} end
 local base = tonumber(counter or '0')
+if not counter then
+  -- The stream may have outlived the counter (eviction): never number below it.
+  local top = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
+  if top[1] then base = tonumber(string.match(top[1][1], '^(%d+)')) end
+end
 local floor = tonumber(ARGV[3])
 if floor > base then base = floor end
-local top = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
-if top[1] then
-  local last = tonumber(string.match(top[1][1], '^(%d+)'))
-  if last > base then base = last end
-end
 local seq = base + 1
 local s = string.format('%d', seq)
 redis.call('SET', KEYS[1], s)
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], s .. '-0', 'm', ARGV[1])
+redis.call('PEXPIRE', KEYS[2], ARGV[11])
 if field ~= '' then
   local gen = math.floor(seq / tonumber(ARGV[6]))
   local key = KEYS[3 + gen % 2]
@@ -51,6 +53,7 @@ if field ~= '' then
     redis.call('HSET', key, '#', g)
   end
   redis.call('HSET', key, field, s .. ':' .. ARGV[8] .. ':' .. ARGV[10])
+  redis.call('PEXPIRE', key, ARGV[11])
 end
 redis.call(ARGV[9], ARGV[2], s .. ':' .. ARGV[1])
 return {1, seq}
@@ -171,9 +174,10 @@ bool room_log::sequence(const room_message& m, uint64_t floor, bool seeded,
   auto field = dedupe_field(m);
   auto fp = fingerprint(m.text);
   auto ts = std::to_string(m.ts_ms);
+  auto idle = std::to_string(client_.config().room_idle_ttl.count());
   return client_.eval(sequence_script(), {k.seq, k.hist, k.cid_a, k.cid_b},
                       {body, k.channel, floor_s, seeded ? "1" : "0", max_s, window_s, field, fp,
-                       client_.config().cluster ? "SPUBLISH" : "PUBLISH", ts},
+                       client_.config().cluster ? "SPUBLISH" : "PUBLISH", ts, idle},
                       [done = std::move(done)](response&& resp) {
                         done(parse_sequenced(std::move(resp)));
                       });
@@ -240,8 +244,12 @@ bool room_log::fetch(std::string_view room, uint64_t after, uint64_t upto, uint3
                              res.error = to_string(resp.fail);
                              return done(std::move(res));
                            }
-                           done(parse_range(resp.value, room, after, upto, max_count,
-                                            max_bytes));
+                           auto res = parse_range(resp.value, room, after, upto, max_count,
+                                                  max_bytes);
+                           if (!res.error.empty())
+                             CHAT_LOG_LIMITED(spdlog::level::warn, "redis: room {}: {}", room,
+                                              res.error);
+                           done(std::move(res));
                          });
 }
 

@@ -8,6 +8,8 @@
 //   hist:{tag}             stream, entry id "<seq>-0", field m = body; MAXLEN ~ stream-max
 //   cida:{tag}, cidb:{tag} dedupe hashes, alternating generations of dedupe-window seqs
 //   chat:{tag}             channel: "<seq>:<body>" (PUBLISH, or SPUBLISH on a cluster)
+// The stream and the dedupe hashes expire after redis.room-idle-ttl without messages (the
+// counter stays: a few dozen bytes per room), so rooms that went quiet cost no memory.
 //
 // Seeding. When seq:{tag} is missing (Redis restarted without persistence, flushed, or a
 // failover to an empty replica) an ordinary call answers `needs_seed` and sequences

@@ -23,6 +23,7 @@ std::string from_config(const config::node_config& cfg, settings& out) {
   s.queue_bytes = cfg.redis_queue_bytes;
   s.stream_max = cfg.redis_stream_max;
   s.dedupe_window = cfg.redis_dedupe_window;
+  s.room_idle_ttl = cfg.redis_room_idle_ttl;
   s.node_ttl = cfg.redis_node_ttl;
   s.node = cfg.node;
   // A message's text is at most one client frame; room, user, cid and origin are small.

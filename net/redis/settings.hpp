@@ -28,6 +28,7 @@ struct settings {
   uint64_t queue_bytes = 64ull << 20;
   uint32_t stream_max = 1000;   // entries kept per room stream (MAXLEN ~)
   uint32_t dedupe_window = 2000; // (user, cid) pairs remembered per room
+  millis room_idle_ttl{86400000}; // a quiet room's stream and dedupe hashes expire
   millis node_ttl{10000};       // presence: a node silent this long is dead
   std::string node = "node";    // this node's name (presence, message origin)
   size_t max_message_bytes = 1 << 20; // a decoded room message at most

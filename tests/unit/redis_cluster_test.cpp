@@ -187,6 +187,8 @@ TEST_CASE("a key created during a migration is written where ASK says") {
   cluster().begin_move(slot, 0);
   auto set = run(rc, key, {"SET", key, "new"}); // absent on the source: ASK -> target
   CHECK(set.ok());
+  // Not on the source: asked there, it still answers ASK (it would answer 1 if it had it).
+  CHECK(cluster().node(2).command({"EXISTS", key}).error_is("ASK"));
   cluster().finish_move(slot, 0);
   CHECK(cluster().node(0).command({"GET", key}).str == "new");
   CHECK(run(rc, key, {"GET", key}).value.str == "new");

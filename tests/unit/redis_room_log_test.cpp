@@ -134,6 +134,12 @@ TEST_CASE("concurrent callers on two clients get distinct seqs, published in seq
     }
   }
   CHECK(server.command({"XLEN", "hist:{lobby}"}).integer == threads * per_thread + 1);
+  // Quiet rooms leave Redis: the stream and dedupe hashes expire, the counter stays.
+  auto ttl = server.command({"PTTL", "hist:{lobby}"}).integer;
+  CHECK(ttl > 0);
+  CHECK(ttl <= s.room_idle_ttl.count());
+  CHECK(server.command({"PTTL", "cida:{lobby}"}).integer > 0);
+  CHECK(server.command({"PTTL", "seq:{lobby}"}).integer == -1);
   CHECK(server.command({"GET", "seq:{lobby}"}).str == std::to_string(threads * per_thread + 1));
 }
 
