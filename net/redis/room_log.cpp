@@ -29,29 +29,37 @@ if field ~= '' then
     end
   end
 end
-local counter = redis.call('GET', KEYS[1])
-if not counter and ARGV[4] ~= '1' then return {4, 0} end
-local base = tonumber(counter or '0')
-if not counter then
+local floor = tonumber(ARGV[3])
+local seq = redis.call('INCR', KEYS[1])
+if seq == 1 then
+  -- The counter was missing (once a room numbered a message it is never 0).
+  if ARGV[4] ~= '1' then
+    redis.call('DEL', KEYS[1])
+    return {4, 0}
+  end
   -- The stream may have outlived the counter (eviction): never number below it.
   local top = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
+  local base = 0
   if top[1] then base = tonumber(string.match(top[1][1], '^(%d+)')) end
+  if floor > base then base = floor end
+  if base > 0 then
+    seq = base + 1
+    redis.call('SET', KEYS[1], string.format('%d', seq))
+  end
+elseif seq <= floor then
+  seq = floor + 1
+  redis.call('SET', KEYS[1], string.format('%d', seq))
 end
-local floor = tonumber(ARGV[3])
-if floor > base then base = floor end
-local seq = base + 1
 local s = string.format('%d', seq)
-redis.call('SET', KEYS[1], s)
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], s .. '-0', 'm', ARGV[1])
 redis.call('PEXPIRE', KEYS[2], ARGV[11])
 if field ~= '' then
-  local gen = math.floor(seq / tonumber(ARGV[6]))
+  -- A generation's hash is emptied when its next generation starts (UNLINK frees it in
+  -- the background); after a jump (seeding) it may keep a few older entries until then.
+  local w = tonumber(ARGV[6])
+  local gen = math.floor(seq / w)
   local key = KEYS[3 + gen % 2]
-  local g = string.format('%d', gen)
-  if redis.call('HGET', key, '#') ~= g then
-    redis.call('DEL', key)
-    redis.call('HSET', key, '#', g)
-  end
+  if math.floor((seq - 1) / w) ~= gen then redis.call('UNLINK', key) end
   redis.call('HSET', key, field, s .. ':' .. ARGV[8] .. ':' .. ARGV[10])
   redis.call('PEXPIRE', key, ARGV[11])
 end
