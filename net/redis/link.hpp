@@ -74,7 +74,6 @@ private:
   void close_socket();
   void write_some();
 
-  boost::asio::io_context& io_;
   endpoint where_;
   const settings& settings_;
   stats& stats_;

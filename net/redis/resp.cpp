@@ -13,8 +13,11 @@ namespace chat::redis {
 
 namespace {
 
-// Our largest legitimate replies are XRANGE pages and CLUSTER SLOTS: far below this.
+// Our largest legitimate replies (XRANGE pages, CLUSTER SLOTS, a node's presence hash)
+// stay far below these: per array, and for all arrays of one reply together (the reader's
+// privdata counts them), so one reply costs at most ~150 MB whatever the server sends.
 constexpr int max_array_elements = 1 << 20;
+constexpr size_t max_reply_elements = 1 << 21;
 
 // Where a new object goes: a fresh root, or its slot in the parent array (sized when the
 // parent was created, so the pointer stays valid).
@@ -37,8 +40,13 @@ void* create_string(const redisReadTask* task, char* str, size_t len) {
 }
 
 void* create_array(const redisReadTask* task, int elements) {
-  if (elements < 0 || elements > max_array_elements)
+  auto* used = static_cast<size_t*>(task->privdata);
+  if (task->parent == nullptr)
+    *used = 0; // a new reply starts
+  if (elements < 0 || elements > max_array_elements
+      || *used + size_t(elements) > max_reply_elements)
     return nullptr; // the reader reports an error and stops
+  *used += size_t(elements);
   reply* r = slot_for(task);
   if (!r)
     return nullptr;
@@ -112,6 +120,7 @@ void append_command(std::string& out, const std::vector<std::string_view>& args)
 reader::reader() : r_(redisReaderCreateWithFunctions(&functions)) {
   if (!r_)
     throw std::bad_alloc();
+  r_->privdata = &elements_;
 }
 
 reader::~reader() { redisReaderFree(r_); }
@@ -136,6 +145,7 @@ void reader::reset() {
     throw std::bad_alloc();
   redisReaderFree(r_);
   r_ = fresh;
+  r_->privdata = &elements_;
 }
 
 std::string reader::error() const { return r_->errstr; }

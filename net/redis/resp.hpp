@@ -55,6 +55,7 @@ public:
 
 private:
   redisReader* r_;
+  size_t elements_ = 0; // array elements of the reply being read (bounded)
 };
 
 // Parses a whole decimal integer (optional '-'), as Redis writes them; false otherwise.

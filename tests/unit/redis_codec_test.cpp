@@ -125,6 +125,32 @@ TEST_CASE("the reader yields nested replies and refuses huge arrays before alloc
   huge.feed(bomb.data(), bomb.size());
   CHECK(huge.next(r) == -1);
   CHECK_FALSE(huge.error().empty());
+
+  // Many arrays below the per-array bound add up to the per-reply bound.
+  reader nested;
+  std::string many = "*3\r\n*1000000\r\n";
+  for (int i = 0; i < 1000000; ++i)
+    many += ":1\r\n";
+  many += "*1000000\r\n";
+  for (int i = 0; i < 1000000; ++i)
+    many += ":1\r\n";
+  many += "*1000000\r\n";
+  nested.feed(many.data(), many.size());
+  CHECK(nested.next(r) == -1);
+  // Two replies of 1.5 million elements each: each is within the bound (the count starts
+  // again with every reply), together they would not be.
+  reader fine;
+  std::string big = "*2\r\n";
+  for (int half = 0; half < 2; ++half) {
+    big += "*750000\r\n";
+    for (int i = 0; i < 750000; ++i)
+      big += ":2\r\n";
+  }
+  fine.feed(big.data(), big.size());
+  fine.feed(big.data(), big.size());
+  CHECK(fine.next(r) == 1);
+  CHECK(fine.next(r) == 1);
+  CHECK(r.elements[1].elements[749999].integer == 2);
 }
 
 TEST_CASE("key slots follow Redis Cluster's CRC16 and hash tags") {
