@@ -2,6 +2,7 @@
 #include "net/redis/router.hpp"
 
 #include "config/log.hpp"
+#include "net/redis/callbacks.hpp"
 
 #include <boost/asio/post.hpp>
 
@@ -330,14 +331,8 @@ void router::finish(request&& r, response&& resp) {
     default: break;
     }
   }
-  if (!r.done)
-    return;
-  try {
-    r.done(std::move(resp));
-  } catch (const std::exception& e) {
-    stats_.callback_errors.fetch_add(1, std::memory_order_relaxed);
-    CHAT_LOG_LIMITED(spdlog::level::err, "redis: a reply callback threw: {}", e.what());
-  }
+  if (r.done)
+    run_callback(stats_, "reply", [&] { r.done(std::move(resp)); });
 }
 
 void router::request_refresh() {

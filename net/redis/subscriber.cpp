@@ -5,6 +5,7 @@
 #include "net/redis/subscriber.hpp"
 
 #include "config/log.hpp"
+#include "net/redis/callbacks.hpp"
 #include "net/redis/router.hpp"
 
 #include <boost/asio/post.hpp>
@@ -247,14 +248,8 @@ void subscriber::activated(conn& at, const std::string& name, uint64_t token) {
   if (again)
     stats_.resubscribes.fetch_add(1, std::memory_order_relaxed);
   notify();
-  if (!c.h.on_active)
-    return;
-  try {
-    c.h.on_active(again);
-  } catch (const std::exception& e) {
-    stats_.callback_errors.fetch_add(1, std::memory_order_relaxed);
-    CHAT_LOG_LIMITED(spdlog::level::err, "redis: on_active of {} threw: {}", name, e.what());
-  }
+  if (c.h.on_active)
+    run_callback(stats_, "on_active", [&] { c.h.on_active(again); });
 }
 
 void subscriber::refused(conn& at, const std::string& name, const reply& err) {
@@ -262,9 +257,7 @@ void subscriber::refused(conn& at, const std::string& name, const reply& err) {
   if (it == channels_.end() || it->second.at != &at)
     return;
   // MOVED: the map is stale; anything else is retried too (tick places waiting channels).
-  it->second.at = nullptr;
-  unplaced_ = true;
-  it->second.st = sub_state::waiting;
+  unplace(it->second);
   if (err.error_is("MOVED") || err.error_is("CLUSTERDOWN") || err.error_is("TRYAGAIN"))
     router_.request_refresh();
   else
@@ -277,14 +270,8 @@ void subscriber::message(conn& at, const std::string& name, std::string_view pay
   if (it == channels_.end() || it->second.at != &at || it->second.st != sub_state::active)
     return; // unsubscribed, or a late message from a connection it left
   stats_.messages.fetch_add(1, std::memory_order_relaxed);
-  if (!it->second.h.on_message)
-    return;
-  try {
-    it->second.h.on_message(payload);
-  } catch (const std::exception& e) {
-    stats_.callback_errors.fetch_add(1, std::memory_order_relaxed);
-    CHAT_LOG_LIMITED(spdlog::level::err, "redis: on_message of {} threw: {}", name, e.what());
-  }
+  if (it->second.h.on_message)
+    run_callback(stats_, "on_message", [&] { it->second.h.on_message(payload); });
 }
 
 void subscriber::ended_by_server(conn& at, const std::string& name) {
@@ -292,11 +279,15 @@ void subscriber::ended_by_server(conn& at, const std::string& name) {
   if (it == channels_.end() || it->second.at != &at)
     return;
   // Its slot moved (or the server dropped it): find the owner and subscribe again there.
-  it->second.at = nullptr;
-  unplaced_ = true;
-  it->second.st = sub_state::waiting;
+  unplace(it->second);
   router_.request_refresh();
   notify();
+}
+
+void subscriber::unplace(channel& c) {
+  c.at = nullptr;
+  c.st = sub_state::waiting;
+  unplaced_ = true;
 }
 
 void subscriber::conn_up(conn& at) {

@@ -80,6 +80,8 @@ private:
   void refused(conn& at, const std::string& name, const reply& err);
   void message(conn& at, const std::string& name, std::string_view payload);
   void ended_by_server(conn& at, const std::string& name);
+  // No connection for it until tick() (or a map change) places it again.
+  void unplace(channel& c);
   void conn_up(conn& at);
   void conn_down(conn& at);
   void notify();

@@ -43,15 +43,24 @@ int64_t subscribers(test::redis_server& server, const std::string& channel) {
   return r.elements.size() == 2 ? r.elements[1].integer : -1;
 }
 
+// A client with one channel subscribed and confirmed.
+struct subscribed {
+  mailbox<event> events;
+  client rc;
+  subscribed(const test::redis_server& server, const std::string& channel)
+    : rc(test::test_settings(server)) {
+    rc.start();
+    rc.subscribe(channel, record(events, channel));
+    REQUIRE(has(events, channel, "active"));
+  }
+};
+
 } // namespace
 
 TEST_CASE("channels are subscribed and unsubscribed one by one at run time") {
   test::redis_server server;
-  mailbox<event> events;
-  client rc(test::test_settings(server));
-  rc.start();
-  rc.subscribe("room:a", record(events, "room:a"));
-  REQUIRE(has(events, "room:a", "active"));
+  subscribed sub(server, "room:a");
+  auto& [events, rc] = sub;
   CHECK(server.command({"PUBLISH", "room:a", std::string("x\0y", 3)}).integer == 1);
   REQUIRE(has(events, "room:a", std::string("x\0y", 3)));
 
@@ -121,11 +130,8 @@ TEST_CASE("after a server restart every channel is subscribed again and says so"
 
 TEST_CASE("unsubscribe and subscribe of one channel in a row leave it subscribed") {
   test::redis_server server;
-  mailbox<event> events;
-  client rc(test::test_settings(server));
-  rc.start();
-  rc.subscribe("x", record(events, "x"));
-  REQUIRE(has(events, "x", "active"));
+  subscribed sub(server, "x");
+  auto& [events, rc] = sub;
   for (int i = 0; i < 20; ++i) {
     rc.unsubscribe("x");
     rc.subscribe("x", record(events, "x"));

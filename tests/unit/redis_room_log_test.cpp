@@ -68,17 +68,25 @@ struct observer {
   }
 };
 
+// Two nodes' clients on one server, and an observer of what is published.
+struct two_nodes {
+  observer obs;
+  client a, b;
+  room_log log_a, log_b;
+  explicit two_nodes(const settings& s) : a(s), b(s), log_a(a), log_b(b) {
+    a.start();
+    b.start();
+  }
+};
+
 } // namespace
 
 TEST_CASE("concurrent callers on two clients get distinct seqs, published in seq order") {
   test::redis_server server;
   auto s = test::test_settings(server);
   s.stream_max = 10000;
-  observer obs;
-  client a(s), b(s);
-  a.start();
-  b.start();
-  room_log log_a(a), log_b(b);
+  two_nodes nodes(s);
+  auto& [obs, a, b, log_a, log_b] = nodes;
   obs.watch(a, "lobby");
 
   REQUIRE(sequence(log_a, msg("lobby", "u", "seed", "first"), 0, true).seq == 1);
@@ -147,11 +155,8 @@ TEST_CASE("a cid is deduplicated across clients; another text under it is a conf
   test::redis_server server;
   auto s = test::test_settings(server);
   s.dedupe_window = 4;
-  observer obs;
-  client a(s), b(s);
-  a.start();
-  b.start();
-  room_log log_a(a), log_b(b);
+  two_nodes nodes(s);
+  auto& [obs, a, b, log_a, log_b] = nodes;
   obs.watch(b, "r");
 
   auto original = msg("r", "alice", "c1", "hi");
@@ -185,11 +190,8 @@ TEST_CASE("a cid is deduplicated across clients; another text under it is a conf
 
 TEST_CASE("after FLUSHALL the counter is seeded before any seq is handed out") {
   test::redis_server server;
-  observer obs;
-  client a(test::test_settings(server)), b(test::test_settings(server));
-  a.start();
-  b.start();
-  room_log log_a(a), log_b(b);
+  two_nodes nodes(test::test_settings(server));
+  auto& [obs, a, b, log_a, log_b] = nodes;
 
   // A new room (or a lost counter) is never numbered without a seed.
   CHECK(sequence(log_a, msg("r", "u", "0", "x")).status == seq_status::needs_seed);
