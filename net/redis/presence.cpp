@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <future>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace chat::redis {
 
@@ -114,6 +115,7 @@ struct presence::core : std::enable_shared_from_this<presence::core> {
   std::string node, node_key, ttl, pub;
   boost::asio::steady_timer beat_timer, reap_timer;
   std::unordered_map<std::string, uint32_t> users; // this node's users -> connections
+  std::unordered_set<std::string> unsent;           // users Redis may not know right
   bool started = false, stopping = false, dead = false;
 
   core(client& c, events e)
@@ -172,43 +174,66 @@ struct presence::core : std::enable_shared_from_this<presence::core> {
     reap_timer.cancel();
   }
 
+  // Sends users' current counts (setting is idempotent: resending is always safe). Users
+  // whose update was refused or failed are kept in `unsent` and go with the next heartbeat.
   void update(std::vector<std::pair<std::string, uint32_t>> batch) {
     size_t i = 0;
     do { // an empty batch is the heartbeat
       size_t end = std::min(batch.size(), i + users_per_call);
-      std::vector<std::string> counts;
-      counts.reserve(end - i);
-      for (size_t j = i; j < end; ++j)
-        counts.push_back(std::to_string(batch[j].second));
-      auto a = args("set", node);
+      std::vector<std::string> names, counts;
       for (size_t j = i; j < end; ++j) {
-        a.push_back(batch[j].first);
-        a.push_back(counts[j - i]);
+        names.push_back(batch[j].first);
+        counts.push_back(std::to_string(batch[j].second));
       }
-      rc.eval(presence_script(), {nodes_key, node_key}, a,
-              [self = shared_from_this()](response&& resp) { self->updated(resp); });
+      auto a = args("set", node);
+      for (size_t j = 0; j < names.size(); ++j) {
+        a.push_back(names[j]);
+        a.push_back(counts[j]);
+      }
+      auto done = [self = shared_from_this(), names](response&& resp) {
+        self->updated(resp, names);
+      };
+      if (!rc.eval(presence_script(), {nodes_key, node_key}, a, std::move(done)))
+        unsent.insert(names.begin(), names.end());
       i = end;
     } while (i < batch.size());
   }
 
-  void updated(const response& resp) {
+  void updated(const response& resp, const std::vector<std::string>& names) {
     if (dead)
       return;
     if (!resp.ok()) {
       CHAT_LOG_LIMITED(spdlog::level::warn, "redis presence: update failed: {}",
                        resp.describe());
+      unsent.insert(names.begin(), names.end());
       return;
     }
     // 1: our node entry had vanished (Redis lost it, or we were reaped): send everything.
-    if (resp.value.type == reply::kind::integer && resp.value.integer == 1 && !stopping
-        && !users.empty())
-      update({users.begin(), users.end()});
+    if (resp.value.type == reply::kind::integer && resp.value.integer == 1 && !stopping) {
+      for (auto& [user, count] : users)
+        unsent.insert(user);
+      flush_unsent();
+    }
+  }
+
+  void flush_unsent() {
+    std::vector<std::pair<std::string, uint32_t>> batch;
+    for (auto& user : unsent) {
+      auto it = users.find(user);
+      batch.emplace_back(user, it == users.end() ? 0 : it->second);
+    }
+    unsent.clear();
+    if (!batch.empty())
+      update(std::move(batch));
   }
 
   void heartbeat() {
     if (stopping || dead)
       return;
-    update({});
+    if (unsent.empty())
+      update({});
+    else
+      flush_unsent(); // also a heartbeat
     beat_timer.expires_after(std::max(millis(50), rc.config().node_ttl / 3));
     beat_timer.async_wait([self = shared_from_this()](boost::system::error_code ec) {
       if (!ec)

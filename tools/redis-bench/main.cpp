@@ -4,6 +4,7 @@
 // pipelines B scripts per round trip — and reports messages/s, the time per round trip,
 // and the CPU that redis-server (INFO cpu) and this client spent per 1,000 messages.
 // One subscriber receives every published message, as one other node would.
+// --no-cid skips the dedupe part of the script, to see what it costs.
 //
 //   build/tools/chat-redis-bench --uri redis://127.0.0.1:6379 --messages 20000 --batch 1,10,100
 #include "net/redis/client.hpp"
@@ -70,12 +71,13 @@ int main(int argc, char** argv) {
   std::string uri;
   size_t messages = 20000, text_bytes = 100;
   std::vector<size_t> batches = {1, 10, 100};
-  bool subscribe = true;
+  bool subscribe = true, cids = true;
   app.add_option("--uri", uri, "redis://host:port or redis+cluster://host:port,...")->required();
   app.add_option("--messages", messages, "messages per batch size");
   app.add_option("--batch", batches, "calls in flight per round")->delimiter(',');
   app.add_option("--text-bytes", text_bytes, "message text size");
   app.add_flag("!--no-subscriber", subscribe, "do not receive the published messages");
+  app.add_flag("!--no-cid", cids, "send without cid (no dedupe work in the script)");
   CLI11_PARSE(app, argc, argv);
 
   chat::config::node_config cfg;
@@ -132,7 +134,7 @@ int main(int argc, char** argv) {
       size_t n = std::min(batch, messages - sent);
       counter answered;
       for (size_t i = 0; i < n; ++i) {
-        m.cid = std::to_string(sent + i);
+        m.cid = cids ? std::to_string(sent + i) : std::string();
         m.ts_ms = int64_t(sent + i);
         if (!log.sequence(m, 0, false, [&](seq_result&& r) {
               if (r.status != seq_status::sequenced)
