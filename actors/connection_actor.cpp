@@ -2,8 +2,10 @@
 // forwards it to the room with a one-way message (no request/response on the send path).
 #include "actors/connection_actor.hpp"
 
+#include "actors/frame_limiter.hpp"
 #include "actors/node_context.hpp"
 #include "actors/persistence_pool.hpp"
+#include "config/log.hpp"
 
 #include <caf/all.hpp>
 
@@ -21,24 +23,34 @@ struct connection_state {
   bool ack_persisted = false;
   std::unordered_map<std::string, room_actor> rooms; // joined rooms
   uint64_t handled = 0;
-  double tokens = 0;
-  std::chrono::steady_clock::time_point refilled;
+  frame_limiter limiter{{}, {}};
+  bool closing = false; // closed as a flood: what still arrives is dropped
 
   void reply_error(error_code code, const std::string& message, const std::string& rid) {
     ctx->counters.errors[size_t(code)].fetch_add(1, std::memory_order_relaxed);
     me.out->push(me.enc->error(code, message, rid));
   }
 
-  // Token bucket over every frame, valid or not.
-  bool take_token() {
-    auto now = std::chrono::steady_clock::now();
-    std::chrono::duration<double> dt = now - refilled;
-    refilled = now;
-    tokens = std::min(ctx->cfg.rate_burst, tokens + dt.count() * ctx->cfg.rate_limit);
-    if (tokens < 1)
-      return false;
-    tokens -= 1;
-    return true;
+  // Counts `frames` refused by the rate limit and answers at most once per second.
+  void refused(uint64_t frames, const std::string& rid) {
+    ctx->counters.rate_limited_frames.fetch_add(frames, std::memory_order_relaxed);
+    uint64_t since_last = 0;
+    if (limiter.report_due(since_last))
+      reply_error(error_code::rate_limited,
+                  "rate limit exceeded: " + std::to_string(since_last)
+                    + " frame(s) refused since the last rate_limited error",
+                  rid);
+  }
+
+  void close_as_flood() {
+    closing = true;
+    ctx->counters.ws_violations[size_t(ws_violation::flood)].fetch_add(1,
+                                                                        std::memory_order_relaxed);
+    CHAT_LOG_LIMITED(spdlog::level::warn,
+                     "connection {} (user {} from {}) closed with 1008: over the rate limit "
+                     "for chat.flood-close-after",
+                     me.conn, me.user, remote);
+    me.out->close(1008, "flooding: over chat.rate-limit for chat.flood-close-after");
   }
 
   const room_actor* joined(const command& c) {
@@ -55,10 +67,6 @@ using conn_pointer = connection_actor::stateful_pointer<connection_state>;
 
 void handle(conn_pointer self, command& c) {
   auto& st = self->state;
-  if (!st.take_token()) {
-    st.reply_error(error_code::rate_limited, "rate limit exceeded", c.rid);
-    return;
-  }
   switch (c.kind) {
     case op::invalid:
       st.reply_error(c.err, c.err_message, c.rid);
@@ -74,11 +82,13 @@ void handle(conn_pointer self, command& c) {
       }
       auto room = st.ctx->rooms.get_or_spawn(c.room);
       if (!room) {
+        st.ctx->counters.rooms_refused.fetch_add(1, std::memory_order_relaxed);
         st.reply_error(error_code::unavailable, "room limit of this node reached", c.rid);
         return;
       }
       st.rooms.emplace(c.room, room);
-      self->send(room, r_join_atom::value, join_request{st.me, c.has_seq, c.seq, std::move(c.rid)});
+      self->send(room, r_join_atom::value,
+                 join_request{st.me, self, c.has_seq, c.seq, std::move(c.rid)});
       return;
     }
     case op::leave:
@@ -134,18 +144,37 @@ connection_actor::behavior_type connection_impl(conn_pointer self, node_context*
   st.ctx = ctx;
   st.me = member_ref{info.id, info.user, info.out, info.enc};
   st.ack_persisted = info.ack_persisted;
-  st.tokens = ctx->cfg.rate_burst;
-  st.refilled = std::chrono::steady_clock::now();
+  st.limiter = frame_limiter({ctx->cfg.rate_limit, ctx->cfg.rate_burst, ctx->cfg.flood_close_after},
+                             frame_limiter::clock::now());
   st.me.out->push(st.me.enc->hello(info.user, ctx->cfg.node, info.session));
   self->send(ctx->presence, p_attach_atom::value, info.user);
   st.remote = info.remote;
   if (ctx->persistence)
     ctx->persistence->log_access({info.user, ctx->cfg.node, info.remote, "connect", "", now_ms()});
   return {
-    [self](c_cmds_atom, std::vector<command>& cmds) {
-      self->state.handled += cmds.size();
-      for (auto& c : cmds)
-        handle(self, c);
+    [self](c_cmds_atom, std::vector<command>& cmds, uint32_t controls) {
+      auto& st = self->state;
+      if (st.closing)
+        return;
+      st.handled += cmds.size();
+      st.limiter.refill(frame_limiter::clock::now());
+      if (auto n = st.limiter.take(controls))
+        st.refused(n, {});
+      for (auto& c : cmds) {
+        if (st.limiter.take())
+          handle(self, c);
+        else
+          st.refused(1, c.rid);
+      }
+      if (st.limiter.flooding())
+        st.close_as_flood();
+    },
+    [self](c_gone_atom, std::string& room, caf::actor_addr& which) {
+      // The room could not serve this connection (it said so to the client): forget it,
+      // unless the client has joined a newer instance since.
+      auto i = self->state.rooms.find(room);
+      if (i != self->state.rooms.end() && i->second.address() == which)
+        self->state.rooms.erase(i);
     },
     [self](c_stats_atom) {
       connection_stats out;

@@ -23,6 +23,12 @@ using r_typing_atom = caf::atom_constant<caf::atom("r_typing")>;
 using r_read_atom = caf::atom_constant<caf::atom("r_read")>;
 using r_pres_atom = caf::atom_constant<caf::atom("r_pres")>;
 using r_persist_atom = caf::atom_constant<caf::atom("r_persist")>;
+using r_mark_atom = caf::atom_constant<caf::atom("r_mark")>;
+using r_freed_atom = caf::atom_constant<caf::atom("r_freed")>;
+using r_idle_atom = caf::atom_constant<caf::atom("r_idle")>;
+using r_stop_atom = caf::atom_constant<caf::atom("r_stop")>;
+using r_drain_atom = caf::atom_constant<caf::atom("r_drain")>;
+using c_gone_atom = caf::atom_constant<caf::atom("c_gone")>;
 using r_stats_atom = caf::atom_constant<caf::atom("r_stats")>;
 using c_stats_atom = caf::atom_constant<caf::atom("c_stats")>;
 using p_users_atom = caf::atom_constant<caf::atom("p_users")>;
@@ -41,8 +47,16 @@ struct member_ref {
   const wire_encoder* enc = nullptr;
 };
 
+using connection_actor = caf::typed_actor<
+  caf::reacts_to<c_cmds_atom, std::vector<command>, uint32_t>, // commands, control frames
+  caf::reacts_to<c_closed_atom, std::string>, // reason
+  // The room (name, actor) dropped this connection: its start-up or a replay failed.
+  caf::reacts_to<c_gone_atom, std::string, caf::actor_addr>,
+  caf::replies_to<c_stats_atom>::with<connection_stats>>;
+
 struct join_request {
   member_ref member;
+  connection_actor conn; // told (c_gone) when the join cannot be served
   bool has_since = false;
   uint64_t since = 0;
   std::string rid;
@@ -73,14 +87,14 @@ using room_actor = caf::typed_actor<
   caf::reacts_to<r_read_atom, uint64_t, std::string, uint64_t>,   // conn, user, seq
   caf::reacts_to<r_pres_atom, std::string, bool>,                 // user, online
   caf::reacts_to<r_persist_atom, uint64_t>, // the room's messages up to seq are committed
+  caf::reacts_to<r_mark_atom, uint64_t>,    // the room's seq reservation up to seq is durable
+  caf::reacts_to<r_freed_atom>,             // its unused reservation was given back
+  caf::reacts_to<r_idle_atom, uint64_t>,    // the idle timer of this generation expired
+  caf::reacts_to<r_stop_atom>,              // node shutdown: stop after what is queued
+  caf::reacts_to<r_drain_atom, uint64_t>,   // this connection's queue drained (pacing)
   caf::replies_to<r_stats_atom, bool>::with<room_stats>>; // bool: with the member list
 
 using presence_map = std::map<std::string, bool>; // user -> online
-
-using connection_actor = caf::typed_actor<
-  caf::reacts_to<c_cmds_atom, std::vector<command>>,
-  caf::reacts_to<c_closed_atom, std::string>, // reason
-  caf::replies_to<c_stats_atom>::with<connection_stats>>;
 
 using user_counts = std::map<std::string, uint32_t>; // online user -> its connections
 

@@ -11,8 +11,11 @@ namespace chat {
 node_context::node_context(caf::actor_system& system, config::node_config settings)
   : sys(system),
     cfg(std::move(settings)),
-    rooms([this](const std::string& name) { return spawn_room(*this, name); }, cfg.max_rooms),
-    presence(spawn_presence(*this)) {
+    rooms([this](const std::string& name,
+                 room_live_ptr live) { return spawn_room(*this, name, std::move(live)); },
+          cfg.max_rooms),
+    presence(spawn_presence(*this)),
+    cids(cfg.cid_index) {
 }
 
 std::shared_ptr<node_context> make_node_context(caf::actor_system& sys,

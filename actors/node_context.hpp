@@ -1,7 +1,9 @@
-// What every actor of a node shares: settings, the room directory, the presence actor and
-// (when storage is on) the persistence pool and history reader.
+// What every actor of a node shares: settings, the room directory, the presence actor,
+// node-wide counters and the client message id index, and (when storage is on) the
+// persistence pool and the store readers.
 #pragma once
 
+#include "actors/cid_index.hpp"
 #include "actors/interfaces.hpp"
 #include "actors/room_directory.hpp"
 #include "config/node_config.hpp"
@@ -15,6 +17,7 @@
 namespace chat {
 
 class persistence_pool;
+class store_readers;
 
 struct node_context {
   node_context(caf::actor_system& system, config::node_config settings);
@@ -24,8 +27,11 @@ struct node_context {
   room_directory rooms;
   presence_actor presence;
   std::shared_ptr<persistence_pool> persistence; // null: messages live in memory only
+  std::shared_ptr<store_readers> readers;        // set together with persistence
   std::atomic<uint64_t> next_conn_id{1};
   node_counters counters;
+  cid_index cids;
+  std::atomic<bool> stopping{false}; // shutdown: rooms no longer stop for idleness
   const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 

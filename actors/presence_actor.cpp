@@ -24,11 +24,13 @@ presence_actor::behavior_type presence_impl(presence_actor::stateful_pointer<pre
   return {
     [self](p_attach_atom, std::string& user) {
       ++self->state.handled;
+      bump(self->state.ctx->counters.presence_handled);
       if (++self->state.connections[user] == 1 && self->state.ctx->persistence)
         self->state.ctx->persistence->set_online(user, true);
     },
     [self](p_detach_atom, std::string& user, std::vector<room_actor>& rooms) {
       ++self->state.handled;
+      bump(self->state.ctx->counters.presence_handled);
       auto& conns = self->state.connections;
       auto i = conns.find(user);
       if (i == conns.end() || --i->second > 0)

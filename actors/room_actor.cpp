@@ -1,283 +1,167 @@
-// Room behaviour. The hot path (send) encodes a message once per wire protocol in use and
-// pushes the same buffer into every member's outbound queue: no per-recipient allocation,
-// no actor hop per delivery.
+// Room behaviour and lifecycle. A room starts by reading where its numbering continues and
+// its dedupe window from the store (a store reader does the read; until it answers,
+// joins, leaves and sends wait in order). If that read fails the room answers its joins
+// `unavailable`, tells their connections, and leaves the directory, so a later join
+// starts a fresh one that tries again. A room with no members and nothing uncommitted
+// stops after chat.room-idle (or at once when chat.max-rooms needs its place), giving
+// back the seqs it reserved and did not use.
 #include "actors/room_actor.hpp"
 
-#include "actors/dedupe_window.hpp"
 #include "actors/node_context.hpp"
 #include "actors/persistence_pool.hpp"
-#include "actors/sequencer.hpp"
+#include "actors/room_state.hpp"
+#include "actors/store_readers.hpp"
+#include "config/log.hpp"
 
 #include <caf/all.hpp>
-
-#include <array>
-#include <chrono>
-#include <deque>
-#include <unordered_map>
 
 namespace chat {
 
 namespace {
 
-struct ring_entry {
-  chat_message m;
-  frame_ptr native; // the frame of encoder 0, reused for replay
-};
-
-struct pending_send {
-  member_ref sender;
-  bool ack_persisted;
-  std::string rid;
-  int64_t t0_ns;
-};
-
-int64_t steady_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-           std::chrono::steady_clock::now().time_since_epoch())
-    .count();
-}
-
-struct room_state {
-  room_actor::pointer self = nullptr;
-  node_context* ctx = nullptr;
-  std::string name;
-  std::vector<member_ref> members;
-  std::unordered_map<std::string, int> user_refs; // user -> its connections in the room
-  std::unique_ptr<sequencer> seq;
-  std::unique_ptr<dedupe_window> dedupe;
-  // The newest chat.room-ring messages, and with persistence also every message not yet
-  // committed (so the ring and the store together always hold all of them; bounded by
-  // storage.backlog-max, past which sends are refused).
-  std::deque<ring_entry> ring;
-  uint64_t persisted = 0; // messages up to this seq are committed
-  // Persisted acks of repeated cids whose message is not committed yet.
-  struct waiting_ack {
-    uint64_t seq;
-    member_ref to;
-    std::string cid;
-    std::string rid;
-  };
-  std::vector<waiting_ack> acks_waiting;
-  std::deque<pending_send> pending; // own messages waiting for their seq
-  uint64_t messages = 0;
-  uint64_t deliveries = 0;
-  uint64_t acks_seq = 0;
-  uint64_t handled = 0;
-  latency_histogram latency;
-
-  using frames = std::array<frame_ptr, wire_encoder::max_encoders>;
-
-  // Sends one frame, encoded at most once per protocol, to every member but `skip`;
-  // returns the encodings made (by encoder id).
-  template <class Encode>
-  frames broadcast(Encode&& encode, uint64_t skip_conn = 0,
-                   const std::string* skip_user = nullptr) {
-    frames made;
-    for (auto& mem : members) {
-      if (mem.conn == skip_conn || (skip_user && mem.user == *skip_user))
-        continue;
-      auto& f = made[mem.enc->id()];
-      if (!f)
-        f = encode(*mem.enc);
-      mem.out->push(f);
-    }
-    return made;
-  }
-
-  void replay_since(const member_ref& mem, uint64_t since) {
-    if (seq->last_seq() <= since)
-      return;
-    // What the ring does not hold comes from the store first.
-    auto first = ring.empty() ? seq->last_seq() + 1 : ring.front().m.seq;
-    if (since + 1 < first && ctx->persistence)
-      for (auto& m : ctx->persistence->read_since(name, since, first - 1))
-        mem.out->push(mem.enc->msg(m));
-    for (auto& e : ring) {
-      if (e.m.seq <= since)
-        continue;
-      mem.out->push(mem.enc->id() == 0 && e.native ? e.native : mem.enc->msg(e.m));
-    }
-  }
-
-  void deliver(chat_message&& m, bool own) {
-    ++messages;
-    deliveries += members.size();
-    auto encoded = broadcast([&](const wire_encoder& e) { return e.msg(m); });
-    dedupe->insert(m.user, m.cid, m.seq);
-    if (own) {
-      auto p = std::move(pending.front());
-      pending.pop_front();
-      if (ctx->persistence)
-        ctx->persistence->store(m, p.ack_persisted ? &p.sender : nullptr, p.rid,
-                                caf::actor_cast<room_actor>(self));
-      if (!p.ack_persisted || !ctx->persistence) {
-        ++acks_seq;
-        p.sender.out->push(p.sender.enc->ack(name, m.cid, m.seq, m.ts_ms, p.rid));
-      }
-      if (p.t0_ns != 0)
-        latency.observe(double(steady_ns() - p.t0_ns) / 1e9);
-    }
-    if (ctx->cfg.room_ring > 0 || ctx->persistence) {
-      ring.push_back({std::move(m), encoded[0]});
-      trim_ring();
-    }
-  }
-
-  // The ack of a repeated cid: the original seq, and no second copy of the message.
-  void ack_repeat(const member_ref& to, const std::string& cid, uint64_t seq,
-                  const std::string& rid, bool persisted_mode) {
-    to.out->push(to.enc->ack(name, cid, seq, now_ms(), rid));
-    if (persisted_mode && ctx->persistence)
-      ctx->persistence->count_persisted_ack();
-    else
-      ++acks_seq;
-  }
-
-  void trim_ring() {
-    while (ring.size() > ctx->cfg.room_ring
-           && (!ctx->persistence || ring.front().m.seq <= persisted))
-      ring.pop_front();
-  }
-
-  void history(const history_request& req) {
-    std::vector<chat_message> from_store;
-    std::vector<const chat_message*> out;
-    uint64_t before = req.before == 0 ? UINT64_MAX : req.before;
-    // Newest `limit` messages below `before`, collected newest first, then reversed.
-    for (auto i = ring.rbegin(); i != ring.rend() && out.size() < req.limit; ++i)
-      if (i->m.seq < before)
-        out.push_back(&i->m);
-    uint64_t oldest = out.empty() ? std::min(before, seq->last_seq() + 1) : out.back()->seq;
-    if (out.size() < req.limit && oldest > 1 && ctx->persistence) {
-      from_store = ctx->persistence->read_history(name, oldest, uint32_t(req.limit - out.size()));
-      for (auto i = from_store.rbegin(); i != from_store.rend(); ++i)
-        out.push_back(&*i);
-    }
-    std::reverse(out.begin(), out.end());
-    req.member.out->push(req.member.enc->history(name, out, req.rid));
-  }
-};
-
 using room_pointer = room_actor::stateful_pointer<room_state>;
 
-room_actor::behavior_type room_impl(room_pointer self, node_context* ctx, std::string name) {
+// Bookkeeping for a client-driven message: the counters the admin endpoint reads without
+// asking this actor, and the directory's list of rooms with traffic.
+void note(room_pointer self) {
+  auto& st = self->state;
+  ++st.handled;
+  auto& live = *st.live;
+  bump(live.handled);
+  if (!live.listed.load(std::memory_order_relaxed)
+      && !live.listed.exchange(true, std::memory_order_relaxed))
+    st.ctx->rooms.mark_active(st.live);
+  if ((st.handled & 63) == 0 || live.mailbox.load(std::memory_order_relaxed) != 0)
+    live.mailbox.store(self->mailbox().size(), std::memory_order_relaxed);
+}
+
+std::string unavailable_text(const room_state& st) {
+  return "room '" + st.name + "' is unavailable: its stored state cannot be read; retry later";
+}
+
+void on_join(room_pointer self, join_request& req) {
+  auto& st = self->state;
+  st.ctx->rooms.set_evictable(st.name, st.live.get(), false);
+  room_directory::join_arrived(*st.live);
+  if (st.phase == room_phase::failed) {
+    // The connection hears it first: it forgets the room before its client can react.
+    caf::anon_send(req.conn, c_gone_atom::value, st.name, self->address());
+    st.error(req.member, error_code::unavailable, unavailable_text(st), req.rid);
+    st.leave_failed_room();
+    return;
+  }
+  st.join(req);
+}
+
+// A send or history request: served when live, refused when the room failed, kept in
+// order while it starts (at most chat.seq-block of them). `from` names the requester.
+template <class Request>
+void serve(room_pointer self, Request& req, member_ref Request::*from,
+           void (room_state::*handle)(Request&)) {
+  auto& st = self->state;
+  switch (st.phase) {
+    case room_phase::live:
+      (st.*handle)(req);
+      return;
+    case room_phase::failed:
+      st.error(req.*from, error_code::unavailable, unavailable_text(st), req.rid);
+      return;
+    case room_phase::loading:
+      if (st.deferred.size() >= st.ctx->cfg.seq_block)
+        st.error(req.*from, error_code::unavailable,
+                 "room '" + st.name + "' is starting; retry later", req.rid);
+      else
+        st.deferred.emplace_back(
+          [self, req, from, handle]() mutable { serve(self, req, from, handle); });
+      return;
+  }
+}
+
+room_actor::behavior_type room_impl(room_pointer self, node_context* ctx, std::string name,
+                                    room_live_ptr live) {
   auto& st = self->state;
   st.self = self;
   st.ctx = ctx;
   st.name = std::move(name);
-  st.dedupe = std::make_unique<dedupe_window>(ctx->cfg.dedupe_window);
+  st.live = std::move(live);
+  st.name_hash = std::hash<std::string>{}(st.name);
   st.seq = std::make_unique<local_sequencer>();
-  uint64_t last = 0;
-  if (ctx->persistence) {
-    auto recent = ctx->persistence->read_recent(st.name, std::max(ctx->cfg.room_ring,
-                                                                   ctx->cfg.dedupe_window));
-    last = ctx->persistence->last_seq(st.name);
-    size_t skip = recent.size() > ctx->cfg.room_ring ? recent.size() - ctx->cfg.room_ring : 0;
-    for (size_t i = 0; i < recent.size(); ++i) {
-      st.dedupe->insert(recent[i].user, recent[i].cid, recent[i].seq);
-      if (i >= skip)
-        st.ring.push_back({std::move(recent[i]), nullptr});
-    }
-  }
-  st.persisted = last;
-  st.seq->start(last, [self](chat_message&& m, bool own) {
-    self->state.deliver(std::move(m), own);
-  });
+  st.dedupe = std::make_unique<dedupe_window>(ctx->cfg.dedupe_window);
+  st.ring = std::make_unique<room_ring>(ctx->cfg, ctx->counters.ring_bytes, *st.live);
+  ctx->counters.rooms_started.fetch_add(1, std::memory_order_relaxed);
+  st.start();
   return {
     [self](r_join_atom, join_request& req) {
-      ++self->state.handled;
+      note(self);
       auto& st = self->state;
-      auto& mem = req.member;
-      bool first = st.user_refs[mem.user]++ == 0;
-      mem.out->push(mem.enc->joined(st.name, st.seq->last_seq(), req.rid));
-      if (req.has_since)
-        st.replay_since(mem, req.since);
-      if (first) {
-        st.broadcast([&](const wire_encoder& e) { return e.member(st.name, mem.user, true); });
-        st.broadcast([&](const wire_encoder& e) { return e.presence(mem.user, true); });
-      }
-      st.members.push_back(std::move(mem));
+      if (st.phase == room_phase::loading)
+        st.deferred.emplace_back([self, req]() mutable { on_join(self, req); });
+      else
+        on_join(self, req);
     },
     [self](r_leave_atom, member_ref& mem, bool reply, std::string& rid) {
-      ++self->state.handled;
+      note(self);
       auto& st = self->state;
-      auto i = std::find_if(st.members.begin(), st.members.end(),
-                            [&](const member_ref& m) { return m.conn == mem.conn; });
-      if (i != st.members.end()) {
-        *i = std::move(st.members.back());
-        st.members.pop_back();
-        if (--st.user_refs[mem.user] == 0) {
-          st.user_refs.erase(mem.user);
-          st.broadcast([&](const wire_encoder& e) { return e.member(st.name, mem.user, false); });
-        }
-      }
-      if (reply)
-        mem.out->push(mem.enc->left(st.name, rid));
+      if (st.phase == room_phase::loading)
+        st.deferred.emplace_back([self, mem, reply, rid] {
+          auto m = mem;
+          self->state.leave(m, reply, rid);
+        });
+      else
+        st.leave(mem, reply, rid);
     },
     [self](r_send_atom, send_request& req) {
-      ++self->state.handled;
-      auto& st = self->state;
-      if (auto seq = st.dedupe->find(req.sender.user, req.cid); seq != 0) {
-        if (req.ack_persisted && st.ctx->persistence && seq > st.persisted)
-          st.acks_waiting.push_back({seq, std::move(req.sender), std::move(req.cid),
-                                     std::move(req.rid)});
-        else
-          st.ack_repeat(req.sender, req.cid, seq, req.rid, req.ack_persisted);
-        return;
-      }
-      chat_message m{st.name, 0, req.sender.user, std::move(req.cid), std::move(req.text),
-                     now_ms()};
-      st.pending.push_back({std::move(req.sender), req.ack_persisted, std::move(req.rid),
-                            req.t0_ns});
-      st.seq->submit(std::move(m));
+      note(self);
+      serve(self, req, &send_request::sender, &room_state::send);
     },
     [self](r_hist_atom, history_request& req) {
-      ++self->state.handled;
-      self->state.history(req);
+      note(self);
+      serve(self, req, &history_request::member, &room_state::history);
     },
     [self](r_typing_atom, uint64_t conn, std::string& user) {
-      ++self->state.handled;
+      note(self);
       auto& st = self->state;
       st.broadcast([&](const wire_encoder& e) { return e.typing(st.name, user); }, conn, &user);
     },
     [self](r_read_atom, uint64_t conn, std::string& user, uint64_t seq) {
       ++self->state.handled;
       auto& st = self->state;
+      // Nobody can have read past the newest message: such a mark goes out as the last seq.
+      seq = std::min(seq, st.seq->last_seq());
       st.broadcast([&](const wire_encoder& e) { return e.read(st.name, user, seq); }, conn,
                    &user);
     },
     [self](r_pres_atom, std::string& user, bool online) {
-      ++self->state.handled;
+      note(self);
       auto& st = self->state;
       st.broadcast([&](const wire_encoder& e) { return e.presence(user, online); }, 0, &user);
     },
     [self](r_persist_atom, uint64_t seq) {
-      auto& st = self->state;
-      st.persisted = std::max(st.persisted, seq);
-      st.trim_ring();
-      auto committed = [&](const room_state::waiting_ack& w) { return w.seq <= st.persisted; };
-      for (auto& w : st.acks_waiting)
-        if (committed(w))
-          st.ack_repeat(w.to, w.cid, w.seq, w.rid, true);
-      st.acks_waiting.erase(
-        std::remove_if(st.acks_waiting.begin(), st.acks_waiting.end(), committed),
-        st.acks_waiting.end());
+      self->state.persist(seq);
+      self->state.settle();
     },
+    [self](r_mark_atom, uint64_t mark) {
+      self->state.mark(mark);
+      self->state.settle();
+    },
+    [self](r_freed_atom) { self->state.freed(); },
+    [self](r_idle_atom, uint64_t) { self->state.idle_tick(); },
+    [self](r_stop_atom) { self->state.stop(); },
+    [self](r_drain_atom, uint64_t conn) { self->state.drained(conn); },
     [self](r_stats_atom, bool with_members) {
       auto& st = self->state;
       room_stats out;
       out.room = st.name;
       out.members = st.members.size();
       out.last_seq = st.seq->last_seq();
-      out.messages = st.messages;
-      out.deliveries = st.deliveries;
-      out.acks_seq = st.acks_seq;
+      out.messages = st.live->messages.load(std::memory_order_relaxed);
+      out.deliveries = st.live->deliveries.load(std::memory_order_relaxed);
+      out.acks_seq = st.live->acks_seq.load(std::memory_order_relaxed);
       out.handled = st.handled;
       out.mailbox = self->mailbox().size();
-      out.latency = st.latency;
       if (with_members)
         for (auto& m : st.members)
-          out.member_list.push_back({m.user, m.conn});
+          out.member_list.push_back({m.ref.user, m.ref.conn});
       return out;
     },
   };
@@ -285,8 +169,154 @@ room_actor::behavior_type room_impl(room_pointer self, node_context* ctx, std::s
 
 } // namespace
 
-room_actor spawn_room(node_context& ctx, const std::string& name) {
-  return ctx.sys.spawn(room_impl, &ctx, name);
+void room_state::start() {
+  if (!ctx->readers) {
+    read_reply nothing;
+    started(nothing);
+    return;
+  }
+  auto reader = ctx->readers->acquire();
+  if (!reader) {
+    start_failed("store busy (storage.read-queue reads are waiting)");
+    return;
+  }
+  self->request(reader, ctx->cfg.read_timeout, rd_start_atom::value, name,
+                uint32_t(ctx->cfg.dedupe_window))
+    .then(
+      [this](read_reply& r) {
+        if (r.ok)
+          started(r);
+        else
+          start_failed(r.error);
+      },
+      [this](caf::error& e) {
+        ctx->counters.store_read_failures.fetch_add(1, std::memory_order_relaxed);
+        start_failed(caf::to_string(e));
+      });
+}
+
+void room_state::started(read_reply& r) {
+  // Numbering continues above everything stored and everything reserved: seqs reserved
+  // and lost in a crash stay unused (a gap), never a second message under one number.
+  uint64_t last = std::max(r.start.last_seq, r.start.mark);
+  persisted = last;
+  reserved = last;
+  handed = last;
+  for (auto& c : r.start.cids)
+    dedupe->insert(c.user, c.cid, c.seq, 0);
+  seq->start(last, [this](chat_message&& m, bool own) { deliver(std::move(m), own); });
+  if (ctx->persistence)
+    seq->limit(reserved);
+  live->last_seq.store(last, std::memory_order_relaxed);
+  phase = room_phase::live;
+  auto waiting = std::move(deferred);
+  deferred.clear();
+  for (auto& f : waiting)
+    f();
+  if (members.empty())
+    arm_idle();
+}
+
+void room_state::start_failed(const std::string& why) {
+  ctx->counters.room_start_failures.fetch_add(1, std::memory_order_relaxed);
+  CHAT_LOG_LIMITED(spdlog::level::warn,
+                   "room '{}' cannot start: {}; its joins are answered `unavailable` until a "
+                   "later join tries again",
+                   name, why);
+  phase = room_phase::failed;
+  auto waiting = std::move(deferred);
+  deferred.clear();
+  for (auto& f : waiting)
+    f();
+  leave_failed_room();
+}
+
+// Leaves the directory once no join is on its way (each such join comes here again), then
+// stops after what is already in the mailbox has been answered.
+void room_state::leave_failed_room() {
+  if (ctx->rooms.try_remove(name, live.get()))
+    self->send(self, r_stop_atom::value);
+}
+
+// Nothing on its way: every message committed, no reservation or read outstanding.
+bool room_state::quiet() const {
+  return pending.empty() && seq->waiting() == 0 && acks_waiting.empty() && catchups.empty()
+         && histories.empty() && reads == 0 && reserving == 0
+         && (!ctx->persistence || persisted >= handed);
+}
+
+// Empty and quiet, its unused reservation given back: it may stop (a new instance of the
+// room, started from the store, then continues right after its last seq).
+bool room_state::idle() const {
+  return members.empty() && quiet() && !releasing
+         && (!ctx->persistence || reserved <= seq->last_seq());
+}
+
+// Once empty and quiet, a room gives back the seqs it reserved and did not use, before it
+// may stop: then its next instance reads a mark equal to its last seq and continues
+// without a gap. From the moment it asks, it no longer counts them as reserved (the
+// release may be written first), so a send meanwhile reserves anew, after the release.
+void room_state::settle() {
+  if (!members.empty() || phase != room_phase::live || !quiet() || releasing)
+    return;
+  if (ctx->persistence && reserved > seq->last_seq()) {
+    releasing = true;
+    ctx->persistence->release(name, reserved, seq->last_seq(), caf::actor_cast<room_actor>(self));
+    reserved = seq->last_seq();
+    seq->limit(reserved);
+    return;
+  }
+  ctx->rooms.set_evictable(name, live.get(), true);
+}
+
+void room_state::freed() {
+  releasing = false;
+  settle();
+}
+
+void room_state::arm_idle() {
+  empty_since = std::chrono::steady_clock::now();
+  settle();
+  if (idle_armed)
+    return;
+  idle_armed = true;
+  self->delayed_send(self, ctx->cfg.room_idle, r_idle_atom::value, uint64_t(0));
+}
+
+void room_state::idle_tick() {
+  idle_armed = false;
+  if (phase != room_phase::live || !members.empty() || ctx->stopping.load())
+    return;
+  auto waited = std::chrono::steady_clock::now() - empty_since;
+  auto again = [&](std::chrono::steady_clock::duration after) {
+    idle_armed = true;
+    self->delayed_send(self, std::chrono::duration_cast<std::chrono::microseconds>(after),
+                       r_idle_atom::value, uint64_t(0));
+  };
+  if (waited < ctx->cfg.room_idle) {
+    again(ctx->cfg.room_idle - waited);
+    return;
+  }
+  if (!idle()) {
+    again(ctx->cfg.room_idle);
+    return;
+  }
+  if (ctx->rooms.try_remove(name, live.get()))
+    stop();
+}
+
+// Out of the directory (or the node stops): give back the unused reservation (at
+// shutdown a busy room may still hold one) and quit.
+void room_state::stop() {
+  if (ctx->persistence && reserving == 0 && !releasing && reserved > seq->last_seq())
+    ctx->persistence->release(name, reserved, seq->last_seq());
+  ctx->counters.rooms_stopped.fetch_add(1, std::memory_order_relaxed);
+  ring->clear();
+  self->quit();
+}
+
+room_actor spawn_room(node_context& ctx, const std::string& name, room_live_ptr live) {
+  return ctx.sys.spawn(room_impl, &ctx, name, std::move(live));
 }
 
 } // namespace chat

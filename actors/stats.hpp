@@ -76,12 +76,74 @@ struct batch_size_histogram {
   }
 };
 
-// Node-wide counters of rare events (errors, drops) and of sessions that are gone.
+// Why a connection was closed for what its client sent, and the close code it got:
+// protocol 1002, invalid_utf8 1007, too_big 1009, frame_timeout and flood 1008.
+enum class ws_violation { protocol, invalid_utf8, too_big, frame_timeout, flood };
+constexpr size_t ws_violation_kinds = 5;
+
+// Per-message counters summed over the node, written from the rooms' threads: a few
+// cache-line-separated stripes, each thread adding to its own, so no two threads fight
+// over one line on the hot path. Read (summed) by the admin endpoint.
+class traffic_counters {
+public:
+  struct totals {
+    uint64_t messages = 0, deliveries = 0, acks_seq = 0;
+    latency_histogram latency; // send (frame read) -> handed to every member's queue
+  };
+
+  void message(uint64_t deliveries) {
+    auto& s = mine();
+    s.messages.fetch_add(1, std::memory_order_relaxed);
+    s.deliveries.fetch_add(deliveries, std::memory_order_relaxed);
+  }
+  void ack_seq() { mine().acks_seq.fetch_add(1, std::memory_order_relaxed); }
+  void latency(double seconds) { mine().latency.observe(seconds); }
+  totals sum() const {
+    totals t;
+    for (const auto& s : stripes_) {
+      t.messages += s.messages.load(std::memory_order_relaxed);
+      t.deliveries += s.deliveries.load(std::memory_order_relaxed);
+      t.acks_seq += s.acks_seq.load(std::memory_order_relaxed);
+      t.latency.merge(s.latency.snapshot());
+    }
+    return t;
+  }
+
+private:
+  struct alignas(64) stripe {
+    std::atomic<uint64_t> messages{0}, deliveries{0}, acks_seq{0};
+    shared_histogram latency;
+  };
+  static constexpr size_t stripe_count = 8;
+  stripe& mine() {
+    static std::atomic<size_t> next{0};
+    thread_local size_t index = next.fetch_add(1, std::memory_order_relaxed) % stripe_count;
+    return stripes_[index];
+  }
+  std::array<stripe, stripe_count> stripes_;
+};
+
+// Node-wide counters of rare events (errors, drops, room starts and stops, store problems)
+// and of sessions that are gone.
 struct node_counters {
-  std::array<std::atomic<uint64_t>, 8> errors{}; // by error_code
+  std::array<std::atomic<uint64_t>, 9> errors{}; // by error_code
+  std::array<std::atomic<uint64_t>, ws_violation_kinds> ws_violations{};
+  std::atomic<uint64_t> rate_limited_frames{0}; // refused frames (errors are coalesced)
   std::atomic<uint64_t> slow_consumer_drops{0};
   std::atomic<uint64_t> closed_frames_in{0}, closed_frames_out{0};
   std::atomic<uint64_t> connections_total{0};
+  std::atomic<uint64_t> rooms_started{0}, rooms_stopped{0};
+  std::atomic<uint64_t> room_start_failures{0}; // start-up store reads that failed
+  std::atomic<uint64_t> rooms_refused{0};       // joins refused at chat.max-rooms
+  std::atomic<uint64_t> store_read_failures{0}; // history, replay and start-up reads
+  std::atomic<uint64_t> decrypt_failures{0};    // stored bodies that failed to decrypt
+  std::atomic<uint64_t> cid_conflicts{0};       // sends answered `conflict`
+  std::atomic<uint64_t> cids_dropped{0};        // stored without a cid another message holds
+  std::atomic<int64_t> ring_bytes{0};           // bytes held by all rooms' replay rings
+  std::atomic<uint64_t> presence_handled{0};    // messages the presence actor handled
+  std::array<std::atomic<uint64_t>, 3> pruned{}; // retention: access log, users, messages
+  std::atomic<uint64_t> prune_failures{0};
+  traffic_counters traffic;
 };
 
 struct member_info {
@@ -98,7 +160,8 @@ struct room_stats {
   uint64_t acks_seq = 0;
   uint64_t handled = 0;    // actor messages handled
   uint64_t mailbox = 0;
-  latency_histogram latency; // send (frame read) -> handed to every member's queue
+  double rate = 0;         // messages per second (admin samples)
+  double handled_rate = 0; // actor messages per second
   std::vector<member_info> member_list;
 };
 

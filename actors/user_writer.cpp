@@ -2,6 +2,7 @@
 #include "actors/user_writer.hpp"
 
 #include "actors/interfaces.hpp"
+#include "config/log.hpp"
 
 #include <caf/all.hpp>
 
@@ -27,6 +28,8 @@ using user_writer_pointer = caf::stateful_actor<user_writer_state>*;
 
 bool write_pending(user_writer_pointer self) {
   auto& st = self->state;
+  if (st.online.empty() && st.log.empty())
+    return true;
   try {
     for (auto i = st.online.begin(); i != st.online.end(); i = st.online.erase(i))
       st.store->set_online(i->first, i->second.first, i->second.second);
@@ -35,7 +38,11 @@ bool write_pending(user_writer_pointer self) {
       st.log.clear();
     }
     return true;
-  } catch (const std::exception&) {
+  } catch (const std::exception& e) {
+    CHAT_LOG_LIMITED(spdlog::level::warn,
+                     "user writer: writing {} online flags and {} access-log rows failed, "
+                     "retrying: {}",
+                     st.online.size(), st.log.size(), e.what());
     return false;
   }
 }
@@ -72,13 +79,18 @@ caf::behavior user_writer_impl(user_writer_pointer self,
       if (!write_pending(self))
         arm(self); // retry on the next tick
     },
-    [self](w_flush_atom) -> bool {
-      for (int attempt = 0; attempt < 50; ++attempt) {
-        if (write_pending(self))
-          return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    [self](w_flush_atom, int64_t deadline_ns) -> bool {
+      auto deadline = std::chrono::steady_clock::time_point(std::chrono::nanoseconds(deadline_ns));
+      while (!write_pending(self)) {
+        if (std::chrono::steady_clock::now() >= deadline) {
+          spdlog::error("user writer: {} online flags and {} access-log rows not written at "
+                        "shutdown: the store failed",
+                        self->state.online.size(), self->state.log.size());
+          return false;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
       }
-      return false;
+      return true;
     },
   };
 }

@@ -18,7 +18,8 @@ using u_online_atom = caf::atom_constant<caf::atom("u_online")>;
 using u_access_atom = caf::atom_constant<caf::atom("u_access")>;
 
 // Understands (u_online, user, bool, ts_ms), (u_access, access_entry) and
-// (w_flush) -> bool, which writes everything pending before it answers. While the store
+// (w_flush, deadline in steady-clock ns) -> bool, which writes everything pending (retrying
+// until the deadline) before it answers. While the store
 // fails, at most `log_max` access-log entries wait; past that the oldest are dropped and
 // counted in `dropped`.
 caf::actor spawn_user_writer(caf::actor_system& sys, std::unique_ptr<storage::user_store> store,

@@ -6,6 +6,7 @@
 #include "storage/message_store.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -21,7 +22,7 @@ using frame_ptr = std::shared_ptr<const std::string>;
 using chat_message = storage::stored_message;
 
 enum class error_code { bad_request, unauthorized, forbidden, not_member, rate_limited,
-                        too_large, unavailable, internal };
+                        too_large, unavailable, internal, conflict };
 
 const char* to_string(error_code c);
 
@@ -83,6 +84,14 @@ public:
   // Closes the connection after what is queued (WebSocket close code and reason).
   virtual void close(uint16_t code, const std::string& reason) = 0;
   virtual uint64_t queued_bytes() const = 0;
+  // Calls `ready` once, from any thread, when the queued bytes have fallen to `low` or
+  // below; at once, on the caller's thread, when they already have. A closed connection
+  // drops it uncalled. Catch-up and history pages are paced with it, so a replay of any
+  // length never outgrows the queue. A queue that cannot tell calls it at once.
+  virtual void when_drained(uint64_t low, std::function<void()> ready) {
+    (void)low;
+    ready();
+  }
 };
 
 using outbound_ptr = std::shared_ptr<outbound>;

@@ -144,13 +144,25 @@ const std::map<std::string, setter>& setters() {
     {"chat.room-ring", uint_key(&node_config::room_ring, 0, 10000000)},
     {"chat.dedupe-window", uint_key(&node_config::dedupe_window, 1, 100000000)},
     {"chat.max-rooms", uint_key(&node_config::max_rooms, 1, 100000000)},
+    {"chat.flood-close-after", duration_key(&node_config::flood_close_after, micros(0))},
+    {"chat.room-idle", duration_key(&node_config::room_idle, micros(1000))},
+    {"chat.room-ring-bytes", bytes_key(&node_config::room_ring_bytes, 0)},
+    {"chat.memory-max", bytes_key(&node_config::memory_max, 0)},
+    {"chat.seq-block", uint_key(&node_config::seq_block, 1, 100000000)},
+    {"chat.cid-index", uint_key(&node_config::cid_index, 0, 1u << 30)},
+    {"chat.retention", duration_key(&node_config::retention, micros(0))},
     {"net.host", string_key(&node_config::host, false)},
     {"net.port", uint_key(&node_config::port, 0, 65535)},
     {"net.max-frame-bytes", bytes32_key(&node_config::max_frame_bytes, 256, 64u << 20)},
     {"net.queue-bytes", bytes_key(&node_config::queue_bytes, 1024)},
     {"net.io-threads", uint_key(&node_config::io_threads, 1, 64)},
     {"net.idle-timeout", duration_key(&node_config::idle_timeout, micros(100000))},
+    {"net.frame-timeout", duration_key(&node_config::frame_timeout, micros(100000))},
     {"net.max-connections", uint_key(&node_config::max_connections, 1, 10000000)},
+    {"net.http-header-limit", bytes32_key(&node_config::http_header_limit, 1024, 1u << 20)},
+    {"net.http-body-limit", bytes32_key(&node_config::http_body_limit, 0, 64u << 20)},
+    {"net.http-timeout", duration_key(&node_config::http_timeout, micros(100000))},
+    {"net.http-max-requests", uint_key(&node_config::http_max_requests, 1, 1000000)},
     {"admin.host", string_key(&node_config::admin_host, false)},
     {"admin.port", uint_key(&node_config::admin_port, 0, 65535)},
     {"storage.backend",
@@ -167,6 +179,16 @@ const std::map<std::string, setter>& setters() {
     {"storage.lazy-delay", duration_key(&node_config::lazy_delay, micros(0))},
     {"storage.backlog-max", uint_key(&node_config::backlog_max, 1, 100000000)},
     {"storage.writer-nice", uint_key(&node_config::writer_nice, 0, 19)},
+    {"storage.backlog-bytes", bytes_key(&node_config::backlog_bytes, 1024)},
+    {"storage.shutdown-timeout", duration_key(&node_config::shutdown_timeout, micros(0))},
+    {"storage.readers", uint_key(&node_config::readers, 1, 64)},
+    {"storage.read-queue", uint_key(&node_config::read_queue, 1, 100000000)},
+    {"storage.read-timeout", duration_key(&node_config::read_timeout, micros(1000))},
+    {"storage.access-log-retention",
+     duration_key(&node_config::access_log_retention, micros(1000000))},
+    {"storage.user-retention", duration_key(&node_config::user_retention, micros(1000000))},
+    {"storage.prune-interval", duration_key(&node_config::prune_interval, micros(1000))},
+    {"storage.prune-batch", uint_key(&node_config::prune_batch, 1, 1000000)},
     {"mongo.uri", string_key(&node_config::mongo_uri, false)},
     {"mongo.database", string_key(&node_config::mongo_database, false)},
     {"mongo.connect-timeout", duration_key(&node_config::mongo_connect_timeout, micros(1000))},
@@ -218,7 +240,8 @@ std::string host_name() {
 
 bool parse_duration(const std::string& text, micros& out) {
   static const std::pair<const char*, int64_t> units[] = {
-    {"us", 1}, {"ms", 1000}, {"min", 60000000}, {"s", 1000000}};
+    {"us", 1},           {"ms", 1000},          {"min", 60000000},
+    {"s", 1000000},      {"h", 3600000000ll},   {"d", 86400000000ll}};
   for (auto& [suffix, mult] : units) {
     std::string suf = suffix;
     if (text.size() > suf.size()

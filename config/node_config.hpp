@@ -21,6 +21,14 @@ struct node_config {
   uint32_t room_ring = 1000;        // chat.room-ring: recent messages kept per room for replay
   uint32_t dedupe_window = 2000;    // chat.dedupe-window: cids remembered per room
   uint32_t max_rooms = 100000;      // chat.max-rooms: rooms alive on this node
+  millis flood_close_after{5000};   // chat.flood-close-after: refused this long without a 1 s
+                                    // pause closes the connection (1008); 0 = never
+  millis room_idle{60000};          // chat.room-idle: an empty room stops after this
+  uint64_t room_ring_bytes = 1 << 20; // chat.room-ring-bytes: bytes of one room's ring
+  uint64_t memory_max = 256ull << 20; // chat.memory-max: bytes of all rooms' rings
+  uint32_t seq_block = 1000;        // chat.seq-block: seqs reserved durably per store write
+  uint32_t cid_index = 262144;      // chat.cid-index: node-wide (user, cid) slots (24 B each)
+  millis retention{0};              // chat.retention: messages older are pruned (0: never)
   // [net]
   std::string host = "0.0.0.0";     // net.host
   uint16_t port = 8080;             // net.port (0 = pick a free port)
@@ -28,7 +36,13 @@ struct node_config {
   uint64_t queue_bytes = 4 << 20;   // net.queue-bytes: outbound bytes per connection
   uint32_t io_threads = 1;          // net.io-threads
   millis idle_timeout{60000};       // net.idle-timeout (a ping goes out after half of it)
+  millis frame_timeout{10000};      // net.frame-timeout: a frame (a fragmented message) must
+                                    // complete within this of its first byte
   uint32_t max_connections = 100000; // net.max-connections
+  uint32_t http_header_limit = 8192; // net.http-header-limit: request line + header fields
+  uint32_t http_body_limit = 65536; // net.http-body-limit: one request body
+  millis http_timeout{10000};       // net.http-timeout: to receive a request / send an answer
+  uint32_t http_max_requests = 100; // net.http-max-requests: per keep-alive connection
   // [admin]
   std::string admin_host = "127.0.0.1"; // admin.host
   uint16_t admin_port = 9090;           // admin.port
@@ -41,6 +55,15 @@ struct node_config {
   micros lazy_delay{100000};        // storage.lazy-delay: when no ack waits (at least batch-delay)
   uint32_t backlog_max = 200000;    // storage.backlog-max: unpersisted messages before acks wait
   uint32_t writer_nice = 0;         // storage.writer-nice: scheduling niceness of writer threads
+  uint64_t backlog_bytes = 256ull << 20; // storage.backlog-bytes: unpersisted bytes before acks wait
+  millis shutdown_timeout{10000};   // storage.shutdown-timeout: store retries at SIGTERM
+  uint32_t readers = 2;             // storage.readers: reader connections (history, replay)
+  uint32_t read_queue = 10000;      // storage.read-queue: reads waiting before `unavailable`
+  millis read_timeout{10000};       // storage.read-timeout: a read unanswered by then fails
+  millis access_log_retention{30ull * 24 * 3600 * 1000}; // storage.access-log-retention
+  millis user_retention{30ull * 24 * 3600 * 1000};       // storage.user-retention
+  millis prune_interval{60000};     // storage.prune-interval: between pruning passes
+  uint32_t prune_batch = 1000;      // storage.prune-batch: rows per pruning transaction
   // [mongo]
   std::string mongo_uri = "mongodb://127.0.0.1:27017"; // mongo.uri
   std::string mongo_database = "redis-chat";          // mongo.database
@@ -90,7 +113,7 @@ std::string apply(node_config& cfg, const std::string& key, const std::string& v
 // Returns an error line or "". load() calls it after every source was applied.
 std::string check(const node_config& cfg);
 
-// Parses "2ms", "500us", "60s", "1min"; a bare number means milliseconds.
+// Parses "2ms", "500us", "60s", "1min", "12h", "30d"; a bare number means milliseconds.
 bool parse_duration(const std::string& text, micros& out);
 
 } // namespace chat::config

@@ -1,13 +1,22 @@
 // Strict parsing of redis:// and redis+cluster:// URIs (see redis_uri.hpp).
 #include "config/redis_uri.hpp"
 
-#include "config/hex.hpp"
-
 namespace chat::config {
 
 namespace {
 
 constexpr size_t max_hosts = 64;
+
+// 0..15, or -1 when `c` is not a hex digit.
+int hex_value(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
 
 bool percent_decode(const std::string& in, std::string& out) {
   out.clear();

@@ -8,8 +8,10 @@
 
 namespace chat::net {
 
-// Decodes one text frame. Never throws: bad input yields an `invalid` command carrying
-// the error to answer (and the frame's rid when it had a usable one).
+// Decodes one text frame (any bytes). Never throws: bad input yields an `invalid` command
+// carrying the error to answer (and the frame's rid when it had a usable one). What it
+// accepts is valid UTF-8 and follows the name rules and bounds of PROTOCOL.md.
+// (native_decoder.cpp)
 command decode_native(std::string_view payload);
 
 class native_encoder final : public wire_encoder {

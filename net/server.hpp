@@ -1,19 +1,22 @@
-// The node's network front: the client listener (WebSocket upgrade on /ws), the admin
-// listener, the network threads and the registry of live sessions.
+// The node's network front, composed the way Beast's chat-multi example is: a client
+// listener and an admin listener (listener), HTTP connections (http_session) dispatched by
+// path (route_table), the WebSocket hand-over (native_ws_route, upgrade) and the registry
+// of live sessions (session_registry), on the network threads (io_pool).
 #pragma once
 
+#include "net/boundary_counters.hpp"
+#include "net/http_types.hpp"
 #include "net/io_pool.hpp"
-#include "net/ws_session.hpp"
-
-#include <boost/asio/ip/tcp.hpp>
+#include "net/listener.hpp"
+#include "net/route_table.hpp"
+#include "net/session_registry.hpp"
+#include "net/upgrade.hpp"
+#include "net/url_target.hpp"
 
 #include <atomic>
 #include <chrono>
 #include <functional>
-#include <map>
 #include <memory>
-#include <mutex>
-#include <string>
 
 namespace chat {
 struct node_context;
@@ -21,18 +24,17 @@ struct node_context;
 
 namespace chat::net {
 
-// Answers one admin HTTP request: (method, target) -> (status, content type, body).
-struct http_reply {
-  int status = 200;
-  std::string content_type = "application/json";
-  std::string body;
-};
-using admin_handler = std::function<http_reply(const std::string& method, const std::string& target)>;
+// Answers one admin request, on the admin thread (it may wait for actors).
+using admin_handler = std::function<http_reply(const http_request&, const url_target&)>;
 
 class server {
 public:
   explicit server(node_context& ctx);
   ~server();
+
+  // The client listener's routes: `/ws` and `/healthz` are there; add others (`/socket.io/`,
+  // `/api/`) before start().
+  route_table& client_routes() { return client_routes_; }
 
   // Binds both listeners and starts the network threads; throws std::runtime_error.
   void start(admin_handler admin);
@@ -43,34 +45,32 @@ public:
   // closing handshakes, then stops the network threads.
   void stop(std::chrono::milliseconds grace);
 
-  size_t session_count() const;
+  size_t session_count() const { return registry_.size(); }
+  std::vector<std::shared_ptr<ws_session>> sessions() const { return registry_.snapshot(); }
   // The admin thread's context (timers of the admin endpoint run there).
   asio::io_context& admin_context() { return admin_worker_.context(); }
-  std::vector<std::shared_ptr<ws_session>> sessions() const;
+
+  const listener_counters& client_accepts() const { return client_accepts_; }
+  const listener_counters& admin_accepts() const { return admin_accepts_; }
+  const http_counters& http_errors() const { return http_errors_; }
 
 private:
-  class http_exchange;
-  void accept(asio::ip::tcp::acceptor& acc, bool admin);
-  void upgrade(std::shared_ptr<http_exchange> ex);
-  void on_session_closed(ws_session& s);
+  bool accepting() const;
+  void serve(asio::ip::tcp::socket sock, io_worker& worker, const route_table& routes);
 
   node_context& ctx_;
   io_pool pool_;
   io_worker admin_worker_; // admin requests may wait for actors: never on a client thread
-  asio::ip::tcp::acceptor ws_acceptor_;
-  asio::ip::tcp::acceptor admin_acceptor_;
-  asio::ip::tcp::endpoint ws_endpoint_, admin_endpoint_;
-  admin_handler admin_;
+  http_limits http_limits_;
   session_limits limits_;
+  session_registry registry_;
+  route_table client_routes_, admin_routes_;
+  listener_counters client_accepts_, admin_accepts_;
+  http_counters http_errors_;
+  admin_handler admin_;
+  std::unique_ptr<listener> client_listener_, admin_listener_;
+  asio::ip::tcp::endpoint ws_endpoint_, admin_endpoint_;
   std::atomic<bool> stopping_{false};
-  mutable std::mutex mtx_;
-  std::map<uint64_t, std::weak_ptr<ws_session>> sessions_;
 };
-
-// Decodes %XX escapes (and '+' as a space); a malformed escape is kept as it is.
-std::string url_decode(std::string_view s);
-
-// Sec-WebSocket-Accept for a client's Sec-WebSocket-Key.
-std::string websocket_accept_key(const std::string& client_key);
 
 } // namespace chat::net

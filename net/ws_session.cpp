@@ -2,6 +2,7 @@
 // message per read (all commands it held), gathered writes of everything queued.
 #include "net/ws_session.hpp"
 
+#include "config/log.hpp"
 #include "net/native_codec.hpp"
 
 #include <boost/asio/write.hpp>
@@ -39,6 +40,8 @@ ws_session::ws_session(asio::ip::tcp::socket sock, io_worker& io, session_limits
   if (!ec)
     remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
   started_ = last_read_ = std::chrono::steady_clock::now();
+  read_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(last_read_.time_since_epoch())
+               .count(); // bytes read with the upgrade request count from here
 }
 
 ws_session::~ws_session() = default;
@@ -47,15 +50,8 @@ void ws_session::start(connection_actor conn, std::string leftover) {
   conn_ = std::move(conn);
   io_.add(this);
   sock_.non_blocking(true);
-  if (!leftover.empty()) {
-    partial_ = std::move(leftover);
-    auto consumed = parser_.feed(partial_.data(), partial_.size(), *this);
-    partial_.erase(0, consumed);
-    if (!batch_.empty()) {
-      caf::anon_send(conn_, c_cmds_atom::value, std::move(batch_));
-      batch_.clear();
-    }
-  }
+  if (!leftover.empty())
+    parse(leftover.data(), leftover.size());
   wait_readable();
 }
 
@@ -67,6 +63,7 @@ bool ws_session::push(frame_ptr frame) {
       return false;
     if (bytes_ + frame->size() > limits_.queue_bytes) {
       closed_ = true;
+      closing_.store(true, std::memory_order_relaxed);
       queue_.clear();
       close_reason_ = "slow consumer";
       counters_.slow_consumer_drops.fetch_add(1, std::memory_order_relaxed);
@@ -87,6 +84,7 @@ void ws_session::close(uint16_t code, const std::string& reason) {
     if (closed_)
       return;
     closed_ = true;
+    closing_.store(true, std::memory_order_relaxed);
     close_reason_ = reason.empty() ? "closed" : reason;
     schedule = enqueue_locked(std::make_shared<const std::string>(encode_close(code, reason)));
   }
@@ -106,6 +104,19 @@ bool ws_session::enqueue_locked(frame_ptr frame) {
 uint64_t ws_session::queued_bytes() const {
   std::lock_guard<std::mutex> guard(mtx_);
   return bytes_;
+}
+
+void ws_session::when_drained(uint64_t low, std::function<void()> ready) {
+  {
+    std::lock_guard<std::mutex> guard(mtx_);
+    if (closed_)
+      return;
+    if (bytes_ > low) {
+      drain_waiters_.emplace_back(low, std::move(ready));
+      return;
+    }
+  }
+  ready();
 }
 
 void ws_session::flush() {
@@ -209,12 +220,24 @@ void ws_session::write_rest(size_t already) {
 void ws_session::written_done(size_t written) {
   bool closed = false;
   bool empty = false;
+  std::vector<std::function<void()>> drained;
   {
     std::lock_guard<std::mutex> guard(mtx_);
     bytes_ = bytes_ > written ? bytes_ - written : 0;
     closed = closed_;
     empty = queue_.empty();
+    for (size_t i = 0; i < drain_waiters_.size();) {
+      if (drain_waiters_[i].first < bytes_) {
+        ++i;
+        continue;
+      }
+      drained.push_back(std::move(drain_waiters_[i].second));
+      drain_waiters_[i] = std::move(drain_waiters_.back());
+      drain_waiters_.pop_back();
+    }
   }
+  for (auto& ready : drained)
+    ready();
   writing_.clear();
   if (closed && empty && !send_shut_) {
     boost::system::error_code ignored;
@@ -238,6 +261,11 @@ void ws_session::tick(std::chrono::steady_clock::time_point now) {
       close_started_ = now;
     else if (now - close_started_ > std::chrono::seconds(3))
       finish(reason_or("close timeout"));
+    return;
+  }
+  auto since = parser_.incomplete_since();
+  if (since >= 0 && now.time_since_epoch() - std::chrono::nanoseconds(since) > limits_.frame_timeout) {
+    violation(ws_violation::frame_timeout, 1008, "frame not completed within net.frame-timeout");
     return;
   }
   auto idle = now - last_read_;
@@ -278,21 +306,25 @@ void ws_session::on_readable() {
   read_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(last_read_.time_since_epoch())
                .count();
   ping_sent_ = false;
-  if (partial_.empty()) {
-    auto consumed = parser_.feed(buf.data(), n, *this);
-    if (consumed < n && !parser_.failed())
-      partial_.assign(buf.data() + consumed, n - consumed);
-  } else {
-    partial_.append(buf.data(), n);
-    auto consumed = parser_.feed(partial_.data(), partial_.size(), *this);
-    partial_.erase(0, consumed);
-  }
-  if (!batch_.empty()) {
-    caf::anon_send(conn_, c_cmds_atom::value, std::move(batch_));
-    batch_.clear();
-  }
+  parse(buf.data(), n);
   if (!finished_)
     wait_readable();
+}
+
+void ws_session::parse(char* data, size_t size) {
+  // After a close frame either way or a violation the rest is read only to be dropped, so
+  // the peer gets our close frame instead of a reset, until it closes or the grace ends.
+  if (!parser_.stopped() && !closing_.load(std::memory_order_relaxed))
+    parser_.feed(data, size, *this, read_ns_);
+  if (pong_due_) { // queued before the replies to this read's commands
+    pong_due_ = false;
+    push_control(encode_frame(ws_opcode::pong, pong_payload_));
+  }
+  if (!batch_.empty() || controls_ > 0) {
+    caf::anon_send(conn_, c_cmds_atom::value, std::move(batch_), controls_);
+    batch_.clear();
+    controls_ = 0;
+  }
 }
 
 void ws_session::on_message(ws_opcode op, std::string_view payload) {
@@ -305,27 +337,33 @@ void ws_session::on_message(ws_opcode op, std::string_view payload) {
   batch_.back().t0_ns = read_ns_;
 }
 
-void ws_session::on_control(ws_opcode op, std::string_view payload) {
-  if (op == ws_opcode::ping) {
-    push_control(encode_frame(ws_opcode::pong, payload));
-  } else if (op == ws_opcode::close) {
-    uint16_t code = 1000;
-    if (payload.size() >= 2)
-      code = uint16_t((uint8_t(payload[0]) << 8) | uint8_t(payload[1]));
-    close(code == 1005 || code < 1000 ? 1000 : code, "");
-    std::lock_guard<std::mutex> guard(mtx_);
-    close_reason_ = "client closed";
-  }
+void ws_session::on_ping(std::string_view payload) {
+  ++controls_;
+  pong_payload_.assign(payload.data(), payload.size());
+  pong_due_ = true;
 }
 
-void ws_session::on_too_large(uint64_t size) {
-  frames_in_.fetch_add(1, std::memory_order_relaxed);
-  batch_.push_back(invalid_command(error_code::too_large,
-                                   "frame of " + std::to_string(size) + " bytes exceeds the limit of "
-                                     + std::to_string(limits_.max_frame_bytes) + " bytes"));
+void ws_session::on_pong(std::string_view) {
+  ++controls_;
+}
+
+void ws_session::on_close(uint16_t code, std::string_view) {
+  close(code == 1005 ? 1000 : code, ""); // the client's code is echoed
+  std::lock_guard<std::mutex> guard(mtx_);
+  close_reason_ = "client closed (" + std::to_string(code) + ")";
 }
 
 void ws_session::on_protocol_error(uint16_t code, const char* reason) {
+  auto kind = code == 1007   ? ws_violation::invalid_utf8
+              : code == 1009 ? ws_violation::too_big
+                             : ws_violation::protocol;
+  violation(kind, code, reason);
+}
+
+void ws_session::violation(ws_violation kind, uint16_t code, const char* reason) {
+  counters_.ws_violations[size_t(kind)].fetch_add(1, std::memory_order_relaxed);
+  CHAT_LOG_LIMITED(spdlog::level::warn, "connection {} (user {} from {}) closed with {}: {}", id_,
+                   user_, remote_, code, reason);
   close(code, reason);
 }
 
@@ -354,6 +392,12 @@ void ws_session::finish(const std::string& reason) {
   if (finished_)
     return;
   finished_ = true;
+  decltype(drain_waiters_) dropped;
+  {
+    std::lock_guard<std::mutex> guard(mtx_);
+    closed_ = true; // nothing waits for a queue that will never drain
+    dropped.swap(drain_waiters_);
+  }
   counters_.closed_frames_in.fetch_add(frames_in(), std::memory_order_relaxed);
   counters_.closed_frames_out.fetch_add(frames_out(), std::memory_order_relaxed);
   boost::system::error_code ignored;

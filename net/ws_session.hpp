@@ -20,6 +20,7 @@ struct session_limits {
   uint64_t max_frame_bytes = 65536;
   uint64_t queue_bytes = 4 << 20;
   std::chrono::milliseconds idle_timeout{60000};
+  std::chrono::milliseconds frame_timeout{10000}; // a frame or fragmented message must complete
 };
 
 class ws_session final : public outbound,
@@ -38,6 +39,7 @@ public:
   bool push(frame_ptr frame) override;
   void close(uint16_t code, const std::string& reason) override;
   uint64_t queued_bytes() const override;
+  void when_drained(uint64_t low, std::function<void()> ready) override;
 
   uint64_t id() const { return id_; }
   const std::string& remote() const { return remote_; }
@@ -56,9 +58,16 @@ public:
 
 private:
   void on_message(ws_opcode op, std::string_view payload) override;
-  void on_control(ws_opcode op, std::string_view payload) override;
-  void on_too_large(uint64_t size) override;
+  void on_ping(std::string_view payload) override;
+  void on_pong(std::string_view payload) override;
+  void on_close(uint16_t code, std::string_view reason) override;
   void on_protocol_error(uint16_t code, const char* reason) override;
+
+  // Parses what one read brought and hands its commands to the connection actor in one
+  // message. Once closing, bytes are dropped unparsed.
+  void parse(char* data, size_t size);
+  // Closes for a wire violation: counted, logged (rate-limited), close frame with `code`.
+  void violation(ws_violation kind, uint16_t code, const char* reason);
 
   // Writes as much of writing_ as the socket takes now; SIZE_MAX when the session failed.
   size_t write_now();
@@ -86,8 +95,10 @@ private:
   closed_fn on_closed_;
   connection_actor conn_;
   ws_parser parser_;
-  std::string partial_;           // bytes of an incomplete frame
   std::vector<command> batch_;    // commands parsed from one read
+  uint32_t controls_ = 0;         // control frames in that read (they count against the rate)
+  std::string pong_payload_;      // one pong per read answers its pings (RFC 6455 5.5.3)
+  bool pong_due_ = false;
   std::chrono::steady_clock::time_point started_, last_read_, close_started_;
   bool ping_sent_ = false;
   bool finished_ = false;
@@ -98,6 +109,9 @@ private:
   uint64_t bytes_ = 0;
   bool flush_scheduled_ = false;
   bool closed_ = false;      // no more pushes (close frame queued or aborted)
+  std::atomic<bool> closing_{false}; // closed_, readable without the lock
+  // when_drained callbacks: (threshold, callback), called once bytes_ <= threshold.
+  std::vector<std::pair<uint64_t, std::function<void()>>> drain_waiters_;
   std::string close_reason_;
   // Io thread only.
   std::vector<frame_ptr> writing_;

@@ -1,8 +1,6 @@
 // key_ring: key file parsing and XChaCha20-Poly1305 sealing of message bodies.
 #include "storage/key_ring.hpp"
 
-#include "config/hex.hpp"
-
 #include <sodium.h>
 
 #include <cerrno>
@@ -79,14 +77,13 @@ key_ring key_ring::parse(std::string_view text, const std::string& name) {
       throw key_error(where + "key must be exactly 64 hex chars, got " +
                       std::to_string(hex.size()));
     key k{};
-    for (size_t i = 0; i < key_bytes; ++i) {
-      int hi = config::hex_value(hex[2 * i]);
-      int lo = config::hex_value(hex[2 * i + 1]);
-      if (hi < 0 || lo < 0) {
-        sodium_memzero(k.data(), k.size());
-        throw key_error(where + "key is not valid hex");
-      }
-      k[i] = static_cast<unsigned char>(hi * 16 + lo);
+    size_t decoded = 0;
+    const char* hex_end = nullptr;
+    if (sodium_hex2bin(k.data(), k.size(), hex.data(), hex.size(), nullptr, &decoded, &hex_end)
+          != 0
+        || decoded != key_bytes || hex_end != hex.data() + hex.size()) {
+      sodium_memzero(k.data(), k.size());
+      throw key_error(where + "key is not valid hex");
     }
     if (ring.has(static_cast<uint32_t>(id))) {
       sodium_memzero(k.data(), k.size());

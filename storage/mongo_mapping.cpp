@@ -155,6 +155,33 @@ bool insert_only_duplicates(const bson_t* reply, size_t docs) {
   return dups > 0 && static_cast<size_t>(bson_iter_as_int64(&it)) + dups == docs;
 }
 
+std::vector<size_t> cid_duplicates(const bson_t* reply) {
+  std::vector<size_t> out;
+  bson_iter_t it, errs;
+  if (!bson_iter_init_find(&it, reply, "writeErrors") || !BSON_ITER_HOLDS_ARRAY(&it)
+      || !bson_iter_recurse(&it, &errs))
+    return out;
+  while (bson_iter_next(&errs)) {
+    bson_iter_t field;
+    if (!BSON_ITER_HOLDS_DOCUMENT(&errs) || !bson_iter_recurse(&errs, &field))
+      continue;
+    int64_t index = -1, code = 0;
+    bool on_cid = false;
+    while (bson_iter_next(&field)) {
+      std::string_view key = bson_iter_key(&field);
+      if (key == "index" && BSON_ITER_HOLDS_NUMBER(&field))
+        index = bson_iter_as_int64(&field);
+      else if (key == "code" && BSON_ITER_HOLDS_NUMBER(&field))
+        code = bson_iter_as_int64(&field);
+      else if (key == "errmsg" && BSON_ITER_HOLDS_UTF8(&field))
+        on_cid = iter_str(&field).find("userId_1_cid_1") != std::string::npos;
+    }
+    if (code == mongo_duplicate_key && on_cid && index >= 0)
+      out.push_back(static_cast<size_t>(index));
+  }
+  return out;
+}
+
 std::string redact_uri(const std::string& uri) {
   auto scheme = uri.find("://");
   if (scheme == std::string::npos)

@@ -71,6 +71,10 @@ constexpr int32_t mongo_duplicate_key = 11000;
 // its first write error even when a later command failed on the network.
 bool insert_only_duplicates(const bson_t* reply, size_t docs);
 
+// Indexes (into the inserted documents) of the write errors of a failed insert_many that
+// are duplicates on the (userId, cid) index: messages whose cid another message holds.
+std::vector<size_t> cid_duplicates(const bson_t* reply);
+
 // The uri with any password replaced by "***", for error messages.
 std::string redact_uri(const std::string& uri);
 

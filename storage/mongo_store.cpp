@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <set>
 
 namespace chat::storage {
 
@@ -59,6 +60,8 @@ struct mongo_store::impl {
   std::string db;
   std::shared_ptr<const key_ring> keys;
   mongoc_client_pool_t* pool = nullptr;
+  std::mutex key_ids_mtx;
+  std::set<uint32_t> recorded_key_ids; // under key_ids_mtx
 
   ~impl() {
     if (pool)
@@ -111,9 +114,10 @@ struct mongo_store::impl {
                                ".access_log: " + describe(err));
   }
 
-  // Unordered insert_many of `docs` into `coll`; duplicates are fine when `dups_ok`.
+  // Unordered insert_many of `docs` into `coll`; duplicates are fine when `dups_ok`. With
+  // `cid_dups`, the indexes of documents refused for their (userId, cid) are put there.
   void insert_many(const char* coll, const std::vector<bson_ptr>& docs, bool dups_ok,
-                   const char* what) {
+                   const char* what, std::vector<size_t>* cid_dups = nullptr) {
     // The driver wants `const bson_t**`; GCC warns that bson_t's alignment attribute is
     // dropped in the template argument, which is harmless for a vector of pointers.
 #pragma GCC diagnostic push
@@ -132,9 +136,100 @@ struct mongo_store::impl {
     if (mongoc_collection_insert_many(c.get(), ptrs.data(), ptrs.size(), opts.get(), &reply.b,
                                       &err))
       return;
-    if (dups_ok && insert_only_duplicates(&reply.b, docs.size()))
+    if (dups_ok && insert_only_duplicates(&reply.b, docs.size())) {
+      if (cid_dups)
+        *cid_dups = cid_duplicates(&reply.b);
       return;
+    }
     throw store_error(std::string("mongo ") + what + ": " + describe(err));
+  }
+
+  // Records the key id a batch was written with, once per id and store.
+  void note_key_id(uint32_t id) {
+    if (recorded_key_ids.count(id))
+      return;
+    bson_ptr doc(bson_new());
+    bson_append_int64(doc.get(), "_id", -1, id);
+    std::vector<bson_ptr> docs;
+    docs.push_back(std::move(doc));
+    insert_many("key_ids", docs, true, "key_ids");
+    recorded_key_ids.insert(id);
+  }
+
+  // Up to `limit` documents of `coll` matching `filter`, with only the fields of
+  // `projection`, in `sort` order; `each` sees every document.
+  template <class Each>
+  void scan(const char* coll, const bson_t* filter, const char* sort_field, int order,
+            const std::vector<const char*>& fields, uint32_t limit, const char* what,
+            Each&& each) {
+    bson_ptr opts(bson_new());
+    bson_t doc;
+    bson_append_document_begin(opts.get(), "sort", -1, &doc);
+    bson_append_int32(&doc, sort_field, -1, order);
+    bson_append_document_end(opts.get(), &doc);
+    bson_append_document_begin(opts.get(), "projection", -1, &doc);
+    for (const char* f : fields)
+      bson_append_int32(&doc, f, -1, 1);
+    bson_append_document_end(opts.get(), &doc);
+    bson_append_int64(opts.get(), "limit", -1, limit);
+    lease l(pool);
+    auto c = collection(l, coll);
+    cursor_ptr cur(mongoc_collection_find_with_opts(c.get(), filter, opts.get(), nullptr));
+    const bson_t* d;
+    while (mongoc_cursor_next(cur.get(), &d))
+      each(d);
+    bson_error_t err;
+    if (mongoc_cursor_error(cur.get(), &err))
+      throw store_error(std::string("mongo ") + what + ": " + describe(err));
+  }
+
+  // Ids to delete, gathered as the elements ("0", "1", ...) of one BSON array.
+  struct id_list {
+    bson_ptr array{bson_new()};
+    uint32_t count = 0;
+    void add(const bson_iter_t* id) {
+      bson_append_value(array.get(), std::to_string(count++).c_str(), -1, bson_iter_value(
+                        const_cast<bson_iter_t*>(id)));
+    }
+  };
+
+  // Deletes the documents of `coll` whose _id is in `ids`; the number deleted.
+  uint64_t delete_ids(const char* coll, const id_list& ids, const char* what) {
+    if (ids.count == 0)
+      return 0;
+    bson_ptr filter(bson_new());
+    bson_t cond;
+    bson_append_document_begin(filter.get(), "_id", -1, &cond);
+    bson_append_array(&cond, "$in", -1, ids.array.get());
+    bson_append_document_end(filter.get(), &cond);
+    lease l(pool);
+    auto c = collection(l, coll);
+    reply_doc reply;
+    bson_error_t err;
+    if (!mongoc_collection_delete_many(c.get(), filter.get(), nullptr, &reply.b, &err))
+      throw store_error(std::string("mongo ") + what + ": " + describe(err));
+    bson_iter_t it;
+    return bson_iter_init_find(&it, &reply.b, "deletedCount") && BSON_ITER_HOLDS_NUMBER(&it)
+             ? static_cast<uint64_t>(bson_iter_as_int64(&it))
+             : 0;
+  }
+
+  // Prunes the oldest `limit` documents of `coll` (by _id, i.e. insertion time) whose
+  // `ts_field` is before `before_ms`; a newer one among them ends the pass.
+  uint64_t prune_oldest(const char* coll, const char* ts_field, int64_t before_ms,
+                        uint32_t limit, const char* what) {
+    id_list ids;
+    bson_ptr all(bson_new());
+    scan(coll, all.get(), "_id", 1, {"_id", ts_field}, limit, what, [&](const bson_t* d) {
+      bson_iter_t it;
+      if (!bson_iter_init_find(&it, d, ts_field) || !BSON_ITER_HOLDS_DATE_TIME(&it)
+          || bson_iter_date_time(&it) >= before_ms)
+        return;
+      bson_iter_t id;
+      if (bson_iter_init_find(&id, d, "_id"))
+        ids.add(&id);
+    });
+    return delete_ids(coll, ids, what);
   }
 
   std::vector<stored_message> find(const bson_t* filter, const bson_t* opts, const char* what) {
@@ -216,14 +311,33 @@ mongo_store::mongo_store(const std::string& uri, const std::string& database,
 
 mongo_store::~mongo_store() = default;
 
-void mongo_store::insert_batch(const std::vector<stored_message>& batch) {
+size_t mongo_store::insert_batch(const std::vector<stored_message>& batch) {
   if (batch.empty())
-    return;
+    return 0;
   std::vector<bson_ptr> docs;
   docs.reserve(batch.size());
   for (const auto& m : batch)
     docs.push_back(to_document(m, impl_->keys.get()));
-  impl_->insert_many("messages", docs, true, "insert_batch");
+  {
+    std::lock_guard<std::mutex> guard(impl_->key_ids_mtx);
+    impl_->note_key_id(impl_->keys ? impl_->keys->current_id() : 0);
+  }
+  std::vector<size_t> cid_dups;
+  impl_->insert_many("messages", docs, true, "insert_batch", &cid_dups);
+  if (cid_dups.empty())
+    return 0;
+  // Delivered under their own seq, so kept: stored again without the cid another message
+  // holds (a retry of such a row is a harmless (roomId, seq) duplicate).
+  std::vector<bson_ptr> again;
+  for (size_t i : cid_dups) {
+    if (i >= batch.size())
+      continue;
+    auto m = batch[i];
+    m.cid.clear();
+    again.push_back(to_document(m, impl_->keys.get()));
+  }
+  impl_->insert_many("messages", again, true, "insert_batch");
+  return again.size();
 }
 
 std::vector<stored_message> mongo_store::history(const std::string& room, uint64_t before,
@@ -264,6 +378,119 @@ uint64_t mongo_store::find_cid(const std::string& room, const std::string& user,
 bool mongo_store::reachable() {
   bson_error_t err;
   return impl_->ping(&err);
+}
+
+uint64_t mongo_store::read_mark(const std::string& room) {
+  bson_ptr filter(bson_new());
+  append_str(filter.get(), "_id", room);
+  uint64_t mark = 0;
+  impl_->scan("seq_marks", filter.get(), "_id", 1, {"mark"}, 1, "seq_mark", [&](const bson_t* d) {
+    bson_iter_t it;
+    if (bson_iter_init_find(&it, d, "mark") && BSON_ITER_HOLDS_NUMBER(&it))
+      mark = static_cast<uint64_t>(bson_iter_as_int64(&it));
+  });
+  return mark;
+}
+
+void mongo_store::write_marks(const std::vector<seq_mark>& marks) {
+  lease l(impl_->pool);
+  auto c = impl_->collection(l, "seq_marks");
+  for (const auto& m : marks) {
+    bson_ptr filter(bson_new());
+    append_str(filter.get(), "_id", m.room);
+    if (m.release_from)
+      bson_append_int64(filter.get(), "mark", -1, static_cast<int64_t>(m.release_from));
+    bson_ptr update(bson_new());
+    bson_t op;
+    bson_append_document_begin(update.get(), m.release_from ? "$set" : "$max", -1, &op);
+    bson_append_int64(&op, "mark", -1, static_cast<int64_t>(m.mark));
+    bson_append_document_end(update.get(), &op);
+    bson_ptr opts(bson_new());
+    bson_append_bool(opts.get(), "upsert", -1, m.release_from == 0);
+    reply_doc reply;
+    bson_error_t err;
+    if (!mongoc_collection_update_one(c.get(), filter.get(), update.get(), opts.get(), &reply.b,
+                                      &err))
+      throw store_error("mongo write_marks: " + describe(err));
+  }
+}
+
+std::vector<cid_entry> mongo_store::recent_cids(const std::string& room, uint32_t limit) {
+  bson_ptr filter(bson_new());
+  append_str(filter.get(), "roomId", room);
+  std::vector<cid_entry> out;
+  impl_->scan("messages", filter.get(), "seq", -1, {"seq", "userId", "cid"}, limit,
+              "recent_cids", [&](const bson_t* d) {
+                cid_entry e;
+                bson_iter_t it;
+                if (bson_iter_init_find(&it, d, "cid") && BSON_ITER_HOLDS_UTF8(&it))
+                  e.cid = bson_iter_utf8(&it, nullptr);
+                if (bson_iter_init_find(&it, d, "userId") && BSON_ITER_HOLDS_UTF8(&it))
+                  e.user = bson_iter_utf8(&it, nullptr);
+                if (bson_iter_init_find(&it, d, "seq") && BSON_ITER_HOLDS_NUMBER(&it))
+                  e.seq = static_cast<uint64_t>(bson_iter_as_int64(&it));
+                if (!e.cid.empty())
+                  out.push_back(std::move(e));
+              });
+  std::reverse(out.begin(), out.end());
+  return out;
+}
+
+std::vector<uint32_t> mongo_store::key_ids() {
+  std::set<uint32_t> ids;
+  bson_ptr all(bson_new());
+  impl_->scan("key_ids", all.get(), "_id", 1, {"_id"}, 0, "key_ids", [&](const bson_t* d) {
+    bson_iter_t it;
+    if (bson_iter_init_find(&it, d, "_id") && BSON_ITER_HOLDS_NUMBER(&it))
+      ids.insert(static_cast<uint32_t>(bson_iter_as_int64(&it)));
+  });
+  if (ids.empty()) {
+    // A database from before key_ids: ask the messages once, then remember the answer.
+    bson_ptr cmd(bson_new());
+    bson_append_utf8(cmd.get(), "distinct", -1, "messages", -1);
+    bson_append_utf8(cmd.get(), "key", -1, "keyId", -1);
+    lease l(impl_->pool);
+    reply_doc reply;
+    bson_error_t err;
+    if (!mongoc_client_read_command_with_opts(l.get(), impl_->db.c_str(), cmd.get(), nullptr,
+                                              nullptr, &reply.b, &err))
+      throw store_error("mongo key_ids: " + describe(err));
+    bson_iter_t it, vals;
+    if (bson_iter_init_find(&it, &reply.b, "values") && BSON_ITER_HOLDS_ARRAY(&it)
+        && bson_iter_recurse(&it, &vals))
+      while (bson_iter_next(&vals))
+        if (BSON_ITER_HOLDS_NUMBER(&vals))
+          ids.insert(static_cast<uint32_t>(bson_iter_as_int64(&vals)));
+    std::lock_guard<std::mutex> guard(impl_->key_ids_mtx);
+    for (auto id : ids)
+      impl_->note_key_id(id);
+  }
+  return {ids.begin(), ids.end()};
+}
+
+uint64_t mongo_store::prune_messages(int64_t before_ms, uint32_t limit) {
+  return impl_->prune_oldest("messages", "createdAt", before_ms, limit, "prune_messages");
+}
+
+uint64_t mongo_store::prune_access_log(int64_t before_ms, uint32_t limit) {
+  return impl_->prune_oldest("access_log", "createdAt", before_ms, limit, "prune_access_log");
+}
+
+uint64_t mongo_store::prune_users(int64_t before_ms, uint32_t limit) {
+  bson_ptr filter(bson_new());
+  bson_append_bool(filter.get(), "isOnline", -1, false);
+  bson_t cond;
+  bson_append_document_begin(filter.get(), "lastSeen", -1, &cond);
+  bson_append_date_time(&cond, "$lt", -1, before_ms);
+  bson_append_document_end(filter.get(), &cond);
+  impl::id_list ids;
+  impl_->scan("users", filter.get(), "_id", 1, {"_id"}, limit, "prune_users",
+              [&](const bson_t* d) {
+                bson_iter_t id;
+                if (bson_iter_init_find(&id, d, "_id"))
+                  ids.add(&id);
+              });
+  return impl_->delete_ids("users", ids, "prune_users");
 }
 
 void mongo_store::set_online(const std::string& user, bool online, int64_t ts_ms) {

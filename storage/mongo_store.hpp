@@ -26,7 +26,7 @@ public:
 
   // Unordered insert_many; duplicate-key errors (a retried batch) count as success; any
   // other failure throws store_error.
-  void insert_batch(const std::vector<stored_message>& batch) override;
+  size_t insert_batch(const std::vector<stored_message>& batch) override;
   std::vector<stored_message> history(const std::string& room, uint64_t before,
                                       uint32_t limit) override;
   std::vector<stored_message> since(const std::string& room, uint64_t after,
@@ -36,10 +36,18 @@ public:
                     const std::string& cid) override;
   // Pings the server; may take up to the connect timeout when it is down.
   bool reachable() override;
+  // Marks live in collection seq_marks ({_id: room, mark}); key ids in key_ids ({_id}).
+  uint64_t read_mark(const std::string& room) override;
+  void write_marks(const std::vector<seq_mark>& marks) override;
+  std::vector<cid_entry> recent_cids(const std::string& room, uint32_t limit) override;
+  std::vector<uint32_t> key_ids() override;
+  uint64_t prune_messages(int64_t before_ms, uint32_t limit) override;
 
   void set_online(const std::string& user, bool online, int64_t ts_ms) override;
   bool is_online(const std::string& user) override;
   void log_access(const std::vector<access_entry>& entries) override;
+  uint64_t prune_access_log(int64_t before_ms, uint32_t limit) override;
+  uint64_t prune_users(int64_t before_ms, uint32_t limit) override;
 
 private:
   struct impl;

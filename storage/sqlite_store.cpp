@@ -20,6 +20,14 @@ namespace {
 // never collides in messages_user_cid: SQLite treats NULLs as distinct in unique indexes.
 // messages_user_cid also serves lookups by user (its leading column), so the separate
 // index on user that earlier versions created is dropped: one B-tree less per insert.
+// seq_marks holds each room's seq reservation; key_ids every key id message bodies use,
+// kept per batch so the start-up key check reads a few rows, not the messages (filled once
+// from the messages when it is empty: a database from before it, or one with no messages).
+constexpr const char* key_ids_backfill_sql = R"sql(
+BEGIN IMMEDIATE;
+INSERT OR IGNORE INTO key_ids SELECT DISTINCT key_id FROM messages;
+COMMIT;
+)sql";
 constexpr const char* schema_sql = R"sql(
 BEGIN IMMEDIATE;
 CREATE TABLE IF NOT EXISTS users(id INTEGER PRIMARY KEY, username TEXT NOT NULL,
@@ -36,12 +44,17 @@ CREATE INDEX IF NOT EXISTS messages_room_ts ON messages(room, ts DESC);
 CREATE TABLE IF NOT EXISTS access_log(id INTEGER PRIMARY KEY, user TEXT NOT NULL,
   node TEXT NOT NULL, remote TEXT NOT NULL, event TEXT NOT NULL, reason TEXT NOT NULL,
   ts INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS seq_marks(room TEXT PRIMARY KEY, mark INTEGER NOT NULL)
+  WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS key_ids(id INTEGER PRIMARY KEY);
 COMMIT;
 )sql";
 
 enum stmt_id : size_t {
   begin_tx, commit_tx, rollback_tx, insert_msg, select_before, select_after, select_last,
-  select_cid, upsert_user, select_user, insert_access, stmt_count
+  select_cid, upsert_user, select_user, insert_access, insert_key_id, select_seq_exists,
+  select_mark, raise_mark, release_mark, select_cids, select_key_ids, prune_msgs,
+  prune_access, prune_user_rows, stmt_count
 };
 
 #define CHAT_MSG_COLUMNS "SELECT room, seq, user, cid, ts, key_id, body FROM messages "
@@ -63,6 +76,23 @@ constexpr std::array<const char*, stmt_count> stmt_sql = {
   "SELECT is_online FROM users WHERE username = ?1",
   "INSERT INTO access_log(user, node, remote, event, reason, ts)"
   " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+  "INSERT OR IGNORE INTO key_ids(id) VALUES(?1)",
+  "SELECT 1 FROM messages WHERE room = ?1 AND seq = ?2",
+  "SELECT mark FROM seq_marks WHERE room = ?1",
+  "INSERT INTO seq_marks(room, mark) VALUES(?1, ?2)"
+  " ON CONFLICT(room) DO UPDATE SET mark = MAX(mark, excluded.mark)",
+  "UPDATE seq_marks SET mark = ?2 WHERE room = ?1 AND mark = ?3",
+  // The body is the last column: its overflow pages are never read here.
+  "SELECT seq, user, cid FROM messages WHERE room = ?1 ORDER BY seq DESC LIMIT ?2",
+  "SELECT id FROM key_ids ORDER BY id",
+  // Pruning looks at the oldest rows only (rowid order is insertion order): a pass costs
+  // the batch, never a scan of the table; a newer row among them ends the pass.
+  "DELETE FROM messages WHERE id IN (SELECT id FROM"
+  " (SELECT id, ts FROM messages ORDER BY id LIMIT ?2) WHERE ts < ?1)",
+  "DELETE FROM access_log WHERE id IN (SELECT id FROM"
+  " (SELECT id, ts FROM access_log ORDER BY id LIMIT ?2) WHERE ts < ?1)",
+  "DELETE FROM users WHERE id IN (SELECT id FROM users"
+  " WHERE is_online = 0 AND last_seen < ?1 LIMIT ?2)",
 };
 #undef CHAT_MSG_COLUMNS
 
@@ -191,6 +221,17 @@ struct sqlite_store::impl {
                         nullptr, nullptr, nullptr);
     if (rc == SQLITE_OK)
       rc = exec_retry(schema_sql, nullptr, nullptr);
+    bool no_key_ids = true;
+    if (rc == SQLITE_OK)
+      rc = sqlite3_exec(
+        db, "SELECT 1 FROM key_ids LIMIT 1",
+        [](void* none, int, char**, char**) {
+          *static_cast<bool*>(none) = false;
+          return 0;
+        },
+        &no_key_ids, nullptr);
+    if (rc == SQLITE_OK && no_key_ids)
+      rc = exec_retry(key_ids_backfill_sql, nullptr, nullptr);
     if (rc != SQLITE_OK)
       open_failed("cannot create schema", rc);
     for (size_t i = 0; i < stmt_count; ++i) {
@@ -294,6 +335,33 @@ struct sqlite_store::impl {
     return static_cast<uint64_t>(sqlite3_column_int64(s, 0));
   }
 
+  // Runs a query under the lock: `bind` sets its parameters, `row` sees each result row.
+  template <class Bind, class Row>
+  void rows(stmt_id id, const char* what, Bind&& bind, Row&& row) {
+    std::lock_guard<std::mutex> lock(mu);
+    ensure_open();
+    auto* s = st[id];
+    stmt_guard g{s};
+    bind(s);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+      row(s);
+    if (rc != SQLITE_DONE)
+      fail(what, rc, s);
+  }
+
+  // One pruning statement (?1 cutoff, ?2 batch size); the number of rows deleted.
+  uint64_t prune(stmt_id id, int64_t before_ms, uint32_t limit, const char* what) {
+    std::lock_guard<std::mutex> lock(mu);
+    ensure_open();
+    auto* s = st[id];
+    stmt_guard g{s};
+    sqlite3_bind_int64(s, 1, before_ms);
+    sqlite3_bind_int64(s, 2, limit);
+    step_done(s, what);
+    return static_cast<uint64_t>(sqlite3_changes(db));
+  }
+
   // Messages of `room` around seq `bound`, in the statement's order.
   std::vector<stored_message> range(stmt_id id, const std::string& room,
                                     sqlite3_int64 bound, uint32_t limit, const char* what) {
@@ -327,9 +395,9 @@ const std::string& sqlite_store::file() const {
   return impl_->path;
 }
 
-void sqlite_store::insert_batch(const std::vector<stored_message>& batch) {
+size_t sqlite_store::insert_batch(const std::vector<stored_message>& batch) {
   if (batch.empty())
-    return;
+    return 0;
   // Encrypt before taking the write lock, to keep the transaction short.
   std::vector<sealed_blob> sealed;
   if (impl_->keys) {
@@ -337,27 +405,50 @@ void sqlite_store::insert_batch(const std::vector<stored_message>& batch) {
     for (const auto& m : batch)
       sealed.push_back(impl_->keys->encrypt(m.text, key_ring::message_ad(m.room, m.seq)));
   }
+  size_t without_cid = 0;
   std::lock_guard<std::mutex> lock(impl_->mu);
   impl_->ensure_open();
   impl_->transaction("insert_batch", [&] {
     auto* s = impl_->st[insert_msg];
     for (size_t i = 0; i < batch.size(); ++i) {
       const auto& m = batch[i];
-      stmt_guard g{s};
-      bind_text(s, 1, m.room);
-      sqlite3_bind_int64(s, 2, static_cast<sqlite3_int64>(m.seq));
-      bind_text(s, 3, m.user);
-      if (m.cid.empty())
-        sqlite3_bind_null(s, 4);
-      else
-        bind_text(s, 4, m.cid);
-      sqlite3_bind_int64(s, 5, m.ts_ms);
       const std::string& body = sealed.empty() ? m.text : sealed[i].blob;
-      sqlite3_bind_int64(s, 6, sealed.empty() ? 0 : sealed[i].key_id);
-      sqlite3_bind_blob(s, 7, body.data(), static_cast<int>(body.size()), SQLITE_STATIC);
-      impl_->step_done(s, "insert_batch");
+      auto insert = [&](bool with_cid) {
+        stmt_guard g{s};
+        bind_text(s, 1, m.room);
+        sqlite3_bind_int64(s, 2, static_cast<sqlite3_int64>(m.seq));
+        bind_text(s, 3, m.user);
+        if (m.cid.empty() || !with_cid)
+          sqlite3_bind_null(s, 4);
+        else
+          bind_text(s, 4, m.cid);
+        sqlite3_bind_int64(s, 5, m.ts_ms);
+        sqlite3_bind_int64(s, 6, sealed.empty() ? 0 : sealed[i].key_id);
+        sqlite3_bind_blob(s, 7, body.data(), static_cast<int>(body.size()), SQLITE_STATIC);
+        impl_->step_done(s, "insert_batch");
+        return sqlite3_changes(impl_->db) > 0;
+      };
+      if (insert(true) || m.cid.empty())
+        continue;
+      // Skipped: a retry of this very row, or a (user, cid) of another message.
+      auto* exists = impl_->st[select_seq_exists];
+      stmt_guard g{exists};
+      bind_text(exists, 1, m.room);
+      sqlite3_bind_int64(exists, 2, static_cast<sqlite3_int64>(m.seq));
+      int rc = sqlite3_step(exists);
+      if (rc == SQLITE_ROW)
+        continue;
+      if (rc != SQLITE_DONE)
+        impl_->fail("insert_batch", rc, exists);
+      if (insert(false))
+        ++without_cid;
     }
+    auto* key = impl_->st[insert_key_id];
+    stmt_guard g{key};
+    sqlite3_bind_int64(key, 1, sealed.empty() ? 0 : sealed.front().key_id);
+    impl_->step_done(key, "insert_batch");
   });
+  return without_cid;
 }
 
 std::vector<stored_message> sqlite_store::history(const std::string& room, uint64_t before,
@@ -387,6 +478,65 @@ uint64_t sqlite_store::find_cid(const std::string& room, const std::string& user
     bind_text(s, 2, cid);
     bind_text(s, 3, room);
   });
+}
+
+uint64_t sqlite_store::read_mark(const std::string& room) {
+  return impl_->scalar(select_mark, "seq_mark", [&](sqlite3_stmt* s) { bind_text(s, 1, room); });
+}
+
+void sqlite_store::write_marks(const std::vector<seq_mark>& marks) {
+  if (marks.empty())
+    return;
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->ensure_open();
+  impl_->transaction("write_marks", [&] {
+    for (const auto& m : marks) {
+      auto* s = impl_->st[m.release_from ? release_mark : raise_mark];
+      stmt_guard g{s};
+      bind_text(s, 1, m.room);
+      sqlite3_bind_int64(s, 2, static_cast<sqlite3_int64>(m.mark));
+      if (m.release_from)
+        sqlite3_bind_int64(s, 3, static_cast<sqlite3_int64>(m.release_from));
+      impl_->step_done(s, "write_marks");
+    }
+  });
+}
+
+std::vector<cid_entry> sqlite_store::recent_cids(const std::string& room, uint32_t limit) {
+  std::vector<cid_entry> out;
+  impl_->rows(
+    select_cids, "recent_cids",
+    [&](sqlite3_stmt* s) {
+      bind_text(s, 1, room);
+      sqlite3_bind_int64(s, 2, limit);
+    },
+    [&](sqlite3_stmt* s) {
+      if (sqlite3_column_type(s, 2) != SQLITE_NULL)
+        out.push_back({static_cast<uint64_t>(sqlite3_column_int64(s, 0)), column_string(s, 1),
+                       column_string(s, 2)});
+    });
+  std::reverse(out.begin(), out.end());
+  return out;
+}
+
+std::vector<uint32_t> sqlite_store::key_ids() {
+  std::vector<uint32_t> out;
+  impl_->rows(
+    select_key_ids, "key_ids", [](sqlite3_stmt*) {},
+    [&](sqlite3_stmt* s) { out.push_back(static_cast<uint32_t>(sqlite3_column_int64(s, 0))); });
+  return out;
+}
+
+uint64_t sqlite_store::prune_messages(int64_t before_ms, uint32_t limit) {
+  return impl_->prune(prune_msgs, before_ms, limit, "prune_messages");
+}
+
+uint64_t sqlite_store::prune_access_log(int64_t before_ms, uint32_t limit) {
+  return impl_->prune(prune_access, before_ms, limit, "prune_access_log");
+}
+
+uint64_t sqlite_store::prune_users(int64_t before_ms, uint32_t limit) {
+  return impl_->prune(prune_user_rows, before_ms, limit, "prune_users");
 }
 
 bool sqlite_store::reachable() {

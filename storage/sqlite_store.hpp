@@ -30,7 +30,7 @@ public:
   // Path of the database file.
   const std::string& file() const;
 
-  void insert_batch(const std::vector<stored_message>& batch) override;
+  size_t insert_batch(const std::vector<stored_message>& batch) override;
   std::vector<stored_message> history(const std::string& room, uint64_t before,
                                       uint32_t limit) override;
   std::vector<stored_message> since(const std::string& room, uint64_t after,
@@ -39,10 +39,17 @@ public:
   uint64_t find_cid(const std::string& room, const std::string& user,
                     const std::string& cid) override;
   bool reachable() override;
+  uint64_t read_mark(const std::string& room) override;
+  void write_marks(const std::vector<seq_mark>& marks) override;
+  std::vector<cid_entry> recent_cids(const std::string& room, uint32_t limit) override;
+  std::vector<uint32_t> key_ids() override;
+  uint64_t prune_messages(int64_t before_ms, uint32_t limit) override;
 
   void set_online(const std::string& user, bool online, int64_t ts_ms) override;
   bool is_online(const std::string& user) override;
   void log_access(const std::vector<access_entry>& entries) override;
+  uint64_t prune_access_log(int64_t before_ms, uint32_t limit) override;
+  uint64_t prune_users(int64_t before_ms, uint32_t limit) override;
 
 private:
   struct impl;

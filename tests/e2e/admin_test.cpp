@@ -117,7 +117,11 @@ TEST_CASE("operators close connections and kick users") {
   ws_client a1(node.port(), "user=annoying");
   ws_client a2(node.port(), "user=annoying");
   ws_client b(node.port(), "user=fine");
-  auto kick = http_request(node.admin_port(), "POST", "/admin/users/annoying/kick");
+  auto post = [&](const std::string& path) {
+    return http_request(node.admin_port(), "POST", path, {{"Content-Type", "application/json"}},
+                        "{}");
+  };
+  auto kick = post("/admin/users/annoying/kick");
   CHECK(kick.status == 200);
   CHECK(kick.body == R"({"kicked":2})");
   std::string reason;
@@ -129,17 +133,22 @@ TEST_CASE("operators close connections and kick users") {
 
   auto id = b.hello().str("session");
   auto conn_id = id.substr(id.rfind('-') + 1);
-  CHECK(http_request(node.admin_port(), "POST", "/admin/connections/999999/close").status == 404);
-  CHECK(http_request(node.admin_port(), "POST", "/admin/connections/" + conn_id + "/close").status
-        == 200);
+  CHECK(post("/admin/connections/999999/close").status == 404);
+  CHECK(post("/admin/connections/" + conn_id + "/close").status == 200);
   CHECK(b.closed_within(std::chrono::milliseconds(5000)));
   CHECK(http_get(node.admin_port(), "/healthz").status == 200);
   CHECK(http_get(node.admin_port(), "/nope").status == 404);
   // Malformed paths get an answer, never take the node down.
-  CHECK(http_get(node.admin_port(), "/admin/rooms/%zz").status == 404);
-  CHECK(http_request(node.admin_port(), "POST", "/admin/users/%zz/kick").status == 200);
-  CHECK(http_request(node.admin_port(), "POST",
-                     "/admin/connections/99999999999999999999999/close").status == 404);
+  CHECK(http_get(node.admin_port(), "/admin/rooms/%zz").status == 400);
+  CHECK(post("/admin/users/%zz/kick").status == 400);
+  CHECK(post("/admin/users/%C3%28/kick").status == 400); // not UTF-8
+  CHECK(post("/admin/connections/99999999999999999999999/close").status == 404);
   CHECK(http_request(node.admin_port(), "DELETE", "/admin/rooms").status == 405);
   CHECK(http_get(node.admin_port(), "/healthz").status == 200);
+  // Names are percent-decoded per path segment: an escaped '/' stays in the name.
+  ws_client odd(node.port(), "user=a.b-c_d");
+  auto odd_kick = post("/admin/users/a%2Eb%2Dc_d/kick");
+  CHECK(odd_kick.body == R"({"kicked":1})");
+  CHECK(odd.closed_within(std::chrono::milliseconds(5000)));
+  CHECK(post("/admin/users/a%2Fb/kick").body == R"({"kicked":0})");
 }

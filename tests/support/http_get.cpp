@@ -8,7 +8,8 @@
 
 namespace chat::test {
 
-http_result http_request(uint16_t port, const std::string& method, const std::string& target) {
+http_result http_request(uint16_t port, const std::string& method, const std::string& target,
+                         const http_fields& fields, const std::string& body) {
   namespace http = boost::beast::http;
   boost::asio::io_context ioc;
   boost::beast::tcp_stream stream(ioc);
@@ -16,6 +17,9 @@ http_result http_request(uint16_t port, const std::string& method, const std::st
   stream.connect({boost::asio::ip::make_address("127.0.0.1"), port});
   http::request<http::string_body> req{http::string_to_verb(method), target, 11};
   req.set(http::field::host, "127.0.0.1");
+  for (auto& [name, value] : fields)
+    req.set(name, value);
+  req.body() = body;
   req.prepare_payload();
   http::write(stream, req);
   boost::beast::flat_buffer buf;

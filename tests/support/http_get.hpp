@@ -3,6 +3,8 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace chat::test {
 
@@ -11,7 +13,11 @@ struct http_result {
   std::string body;
 };
 
-http_result http_request(uint16_t port, const std::string& method, const std::string& target);
+using http_fields = std::vector<std::pair<std::string, std::string>>;
+
+// One request on a fresh connection; `fields` are added to (or replace) Host.
+http_result http_request(uint16_t port, const std::string& method, const std::string& target,
+                         const http_fields& fields = {}, const std::string& body = "");
 inline http_result http_get(uint16_t port, const std::string& target) {
   return http_request(port, "GET", target);
 }

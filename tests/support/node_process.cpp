@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <sstream>
 #include <stdexcept>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -58,11 +59,17 @@ std::string make_temp_dir() {
 
 namespace {
 
-pid_t spawn(const std::vector<std::string>& args, int out_fd, int err_fd) {
+pid_t spawn(const std::vector<std::string>& args, int out_fd, int err_fd,
+            uint64_t open_files = 0) {
   pid_t pid = fork();
   if (pid == 0) {
     dup2(out_fd, 1);
     dup2(err_fd, 2);
+    if (open_files > 0) {
+      rlimit lim{open_files, open_files};
+      if (setrlimit(RLIMIT_NOFILE, &lim) != 0)
+        _exit(126);
+    }
     std::vector<char*> argv;
     std::string bin = CHATD_BINARY;
     argv.push_back(bin.data());
@@ -91,7 +98,8 @@ int wait_exit(pid_t pid, int timeout_s) {
 
 } // namespace
 
-node_process::node_process(std::vector<std::string> args, std::string data_dir)
+node_process::node_process(std::vector<std::string> args, std::string data_dir,
+                           uint64_t open_files)
   : data_dir_(data_dir.empty() ? make_temp_dir() : data_dir) {
   std::vector<std::string> full = {"--config-file=" + std::string(CHAT_SOURCE_DIR)
                                      + "/tests/support/test-node.conf",
@@ -104,7 +112,7 @@ node_process::node_process(std::vector<std::string> args, std::string data_dir)
   stderr_path_ = data_dir_ + ".stderr";
   temps().add(stderr_path_);
   int err_fd = open(stderr_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  pid_ = spawn(full, out[1], err_fd);
+  pid_ = spawn(full, out[1], err_fd, open_files);
   close(out[1]);
   close(err_fd);
   std::string text;

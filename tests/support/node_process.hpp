@@ -1,6 +1,7 @@
 // Starts a real chatd process on free ports for end-to-end tests and stops it.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -11,7 +12,9 @@ class node_process {
 public:
   // Starts chatd with --net.port=0 --admin.port=0 --storage.path=<data_dir> plus `args`,
   // in `workdir` (default: a new temporary directory), and waits for its listening lines.
-  explicit node_process(std::vector<std::string> args = {}, std::string data_dir = "");
+  // `open_files` > 0 sets the process's descriptor limit (RLIMIT_NOFILE) to it.
+  explicit node_process(std::vector<std::string> args = {}, std::string data_dir = "",
+                        uint64_t open_files = 0);
   ~node_process();
 
   uint16_t port() const { return port_; }

@@ -25,13 +25,16 @@ TEST_CASE("defaults match the documented fixed keys") {
   CHECK(r.cfg.batch_delay == micros(5000));
   CHECK(r.cfg.lazy_delay == micros(100000));
   CHECK(r.cfg.batch_max == 5000);
+  CHECK(r.cfg.frame_timeout == millis(10000));
+  CHECK(r.cfg.flood_close_after == millis(5000));
   CHECK_FALSE(r.cfg.node.empty());
 }
 
 TEST_CASE("command-line overrides of our sections; the rest goes to CAF") {
   auto r = load({"--net.port=0", "--admin.port=0", "--chat.node=n1", "--storage.batch-delay=5ms",
                  "--storage.lazy-delay=250ms",
-                 "--net.queue-bytes=1MiB", "--scheduler.max-threads=2", "--net.idle-timeout=2s"});
+                 "--net.queue-bytes=1MiB", "--scheduler.max-threads=2", "--net.idle-timeout=2s",
+                 "--net.frame-timeout=500ms", "--chat.flood-close-after=0"});
   REQUIRE(r.error.empty());
   CHECK(r.cfg.port == 0);
   CHECK(r.cfg.admin_port == 0);
@@ -40,6 +43,8 @@ TEST_CASE("command-line overrides of our sections; the rest goes to CAF") {
   CHECK(r.cfg.lazy_delay == micros(250000));
   CHECK(r.cfg.queue_bytes == 1u << 20);
   CHECK(r.cfg.idle_timeout == millis(2000));
+  CHECK(r.cfg.frame_timeout == millis(500));
+  CHECK(r.cfg.flood_close_after == millis(0));
   CHECK(r.caf_args == std::vector<std::string>{"--scheduler.max-threads=2"});
 }
 
@@ -53,7 +58,9 @@ TEST_CASE("bad values and unknown keys name the key") {
     {"--security.allow-anonymous=yes", "security.allow-anonymous"},
     {"--redis.uri=http://x", "redis.uri"}, {"--chat.rate-limit=0", "chat.rate-limit"},
     {"--net.nope=1", "net.nope"}, {"--chat.node=", "chat.node"}, {"--net.port", "net.port"},
-    {"--log.level=loud", "log.level"},
+    {"--log.level=loud", "log.level"}, {"--net.frame-timeout=10ms", "net.frame-timeout"},
+    {"--net.frame-timeout=soon", "net.frame-timeout"},
+    {"--chat.flood-close-after=-1s", "chat.flood-close-after"},
   };
   for (auto& c : cases) {
     INFO(c.arg);
@@ -103,8 +110,13 @@ TEST_CASE("durations") {
   CHECK(d == micros(60000000));
   CHECK(parse_duration("15", d));
   CHECK(d == micros(15000));
+  CHECK(parse_duration("2h", d));
+  CHECK(d == micros(7200000000ll));
+  CHECK(parse_duration("30d", d));
+  CHECK(d == micros(30ll * 86400000000ll));
   CHECK_FALSE(parse_duration("ms", d));
-  CHECK_FALSE(parse_duration("1h", d));
+  CHECK_FALSE(parse_duration("1w", d));
+  CHECK_FALSE(parse_duration("d", d));
 }
 
 TEST_CASE("[redis] keys: defaults, values, and what only makes sense together") {

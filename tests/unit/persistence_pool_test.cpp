@@ -1,11 +1,14 @@
 // Unit: the persistence pool's batching and flush rules on a real SQLite store — a batch
 // is committed at storage.batch-max messages or after storage.batch-delay, whichever comes
 // first; a room's messages keep their order; persisted acks follow the commit; a failing
-// store is retried with nothing lost.
+// store is retried with nothing lost; seq reservations are written ahead of the messages
+// and given back; at shutdown what a failing store did not take is handed back.
 #include "actors/node_context.hpp"
 #include "actors/persistence_pool.hpp"
 #include "net/native_codec.hpp"
 #include "storage/sqlite_store.hpp"
+
+#include "tests/support/eventually.hpp"
 
 #include <caf/all.hpp>
 #include <catch2/catch.hpp>
@@ -17,6 +20,7 @@
 #include <thread>
 
 using namespace chat;
+using chat::test::eventually;
 
 namespace {
 
@@ -25,12 +29,13 @@ namespace {
 class observed_store : public storage::message_store {
 public:
   explicit observed_store(const std::string& dir) : real_(dir, nullptr) {}
-  void insert_batch(const std::vector<storage::stored_message>& b) override {
+  size_t insert_batch(const std::vector<storage::stored_message>& b) override {
     if (fail_.load())
       throw storage::store_error("injected failure");
-    real_.insert_batch(b);
+    auto n = real_.insert_batch(b);
     std::lock_guard<std::mutex> g(mtx_);
     sizes_.push_back(b.size());
+    return n;
   }
   std::vector<storage::stored_message> history(const std::string& r, uint64_t b,
                                                uint32_t l) override {
@@ -45,6 +50,17 @@ public:
     return real_.find_cid(r, u, c);
   }
   bool reachable() override { return real_.reachable(); }
+  uint64_t read_mark(const std::string& r) override { return real_.read_mark(r); }
+  void write_marks(const std::vector<storage::seq_mark>& m) override {
+    if (fail_.load())
+      throw storage::store_error("injected failure");
+    real_.write_marks(m);
+  }
+  std::vector<storage::cid_entry> recent_cids(const std::string& r, uint32_t l) override {
+    return real_.recent_cids(r, l);
+  }
+  std::vector<uint32_t> key_ids() override { return real_.key_ids(); }
+  uint64_t prune_messages(int64_t b, uint32_t l) override { return real_.prune_messages(b, l); }
 
   std::vector<size_t> sizes() {
     std::lock_guard<std::mutex> g(mtx_);
@@ -74,16 +90,6 @@ struct acks : outbound {
   }
 };
 
-template <class Pred>
-bool eventually(Pred p, std::chrono::milliseconds limit = std::chrono::milliseconds(10000)) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!p()) {
-    if (std::chrono::steady_clock::now() > deadline)
-      return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  return true;
-}
 
 struct fixture {
   caf::actor_system_config cfg;
@@ -108,8 +114,8 @@ struct fixture {
       *sys, nc,
       [&]() -> std::unique_ptr<storage::message_store> {
         auto s = std::make_unique<observed_store>(dir);
-        if (made++ == 1)
-          writer_store = s.get(); // the first store is the reader, the second the writer
+        if (made++ == 0)
+          writer_store = s.get(); // the pool's only writer
         return s;
       },
       [&] { return std::make_unique<storage::sqlite_store>(dir, nullptr); });
@@ -117,12 +123,19 @@ struct fixture {
   ~fixture() {
     observed_store::fail_ = false;
     if (pool)
-      pool->flush_and_stop();
+      pool->flush_and_stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
     pool.reset();
     if (!dir.empty())
       std::filesystem::remove_all(dir);
     sys->await_all_actors_done();
   }
+  // Reads what the writer committed, through a connection of its own.
+  storage::sqlite_store& reader() {
+    if (!reader_)
+      reader_ = std::make_unique<storage::sqlite_store>(dir, nullptr);
+    return *reader_;
+  }
+  std::unique_ptr<storage::sqlite_store> reader_;
   chat_message msg(uint64_t seq) {
     return chat_message{"room", seq, "u", "c" + std::to_string(seq), "text", 1};
   }
@@ -152,8 +165,8 @@ TEST_CASE_METHOD(fixture, "a partial batch is committed after batch-delay") {
   auto took = std::chrono::steady_clock::now() - t0;
   CHECK(writer_store->sizes()[0] == 7);
   CHECK(took >= std::chrono::milliseconds(15));
-  CHECK(pool->last_seq("room") == 7);
-  auto h = pool->read_history("room", 0, 10);
+  CHECK(reader().last_seq("room") == 7);
+  auto h = reader().history("room", 0, 10);
   REQUIRE(h.size() == 7);
   CHECK(h.front().seq == 1);
   CHECK(h.back().seq == 7);
@@ -194,9 +207,9 @@ TEST_CASE_METHOD(fixture, "persisted acks follow the commit; a failing store los
   REQUIRE(eventually([&] { return out->get() == 120; }));
   CHECK(pool->healthy());
   CHECK(pool->stats().backlog == 0);
-  CHECK(pool->last_seq("room") == 120);
+  CHECK(reader().last_seq("room") == 120);
   CHECK(pool->stats().stored == 120);
-  auto h = pool->read_history("room", 0, 500);
+  auto h = reader().history("room", 0, 500);
   REQUIRE(h.size() == 120);
   for (size_t i = 0; i < h.size(); ++i)
     CHECK(h[i].seq == i + 1);
@@ -208,4 +221,42 @@ TEST_CASE_METHOD(fixture, "persisted acks follow the commit; a failing store los
     committed += size;
   }
   CHECK(committed == 120);
+}
+
+TEST_CASE_METHOD(fixture, "seq reservations are written at once and given back only if unchanged") {
+  start(1000, std::chrono::seconds(30));
+  pool->store(msg(1), nullptr, "");
+  pool->reserve({}, "room", 100);
+  // Written alone: the lazy batch of messages keeps waiting for its delay.
+  REQUIRE(eventually([&] { return reader().read_mark("room") == 100; }));
+  CHECK(pool->details().mark_writes.load() >= 1);
+  CHECK(writer_store->sizes().empty());
+  pool->reserve({}, "room", 50); // never lowered by a reservation
+  pool->release("room", 99, 10); // not the current mark: nothing happens
+  pool->release("room", 100, 40);
+  REQUIRE(eventually([&] { return reader().read_mark("room") == 40; }));
+  pool->reserve({}, "other", 7);
+  REQUIRE(eventually([&] { return reader().read_mark("other") == 7; }));
+  CHECK(reader().read_mark("room") == 40);
+}
+
+TEST_CASE_METHOD(fixture, "at shutdown what a failing store did not take is handed back") {
+  start(1000, std::chrono::milliseconds(2));
+  for (uint64_t s = 1; s <= 10; ++s)
+    pool->store(msg(s), nullptr, "");
+  REQUIRE(eventually([&] { return reader().last_seq("room") == 10; }));
+  observed_store::fail_ = true;
+  for (uint64_t s = 11; s <= 30; ++s)
+    pool->store(msg(s), nullptr, "");
+  REQUIRE(eventually([&] { return pool->stats().failures >= 1; }));
+  auto t0 = std::chrono::steady_clock::now();
+  auto left = pool->flush_and_stop(t0 + std::chrono::milliseconds(300));
+  auto took = std::chrono::steady_clock::now() - t0;
+  CHECK(took >= std::chrono::milliseconds(250));
+  CHECK(took < std::chrono::seconds(5));
+  REQUIRE(left.messages.size() == 20);
+  for (size_t i = 0; i < left.messages.size(); ++i)
+    CHECK(left.messages[i].seq == 11 + i);
+  CHECK(pool->stats().backlog == 0);
+  pool.reset();
 }

@@ -1,6 +1,7 @@
 // Unit: room ordering and dedupe — the room actor numbers messages gap-free in arrival
 // order, hands every member the same encoded buffer, and acks a repeated cid with its
 // original seq. Runs the real room actor; members are recording outbound queues.
+#include "actors/cid_index.hpp"
 #include "actors/dedupe_window.hpp"
 #include "actors/node_context.hpp"
 #include "actors/sequencer.hpp"
@@ -64,7 +65,7 @@ struct fixture {
     ctx = make_node_context(*sys, nc);
   }
   ~fixture() {
-    for (auto& [name, room] : ctx->rooms.snapshot())
+    for (auto& room : ctx->rooms.actors())
       caf::anon_send_exit(room, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(ctx->presence, caf::exit_reason::user_shutdown);
     sys->await_all_actors_done();
@@ -93,17 +94,52 @@ TEST_CASE("the local sequencer numbers gap-free from the stored maximum") {
 
 TEST_CASE("the dedupe window remembers the newest cids and forgets the oldest") {
   dedupe_window w(3);
-  w.insert("u", "a", 1);
-  w.insert("u", "b", 2);
-  w.insert("v", "a", 3);
-  CHECK(w.find("u", "a") == 1);
-  CHECK(w.find("v", "a") == 3);
-  CHECK(w.find("v", "b") == 0);
-  w.insert("u", "a", 99); // a repeat keeps its first seq
-  CHECK(w.find("u", "a") == 1);
-  w.insert("u", "c", 4);
-  CHECK(w.find("u", "a") == 0);
+  w.insert("u", "a", 1, 11);
+  w.insert("u", "b", 2, 12);
+  w.insert("v", "a", 3, 13);
+  CHECK(w.find("u", "a").seq == 1);
+  CHECK(w.find("u", "a").text == 11);
+  CHECK(w.find("v", "a").seq == 3);
+  CHECK(w.find("v", "b").seq == 0);
+  w.insert("u", "a", 99, 99); // a repeat keeps its first seq and text
+  CHECK(w.find("u", "a").seq == 1);
+  CHECK(w.find("u", "a").text == 11);
+  w.insert("u", "c", 4, 14);
+  CHECK(w.find("u", "a").seq == 0);
+  w.insert("u", "d", 5, 15);
+  w.insert("u", "e", 6, 16);
+  CHECK(w.find("u", "b").seq == 0);
+  CHECK(w.find("v", "a").seq == 0);
+  CHECK(w.find("u", "e").seq == 6);
   CHECK(w.size() == 3);
+}
+
+TEST_CASE("the local sequencer holds messages past its limit until it rises") {
+  local_sequencer s;
+  std::vector<uint64_t> seen;
+  s.start(10, [&](chat_message&& m, bool) { seen.push_back(m.seq); });
+  s.limit(12);
+  for (int i = 0; i < 4; ++i)
+    s.submit(chat_message{});
+  CHECK(seen == std::vector<uint64_t>{11, 12});
+  CHECK(s.waiting() == 2);
+  s.limit(13);
+  CHECK(seen == std::vector<uint64_t>{11, 12, 13});
+  s.limit(100);
+  CHECK(seen == std::vector<uint64_t>{11, 12, 13, 14});
+  CHECK(s.waiting() == 0);
+}
+
+TEST_CASE("the cid index tells repeats from conflicts across rooms") {
+  cid_index idx(1024);
+  CHECK(idx.claim("u", "1", 7, 100) == cid_index::verdict::fresh);
+  CHECK(idx.claim("u", "1", 7, 100) == cid_index::verdict::same);
+  CHECK(idx.claim("u", "1", 7, 101) == cid_index::verdict::conflict); // another text
+  CHECK(idx.claim("u", "1", 8, 100) == cid_index::verdict::conflict); // another room
+  CHECK(idx.claim("v", "1", 8, 100) == cid_index::verdict::fresh);    // another user
+  cid_index off(0);
+  CHECK(off.claim("u", "1", 7, 100) == cid_index::verdict::fresh);
+  CHECK(off.claim("u", "1", 8, 100) == cid_index::verdict::fresh);
 }
 
 TEST_CASE_METHOD(fixture, "concurrent senders: every member sees one gap-free order") {
@@ -114,7 +150,7 @@ TEST_CASE_METHOD(fixture, "concurrent senders: every member sees one gap-free or
     outs.push_back(std::make_shared<recording_outbound>());
     caf::anon_send(room, r_join_atom::value,
                    join_request{member(uint64_t(i + 1), "u" + std::to_string(i), outs.back()),
-                                false, 0, ""});
+                                {}, false, 0, ""});
   }
   std::vector<std::thread> threads;
   for (int i = 0; i < senders; ++i)
@@ -144,15 +180,17 @@ TEST_CASE_METHOD(fixture, "concurrent senders: every member sees one gap-free or
   CHECK(shared >= senders * per_sender);
 }
 
-TEST_CASE_METHOD(fixture, "a repeated cid is acked with its original seq and not delivered") {
+TEST_CASE_METHOD(fixture, "a repeated cid is acked with its original seq and not delivered; "
+                          "with another text it is a conflict") {
   auto room = ctx->rooms.get_or_spawn("d");
   auto a = std::make_shared<recording_outbound>();
   auto b = std::make_shared<recording_outbound>();
-  caf::anon_send(room, r_join_atom::value, join_request{member(1, "a", a), false, 0, ""});
-  caf::anon_send(room, r_join_atom::value, join_request{member(2, "b", b), false, 0, ""});
+  caf::anon_send(room, r_join_atom::value, join_request{member(1, "a", a), {}, false, 0, ""});
+  caf::anon_send(room, r_join_atom::value, join_request{member(2, "b", b), {}, false, 0, ""});
   caf::anon_send(room, r_send_atom::value, send_request{member(1, "a", a), "x", "one", false, ""});
   caf::anon_send(room, r_send_atom::value, send_request{member(1, "a", a), "y", "two", false, ""});
-  caf::anon_send(room, r_send_atom::value, send_request{member(1, "a", a), "x", "again", false, ""});
+  caf::anon_send(room, r_send_atom::value, send_request{member(1, "a", a), "x", "one", false, ""});
+  caf::anon_send(room, r_send_atom::value, send_request{member(1, "a", a), "x", "other", false, ""});
   // The same cid from another user is a different message.
   caf::anon_send(room, r_send_atom::value, send_request{member(2, "b", b), "x", "b's", false, ""});
   auto acks = a->wait_for("ack", 3);
@@ -160,6 +198,9 @@ TEST_CASE_METHOD(fixture, "a repeated cid is acked with its original seq and not
   CHECK((*acks[0])["seq"].GetUint64() == 1);
   CHECK((*acks[1])["seq"].GetUint64() == 2);
   CHECK((*acks[2])["seq"].GetUint64() == 1);
+  auto errors = a->wait_for("error", 1);
+  REQUIRE(errors.size() == 1);
+  CHECK(std::string((*errors[0])["code"].GetString()) == "conflict");
   auto msgs = b->wait_for("msg", 3);
   REQUIRE(msgs.size() == 3);
   CHECK(std::string((*msgs[2])["text"].GetString()) == "b's");

@@ -1,7 +1,9 @@
 // Unit tests for sqlite_store: queries, idempotent batches, durability across reopen,
 // encryption at rest (raw file bytes), key rotation, users, access log, lock/retry, several
-// instances on one directory.
+// instances on one directory, seq marks, key ids in use, pruning, recovery files.
 #include "storage/sqlite_store.hpp"
+
+#include "tests/support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 #include <sqlite3.h>
@@ -15,19 +17,9 @@
 
 using namespace chat::storage;
 namespace fs = std::filesystem;
+using chat::test::temp_dir;
 
 namespace {
-
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    std::string tmpl = (fs::temp_directory_path() / "sqlite_store_test.XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~temp_dir() { fs::remove_all(path); }
-  std::string str() const { return path.string(); }
-};
 
 // A second, raw connection to the same file, to look behind the store's back.
 struct raw_db {
@@ -118,20 +110,25 @@ TEST_CASE("sqlite: batch insert, history, since, last_seq, find_cid", "[sqlite]"
   CHECK(m.ts_ms == 1001);
 }
 
-TEST_CASE("sqlite: duplicate (room, seq) and (user, cid) are skipped", "[sqlite]") {
+TEST_CASE("sqlite: a duplicate (room, seq) is skipped, a taken (user, cid) is dropped",
+          "[sqlite]") {
   temp_dir dir;
   sqlite_store store(dir.str(), nullptr);
   std::vector<stored_message> batch{msg("r", 1), msg("r", 2)};
-  store.insert_batch(batch);
-  store.insert_batch(batch); // a retried batch is harmless
+  CHECK(store.insert_batch(batch) == 0);
+  CHECK(store.insert_batch(batch) == 0); // a retried batch is harmless
 
+  // The message was delivered under seq 3: it is kept, without the cid seq 1 holds.
   auto same_seq = msg("r", 2, "bob", "other text");
   auto same_cid = msg("r", 3);
   same_cid.cid = "cr1";
-  store.insert_batch({same_seq, same_cid, msg("r", 4)});
+  CHECK(store.insert_batch({same_seq, same_cid, msg("r", 4)}) == 1);
+  CHECK(store.insert_batch({same_cid}) == 0); // its retry is a duplicate (room, seq)
   auto all = store.since("r", 0, 100);
-  CHECK(seqs(all) == seq_list{1, 2, 4});
+  CHECK(seqs(all) == seq_list{1, 2, 3, 4});
   CHECK(all.at(1).text == "text 2");
+  CHECK(all.at(2).cid.empty());
+  CHECK(store.find_cid("r", "alice", "cr1") == 1);
 
   // Messages without a cid never collide with each other.
   auto a = msg("r", 5), b = msg("r", 6);
@@ -141,7 +138,7 @@ TEST_CASE("sqlite: duplicate (room, seq) and (user, cid) are skipped", "[sqlite]
   CHECK(store.last_seq("r") == 6);
   CHECK(store.since("r", 4, 10).at(0).cid.empty());
   raw_db raw(store.file());
-  CHECK(raw.scalar("SELECT COUNT(*) FROM messages") == "5");
+  CHECK(raw.scalar("SELECT COUNT(*) FROM messages") == "6");
 }
 
 TEST_CASE("sqlite: data survives reopening; directory is created", "[sqlite]") {
@@ -312,4 +309,92 @@ TEST_CASE("sqlite: several instances on one directory write in parallel", "[sqli
     CHECK(store.last_seq(room) == batches * per_batch);
     CHECK(store.since(room, 0, 1000).size() == batches * per_batch);
   }
+}
+
+TEST_CASE("sqlite: seq marks are raised, never lowered, and released only if unchanged",
+          "[sqlite]") {
+  temp_dir dir;
+  sqlite_store store(dir.str(), nullptr);
+  CHECK(store.read_mark("r") == 0);
+  store.write_marks({{"r", 1000, 0}, {"s", 5, 0}});
+  CHECK(store.read_mark("r") == 1000);
+  store.write_marks({{"r", 500, 0}});
+  CHECK(store.read_mark("r") == 1000);
+  store.write_marks({{"r", 10, 999}}); // released from a mark it no longer has: no effect
+  CHECK(store.read_mark("r") == 1000);
+  store.write_marks({{"r", 10, 1000}});
+  CHECK(store.read_mark("r") == 10);
+  store.write_marks({{"nope", 3, 4}}); // no mark to release: none made
+  CHECK(store.read_mark("nope") == 0);
+  CHECK(store.read_mark("s") == 5);
+}
+
+TEST_CASE("sqlite: recent cids come newest-last without bodies", "[sqlite]") {
+  temp_dir dir;
+  sqlite_store store(dir.str(), nullptr);
+  auto no_cid = msg("r", 4);
+  no_cid.cid.clear();
+  store.insert_batch({msg("r", 1), msg("r", 2), msg("r", 3), no_cid, msg("x", 1)});
+  auto cids = store.recent_cids("r", 3);
+  REQUIRE(cids.size() == 2); // the newest three rows, one without a cid
+  CHECK(cids[0].seq == 2);
+  CHECK(cids[0].cid == "cr2");
+  CHECK(cids[0].user == "alice");
+  CHECK(cids[1].seq == 3);
+  CHECK(store.recent_cids("none", 10).empty());
+}
+
+TEST_CASE("sqlite: key ids in use are kept per batch and found in older databases",
+          "[sqlite]") {
+  temp_dir dir;
+  {
+    sqlite_store store(dir.str(), nullptr);
+    CHECK(store.key_ids().empty());
+    store.insert_batch({msg("r", 1)});
+    CHECK(store.key_ids() == std::vector<uint32_t>{0});
+  }
+  {
+    sqlite_store store(dir.str(), ring(key1 + "\n" + key2));
+    store.insert_batch({msg("r", 2)});
+    CHECK(store.key_ids() == std::vector<uint32_t>{0, 2});
+  }
+  // A database written before key_ids existed: filled from the messages when opened.
+  {
+    raw_db raw((dir.path / "chat.db").string());
+    raw.exec("DROP TABLE key_ids");
+  }
+  sqlite_store store(dir.str(), nullptr);
+  CHECK(store.key_ids() == std::vector<uint32_t>{0, 2});
+}
+
+TEST_CASE("sqlite: pruning deletes old rows in batches, oldest first", "[sqlite]") {
+  temp_dir dir;
+  sqlite_store store(dir.str(), nullptr);
+  std::vector<stored_message> batch;
+  for (uint64_t s = 1; s <= 25; ++s)
+    batch.push_back(msg("r", s)); // ts 1001..1025
+  store.insert_batch(batch);
+  store.write_marks({{"r", 25, 0}});
+  CHECK(store.prune_messages(1011, 4) == 4);
+  CHECK(store.prune_messages(1011, 4) == 4);
+  CHECK(store.prune_messages(1011, 4) == 2); // 1001..1010 gone
+  CHECK(store.prune_messages(1011, 4) == 0);
+  CHECK(seqs(store.since("r", 0, 1)) == seq_list{11});
+  CHECK(store.read_mark("r") == 25); // numbering never restarts
+
+  std::vector<access_entry> log;
+  for (int i = 0; i < 10; ++i)
+    log.push_back({"u", "n", "r", "connect", "", 100 + i});
+  store.log_access(log);
+  CHECK(store.prune_access_log(105, 100) == 5);
+  CHECK(store.prune_access_log(105, 100) == 0);
+  raw_db raw(store.file());
+  CHECK(raw.scalar("SELECT COUNT(*) FROM access_log") == "5");
+
+  store.set_online("old", false, 10);
+  store.set_online("online", true, 10);
+  store.set_online("recent", false, 1000);
+  CHECK(store.prune_users(500, 100) == 1);
+  CHECK(raw.scalar("SELECT group_concat(username) FROM (SELECT username FROM users ORDER BY username)")
+        == "online,recent");
 }

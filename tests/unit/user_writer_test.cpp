@@ -29,6 +29,8 @@ public:
     for (auto& e : entries)
       users_.push_back(e.user);
   }
+  uint64_t prune_access_log(int64_t, uint32_t) override { return 0; }
+  uint64_t prune_users(int64_t, uint32_t) override { return 0; }
   std::vector<std::string> logged() {
     std::lock_guard<std::mutex> g(mu_);
     return users_;
@@ -47,6 +49,8 @@ public:
   void set_online(const std::string& u, bool o, int64_t t) override { f_.set_online(u, o, t); }
   bool is_online(const std::string& u) override { return f_.is_online(u); }
   void log_access(const std::vector<storage::access_entry>& e) override { f_.log_access(e); }
+  uint64_t prune_access_log(int64_t, uint32_t) override { return 0; }
+  uint64_t prune_users(int64_t, uint32_t) override { return 0; }
 
 private:
   fake_users& f_;
@@ -55,7 +59,11 @@ private:
 bool flush(caf::actor_system& sys, const caf::actor& writer) {
   bool ok = false;
   caf::scoped_actor self{sys};
-  self->request(writer, caf::infinite, w_flush_atom::value)
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  self->request(writer, caf::infinite, w_flush_atom::value,
+                int64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          deadline.time_since_epoch())
+                          .count()))
     .receive([&](bool b) { ok = b; }, [](caf::error&) {});
   return ok;
 }

@@ -48,7 +48,8 @@ admin_api::admin_api(endpoint ep, std::chrono::milliseconds timeout)
 
 std::string admin_api::call(const std::string& method, const std::string& path,
                             const std::string& not_found) {
-  auto res = http_request(ep_, method, path, timeout_);
+  // State changes are JSON POSTs (the node refuses other content types, see docs/ADMIN.md).
+  auto res = http_request(ep_, method, path, timeout_, method == "POST" ? "{}" : "");
   if (res.status >= 200 && res.status < 300)
     return res.body;
   auto detail = error_text(res.body);

@@ -32,7 +32,8 @@ std::string seconds_text(std::chrono::milliseconds d) {
 } // namespace
 
 http_response http_request(const endpoint& ep, const std::string& method,
-                           const std::string& target, std::chrono::milliseconds timeout) {
+                           const std::string& target, std::chrono::milliseconds timeout,
+                           const std::string& json_body) {
   auto verb = http::string_to_verb(method);
   if (verb == http::verb::unknown)
     throw chatctl_error("unknown HTTP method '" + method + "'");
@@ -40,11 +41,15 @@ http_response http_request(const endpoint& ep, const std::string& method,
   asio::io_context ioc;
   tcp::resolver resolver(ioc);
   tcp::socket socket(ioc);
-  http::request<http::empty_body> req{verb, target, 11};
+  http::request<http::string_body> req{verb, target, 11};
   req.set(http::field::host, ep.text());
   req.set(http::field::user_agent, "chatctl");
   req.set(http::field::accept, "application/json");
   req.set(http::field::connection, "close");
+  if (!json_body.empty()) {
+    req.set(http::field::content_type, "application/json");
+    req.body() = json_body;
+  }
   req.prepare_payload();
   boost::beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;

@@ -14,10 +14,12 @@ struct http_response {
   std::string body;
 };
 
-// Sends `method` `target` (no body) to `ep` and reads the whole response. Throws
-// chatctl_error with a one-line message when the endpoint cannot be reached, does not
-// answer within `timeout`, or answers something that is not HTTP.
+// Sends `method` `target` to `ep` (with `json_body` as an application/json body when it is
+// not empty) and reads the whole response. Throws chatctl_error with a one-line message when
+// the endpoint cannot be reached, does not answer within `timeout`, or answers something that
+// is not HTTP.
 http_response http_request(const endpoint& ep, const std::string& method,
-                           const std::string& target, std::chrono::milliseconds timeout);
+                           const std::string& target, std::chrono::milliseconds timeout,
+                           const std::string& json_body = "");
 
 } // namespace chat::chatctl

@@ -1,36 +1,33 @@
 // Admin HTTP routes: liveness, readiness, Prometheus metrics and the JSON views of
-// docs/ADMIN.md used by chatctl, plus closing connections and kicking users.
+// docs/ADMIN.md used by chatctl, plus closing connections and kicking users. Browsers are
+// kept out (net/origin_policy): reads under /admin/ refuse other origins, and state changes
+// are POSTs with a JSON content type from no other origin.
 #include "tools/chatd/admin_routes.hpp"
 
 #include "actors/node_context.hpp"
 #include "actors/persistence_pool.hpp"
+#include "net/json_reply.hpp"
+#include "net/origin_policy.hpp"
+#include "actors/store_readers.hpp"
 #include "tools/chatd/admin_snapshot.hpp"
 #include "tools/chatd/metrics.hpp"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
+#include <initializer_list>
+#include <unistd.h>
 
 namespace chat::tools {
 
 namespace {
 
-using json = rapidjson::Writer<rapidjson::StringBuffer>;
+using json = net::json_writer;
 
 template <class Body>
 net::http_reply json_reply(int status, Body&& body) {
-  rapidjson::StringBuffer buf;
-  json w(buf);
-  w.StartObject();
-  body(w);
-  w.EndObject();
-  return {status, "application/json", buf.GetString()};
+  return net::json_object_reply(status, std::forward<Body>(body));
 }
 
 net::http_reply error_reply(int status, const std::string& message) {
-  return json_reply(status, [&](json& w) {
-    w.Key("error");
-    w.String(message);
-  });
+  return net::json_error(status, message);
 }
 
 void key_u(json& w, const char* k, uint64_t v) {
@@ -48,17 +45,23 @@ void key_s(json& w, const char* k, const std::string& v) {
   w.String(v);
 }
 
-void room_fields(json& w, admin_snapshot& snap, const room_stats& r) {
+void room_fields(json& w, const room_stats& r) {
   key_u(w, "last_seq", r.last_seq);
   key_u(w, "messages", r.messages);
-  key_d(w, "rate", snap.rate("room/" + r.room));
+  key_d(w, "rate", r.rate);
   key_u(w, "mailbox", r.mailbox);
 }
 
+// The store takes writes and answers reads (flags kept by the writers and the readers'
+// probe: no store call here).
+bool store_ready(const node_context& ctx) {
+  return !ctx.persistence
+         || (ctx.persistence->healthy() && (!ctx.readers || ctx.readers->healthy()));
+}
+
 net::http_reply node_view(admin_snapshot& snap) {
-  auto rooms = snap.rooms();
   auto presence = snap.presence();
-  auto t = snap.totals(rooms, presence);
+  auto t = snap.totals(presence);
   auto uptime = std::chrono::duration<double>(std::chrono::steady_clock::now()
                                               - snap.ctx.started).count();
   return json_reply(200, [&](json& w) {
@@ -87,7 +90,7 @@ net::http_reply node_view(admin_snapshot& snap) {
     key_u(w, "batches", ps.batches);
     key_u(w, "failures", ps.failures);
     w.Key("reachable");
-    w.Bool(!snap.ctx.persistence || snap.ctx.persistence->healthy());
+    w.Bool(store_ready(snap.ctx));
     w.EndObject();
   });
 }
@@ -101,7 +104,7 @@ net::http_reply rooms_view(admin_snapshot& snap) {
       w.StartObject();
       key_s(w, "id", r.room);
       key_u(w, "members", r.members);
-      room_fields(w, snap, r);
+      room_fields(w, r);
       w.EndObject();
     }
     w.EndArray();
@@ -123,7 +126,7 @@ net::http_reply room_view(admin_snapshot& snap, const std::string& id) {
       w.EndObject();
     }
     w.EndArray();
-    room_fields(w, snap, *r);
+    room_fields(w, *r);
   });
 }
 
@@ -186,7 +189,7 @@ net::http_reply actors_view(admin_snapshot& snap) {
     w.StartArray();
     actor(w, "presence", "presence", p.mailbox, p.handled, snap.rate("presence"));
     for (auto& r : rooms)
-      actor(w, "room", r.room, r.mailbox, r.handled, snap.rate("room-actor/" + r.room));
+      actor(w, "room", r.room, r.mailbox, r.handled, r.handled_rate);
     for (auto& c : conns)
       actor(w, "connection", std::to_string(c.id), c.stats.mailbox, c.stats.handled,
             snap.rate("connection/" + std::to_string(c.id)));
@@ -223,65 +226,105 @@ net::http_reply kick_user(admin_snapshot& snap, const std::string& user) {
   return json_reply(200, [&](json& w) { key_u(w, "kicked", n); });
 }
 
-bool starts_with(const std::string& s, const std::string& prefix) {
-  return s.rfind(prefix, 0) == 0;
+std::string machine_name() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof(buf) - 1) != 0)
+    return {};
+  return buf;
 }
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+using segments = std::vector<std::string>;
+
+bool is_path(const segments& seg, std::initializer_list<const char*> expected) {
+  if (seg.size() != expected.size())
+    return false;
+  size_t i = 0;
+  for (auto* e : expected)
+    if (seg[i++] != e)
+      return false;
+  return true;
+}
+
+net::http_reply post_route(admin_snapshot& snap, const net::url_target& t) {
+  const auto& seg = t.segments;
+  if (seg.size() == 4 && seg[0] == "admin" && seg[1] == "connections" && seg[3] == "close") {
+    const auto& id = seg[2];
+    if (id.empty() || id.size() > 19 || id.find_first_not_of("0123456789") != std::string::npos)
+      return error_reply(404, "no connection '" + id + "'");
+    return close_connection(snap, std::stoull(id));
+  }
+  if (seg.size() == 4 && seg[0] == "admin" && seg[1] == "users" && seg[3] == "kick")
+    return kick_user(snap, seg[2]);
+  return error_reply(404, "not found: POST " + t.path);
+}
+
+// Liveness and readiness read flags only (no store call, no actor asked): they answer at
+// once however many rooms and connections the node holds.
+net::http_reply readiness(admin_snapshot& snap) {
+  bool store_ok = store_ready(snap.ctx);
+  return json_reply(store_ok ? 200 : 503, [&](json& w) {
+    w.Key("ready");
+    w.Bool(store_ok);
+    w.Key("listener");
+    w.Bool(true);
+    w.Key("store");
+    w.Bool(store_ok);
+    key_u(w, "connections", snap.srv.session_count());
+  });
+}
+
+net::http_reply get_route(admin_snapshot& snap, const net::url_target& t,
+                          const net::origin_counters& refused) {
+  const auto& seg = t.segments;
+  if (is_path(seg, {"healthz"}))
+    return net::json_status_ok();
+  if (is_path(seg, {"readyz"}))
+    return readiness(snap);
+  if (is_path(seg, {"metrics"}))
+    return {200, "text/plain; version=0.0.4", render_metrics(snap, refused), {}};
+  if (is_path(seg, {"admin", "node"}))
+    return node_view(snap);
+  if (is_path(seg, {"admin", "rooms"}))
+    return rooms_view(snap);
+  if (seg.size() == 3 && seg[0] == "admin" && seg[1] == "rooms")
+    return room_view(snap, seg[2]);
+  if (is_path(seg, {"admin", "users"}))
+    return users_view(snap);
+  if (is_path(seg, {"admin", "connections"}))
+    return connections_view(snap);
+  if (is_path(seg, {"admin", "actors"}))
+    return actors_view(snap);
+  return error_reply(404, "not found: " + t.path);
 }
 
 } // namespace
 
 net::admin_handler make_admin_routes(node_context& ctx, net::server& srv) {
   auto snap = std::make_shared<admin_snapshot>(ctx, srv);
-  return [snap](const std::string& method, const std::string& target) -> net::http_reply {
-    auto& ctx = snap->ctx;
-    auto path = target.substr(0, target.find('?'));
-    if (method == "POST") {
-      const std::string conns = "/admin/connections/", users = "/admin/users/";
-      if (starts_with(path, conns) && ends_with(path, "/close")) {
-        auto id = path.substr(conns.size(), path.size() - conns.size() - 6);
-        if (id.empty() || id.size() > 19 || id.find_first_not_of("0123456789") != std::string::npos)
-          return error_reply(404, "no connection '" + id + "'");
-        return close_connection(*snap, std::stoull(id));
-      }
-      if (starts_with(path, users) && ends_with(path, "/kick"))
-        return kick_user(*snap, net::url_decode(path.substr(users.size(),
-                                                       path.size() - users.size() - 5)));
-      return error_reply(404, "not found: POST " + path);
+  auto refused = std::make_shared<net::origin_counters>();
+  return [snap, refused, host = machine_name()](const net::http_request& req,
+                                                const net::url_target& t) -> net::http_reply {
+    // The listener's address is known once it is bound, after these routes are made.
+    net::origin_policy policy(snap->srv.admin_endpoint(), host);
+    auto refuse = [&](net::origin_refusal r) {
+      refused->count(r);
+      return net::origin_policy::refusal_reply(r);
+    };
+    if (req.method() == net::http::verb::post) {
+      auto r = policy.check_write(req);
+      return r == net::origin_refusal::none ? post_route(*snap, t) : refuse(r);
     }
-    if (method != "GET")
-      return error_reply(405, "method not allowed");
-    if (path == "/healthz")
-      return {200, "application/json", "{\"status\":\"ok\"}"};
-    if (path == "/readyz") {
-      bool store_ok = !ctx.persistence || ctx.persistence->healthy();
-      return json_reply(store_ok ? 200 : 503, [&](json& w) {
-        w.Key("ready");
-        w.Bool(store_ok);
-        w.Key("listener");
-        w.Bool(true);
-        w.Key("store");
-        w.Bool(store_ok);
-        key_u(w, "connections", snap->srv.session_count());
-      });
+    if (req.method() != net::http::verb::get) {
+      auto reply = error_reply(405, "method not allowed");
+      reply.headers.emplace_back("Allow", "GET, POST");
+      return reply;
     }
-    if (path == "/metrics")
-      return {200, "text/plain; version=0.0.4", render_metrics(*snap)};
-    if (path == "/admin/node")
-      return node_view(*snap);
-    if (path == "/admin/rooms")
-      return rooms_view(*snap);
-    if (starts_with(path, "/admin/rooms/"))
-      return room_view(*snap, net::url_decode(path.substr(13)));
-    if (path == "/admin/users")
-      return users_view(*snap);
-    if (path == "/admin/connections")
-      return connections_view(*snap);
-    if (path == "/admin/actors")
-      return actors_view(*snap);
-    return error_reply(404, "not found: " + path);
+    if (!t.segments.empty() && t.segments[0] == "admin") {
+      auto r = policy.check_read(req);
+      if (r != net::origin_refusal::none)
+        return refuse(r);
+    }
+    return get_route(*snap, t, *refused);
   };
 }
 

@@ -10,7 +10,7 @@ namespace chat::tools {
 
 namespace {
 
-constexpr auto ask_timeout = std::chrono::seconds(2);
+constexpr auto ask_timeout = std::chrono::milliseconds(1000);
 
 } // namespace
 
@@ -31,32 +31,48 @@ void admin_snapshot::arm() {
 
 std::vector<room_stats> admin_snapshot::rooms() {
   std::vector<room_stats> out;
-  caf::scoped_actor self{ctx.sys};
-  for (auto& [name, room] : ctx.rooms.snapshot())
-    self->request(room, ask_timeout, r_stats_atom::value, false)
-      .receive([&](room_stats& s) { out.push_back(std::move(s)); }, [](caf::error&) {});
+  for (auto& e : ctx.rooms.snapshot()) {
+    auto& l = *e.live;
+    room_stats s;
+    s.room = l.name;
+    s.members = l.members.load(std::memory_order_relaxed);
+    s.last_seq = l.last_seq.load(std::memory_order_relaxed);
+    s.messages = l.messages.load(std::memory_order_relaxed);
+    s.deliveries = l.deliveries.load(std::memory_order_relaxed);
+    s.acks_seq = l.acks_seq.load(std::memory_order_relaxed);
+    s.handled = l.handled.load(std::memory_order_relaxed);
+    s.mailbox = l.mailbox.load(std::memory_order_relaxed);
+    s.rate = l.sampled.messages_rate;
+    s.handled_rate = l.sampled.handled_rate;
+    out.push_back(std::move(s));
+  }
   std::sort(out.begin(), out.end(),
             [](const room_stats& a, const room_stats& b) { return a.room < b.room; });
   return out;
 }
 
 std::optional<room_stats> admin_snapshot::room(const std::string& id) {
-  for (auto& [name, room] : ctx.rooms.snapshot()) {
-    if (name != id)
-      continue;
-    std::optional<room_stats> out;
-    caf::scoped_actor self{ctx.sys};
-    self->request(room, ask_timeout, r_stats_atom::value, true)
-      .receive([&](room_stats& s) { out = std::move(s); }, [](caf::error&) {});
-    return out;
+  auto e = ctx.rooms.find(id);
+  if (!e)
+    return std::nullopt;
+  std::optional<room_stats> out;
+  caf::scoped_actor self{ctx.sys};
+  self->request(e->actor, ask_timeout, r_stats_atom::value, true)
+    .receive([&](room_stats& s) { out = std::move(s); }, [](caf::error&) {});
+  if (out) {
+    out->rate = e->live->sampled.messages_rate;
+    out->handled_rate = e->live->sampled.handled_rate;
   }
-  return std::nullopt;
+  return out;
 }
 
 std::vector<connection_row> admin_snapshot::connections() {
   std::vector<connection_row> out;
   caf::scoped_actor self{ctx.sys};
   auto now = std::chrono::steady_clock::now();
+  // All connections together get at most ask_timeout: one busy actor cannot hold the
+  // admin thread for longer (its row then lists no rooms).
+  auto deadline = now + ask_timeout;
   for (auto& s : srv.sessions()) {
     connection_row row;
     row.id = s->id();
@@ -66,8 +82,10 @@ std::vector<connection_row> admin_snapshot::connections() {
     row.age_s = std::chrono::duration<double>(now - s->started()).count();
     row.frames_in = s->frames_in();
     row.frames_out = s->frames_out();
-    if (s->actor())
-      self->request(s->actor(), ask_timeout, c_stats_atom::value)
+    auto left = deadline - std::chrono::steady_clock::now();
+    if (s->actor() && left > std::chrono::steady_clock::duration::zero())
+      self->request(s->actor(), std::chrono::duration_cast<std::chrono::milliseconds>(left),
+                    c_stats_atom::value)
         .receive([&](connection_stats& st) { row.stats = std::move(st); }, [](caf::error&) {});
     record("connection/" + std::to_string(row.id), double(row.stats.handled), now);
     out.push_back(std::move(row));
@@ -85,20 +103,18 @@ presence_stats admin_snapshot::presence() {
   return out;
 }
 
-node_totals admin_snapshot::totals(const std::vector<room_stats>& rooms, const presence_stats& p) {
+node_totals admin_snapshot::totals(const presence_stats& p) {
   node_totals t;
   auto sessions = srv.sessions();
   t.connections = sessions.size();
-  t.rooms = rooms.size();
+  t.rooms = ctx.rooms.size();
   t.online_users = p.users.size();
-  t.actors = rooms.size() + sessions.size() + 1
-             + (ctx.persistence ? ctx.cfg.writers + 1 : 0);
-  for (auto& r : rooms) {
-    t.messages += r.messages;
-    t.deliveries += r.deliveries;
-    t.acks_seq += r.acks_seq;
-    t.latency.merge(r.latency);
-  }
+  t.actors = t.rooms + sessions.size() + 1 + (ctx.persistence ? ctx.cfg.writers + 1 : 0);
+  auto traffic = ctx.counters.traffic.sum();
+  t.messages = traffic.messages;
+  t.deliveries = traffic.deliveries;
+  t.acks_seq = traffic.acks_seq;
+  t.latency = traffic.latency;
   t.frames_in = ctx.counters.closed_frames_in.load();
   t.frames_out = ctx.counters.closed_frames_out.load();
   for (auto& s : sessions) {
@@ -133,18 +149,32 @@ void admin_snapshot::record(const std::string& key, double value,
 
 void admin_snapshot::sample() {
   auto now = std::chrono::steady_clock::now();
-  auto rs = rooms();
-  uint64_t messages = 0, deliveries = 0;
-  for (auto& r : rs) {
-    record("room/" + r.room, double(r.messages), now);
-    record("room-actor/" + r.room, double(r.handled), now);
-    messages += r.messages;
-    deliveries += r.deliveries;
+  // The rooms with traffic since the last sample, and those that had some then (their
+  // rate falls back to 0): O(active rooms), however many rooms are alive.
+  auto active = ctx.rooms.take_active();
+  auto visit = active;
+  visit.insert(visit.end(), sampled_.begin(), sampled_.end());
+  std::sort(visit.begin(), visit.end());
+  visit.erase(std::unique(visit.begin(), visit.end()), visit.end());
+  // Rates live in the rooms' own entries: no allocation per room and nothing to forget.
+  for (auto& r : visit) {
+    auto& s = r->sampled;
+    uint64_t messages = r->messages.load(std::memory_order_relaxed);
+    uint64_t handled = r->handled.load(std::memory_order_relaxed);
+    std::chrono::duration<double> dt = now - s.at;
+    if (s.at != std::chrono::steady_clock::time_point{} && dt.count() < 0.9)
+      continue;
+    if (s.at != std::chrono::steady_clock::time_point{}) {
+      s.messages_rate = double(messages - s.messages) / dt.count();
+      s.handled_rate = double(handled - s.handled) / dt.count();
+    }
+    s = {messages, handled, now, s.messages_rate, s.handled_rate};
   }
-  record("node/messages", double(messages), now);
-  record("node/deliveries", double(deliveries), now);
-  auto p = presence();
-  record("presence", double(p.handled), now);
+  sampled_ = std::move(active);
+  auto traffic = ctx.counters.traffic.sum();
+  record("node/messages", double(traffic.messages), now);
+  record("node/deliveries", double(traffic.deliveries), now);
+  record("presence", double(ctx.counters.presence_handled.load(std::memory_order_relaxed)), now);
   // Rooms and connections come and go: forget samples nobody refreshed for a minute.
   for (auto i = samples_.begin(); i != samples_.end();)
     i = now - i->second.at > std::chrono::seconds(60) ? samples_.erase(i) : std::next(i);

@@ -1,10 +1,14 @@
-// Gathers the node's statistics for the admin endpoint: asks room, connection and
-// presence actors for their own counters (with timeouts) and samples them once a second
-// to turn counters into rates. Runs on the admin thread only.
+// Gathers the node's statistics for the admin endpoint and samples them once a second to
+// turn counters into rates. Runs on the admin thread only, which also answers /healthz
+// and /readyz: so nothing here may wait long. Rooms are read from the counters they
+// publish (no actor asked, whatever their number); the sampler visits only the rooms
+// with traffic since the last sample; only the single-room view and the connection list
+// ask actors, with short timeouts.
 #pragma once
 
 #include "actors/interfaces.hpp"
 #include "actors/persistence_pool.hpp"
+#include "actors/room_directory.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 
@@ -46,7 +50,7 @@ public:
   std::optional<room_stats> room(const std::string& id);
   std::vector<connection_row> connections();
   presence_stats presence();
-  node_totals totals(const std::vector<room_stats>& rooms, const presence_stats& p);
+  node_totals totals(const presence_stats& p);
 
   // Rate of a counter per second between the last two samples at least a second apart.
   double rate(const std::string& key) const;
@@ -66,6 +70,7 @@ private:
     double rate = 0;
   };
   std::map<std::string, sample_pair> samples_;
+  std::vector<room_live_ptr> sampled_; // rooms with traffic at the last sample
   boost::asio::steady_timer timer_;
 };
 

@@ -1,8 +1,13 @@
 // chatd: the chat node. Reads caf-application.conf (or --config-file=), validates the
 // node's sections, starts the actor system, storage and listeners, prints the bound
-// ports, and on SIGINT/SIGTERM drains: stop accepting, close sessions, flush storage.
+// ports, and on SIGINT/SIGTERM drains: stop accepting, close sessions, stop the rooms,
+// flush storage. What the store cannot take within storage.shutdown-timeout is saved in
+// a recovery file (exit code 3, one line saying how many messages), stored first at the
+// next start.
 #include "actors/node_context.hpp"
 #include "actors/persistence_pool.hpp"
+#include "actors/retention.hpp"
+#include "actors/store_readers.hpp"
 #include "config/log.hpp"
 #include "config/node_config.hpp"
 #include "net/server.hpp"
@@ -40,6 +45,23 @@ void wait_for_disconnects(caf::actor_system& sys, chat::node_context& ctx,
   }
 }
 
+// Stops every room after what its mailbox holds (so sends already accepted reach the
+// persistence pool), then waits until all of them are gone.
+void stop_rooms(chat::node_context& ctx, std::chrono::milliseconds limit) {
+  ctx.stopping = true;
+  auto t0 = std::chrono::steady_clock::now();
+  auto rooms = ctx.rooms.actors();
+  for (auto& room : rooms)
+    caf::anon_send(room, chat::r_stop_atom::value);
+  spdlog::debug("stop sent to {} rooms in {} ms", rooms.size(),
+                std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::steady_clock::now() - t0).count());
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (ctx.counters.rooms_stopped.load() < ctx.counters.rooms_started.load()
+         && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+}
+
 std::string endpoint_text(const boost::asio::ip::tcp::endpoint& ep) {
   return ep.address().to_string() + ":" + std::to_string(ep.port());
 }
@@ -71,6 +93,9 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
+  // A file-size limit (ulimit -f) then fails a write like a full disk does (the store
+  // retries, shutdown saves a recovery file) instead of killing the process.
+  std::signal(SIGXFSZ, SIG_IGN);
 
   caf::actor_system_config caf_cfg;
   if (auto err = caf_cfg.parse(loaded.caf_args, loaded.config_file.empty()
@@ -87,14 +112,24 @@ int main(int argc, char** argv) {
     std::cerr << "chatd: " << stores.error << "\n";
     return stores.exit_code;
   }
+  if (auto err = chat::tools::store_recovery_files(cfg, stores); !err.empty()) {
+    std::cerr << "chatd: " << err << "\n";
+    return 1;
+  }
 
   int exit_code = 0;
   {
     caf::actor_system sys{caf_cfg};
     auto ctx = chat::make_node_context(sys, cfg);
-    if (stores.factory)
+    caf::actor retention;
+    if (stores.factory) {
       ctx->persistence = std::make_shared<chat::persistence_pool>(sys, cfg, stores.factory,
                                                                   stores.user_factory);
+      ctx->readers = std::make_shared<chat::store_readers>(sys, cfg, stores.reader_factory,
+                                                           ctx->counters);
+      retention = chat::spawn_retention(sys, cfg, stores.reader_factory(),
+                                        stores.user_factory(), ctx->counters);
+    }
     auto srv = std::make_unique<chat::net::server>(*ctx);
     try {
       srv->start(chat::tools::make_admin_routes(*ctx, *srv));
@@ -113,18 +148,29 @@ int main(int argc, char** argv) {
       srv->stop(std::chrono::milliseconds(2000));
       wait_for_disconnects(sys, *ctx, std::chrono::milliseconds(2000));
     }
+    auto t0 = std::chrono::steady_clock::now();
+    stop_rooms(*ctx, std::chrono::milliseconds(5000));
+    spdlog::debug("rooms stopped in {} ms", std::chrono::duration_cast<std::chrono::milliseconds>(
+                                               std::chrono::steady_clock::now() - t0).count());
     if (ctx->persistence) {
-      // A round trip to every room: sends still in a room's mailbox reach the store first.
-      caf::scoped_actor self{sys};
-      for (auto& [name, room] : ctx->rooms.snapshot())
-        self->request(room, std::chrono::seconds(1), chat::r_stats_atom::value, false)
-          .receive([](chat::room_stats&) {}, [](caf::error&) {});
-      ctx->persistence->flush_and_stop();
+      auto left = ctx->persistence->flush_and_stop(std::chrono::steady_clock::now()
+                                                   + cfg.shutdown_timeout);
+      if (!left.messages.empty()) {
+        bool saved = false;
+        auto line = chat::tools::save_leftovers(cfg, stores, left.messages, saved);
+        std::cerr << "chatd: " << line << "\n";
+        exit_code = saved ? 3 : 4;
+      }
+      ctx->readers->stop();
+      caf::anon_send_exit(retention, caf::exit_reason::user_shutdown);
     }
-    for (auto& [name, room] : ctx->rooms.snapshot())
-      caf::anon_send_exit(room, caf::exit_reason::user_shutdown);
+    spdlog::debug("rooms stopped and storage flushed in {} ms",
+                  std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::steady_clock::now() - t0).count());
     caf::anon_send_exit(ctx->presence, caf::exit_reason::user_shutdown);
     sys.await_all_actors_done();
+    spdlog::debug("all actors done after {} ms", std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                    std::chrono::steady_clock::now() - t0).count());
     srv.reset();
     ctx.reset();
   }

@@ -4,6 +4,8 @@
 
 #include "actors/node_context.hpp"
 #include "actors/persistence_pool.hpp"
+#include "net/origin_policy.hpp"
+#include "net/server.hpp"
 #include "tools/chatd/admin_snapshot.hpp"
 
 #include <sstream>
@@ -54,15 +56,51 @@ private:
 };
 
 const char* error_names[] = {"bad_request", "unauthorized", "forbidden",   "not_member",
-                             "rate_limited", "too_large",   "unavailable", "internal"};
+                             "rate_limited", "too_large",   "unavailable", "internal",
+                             "conflict"};
+
+struct violation_label {
+  const char* code;
+  const char* cause;
+};
+// In the order of ws_violation.
+const violation_label violation_labels[ws_violation_kinds] = {
+  {"1002", "protocol"}, {"1007", "invalid_utf8"}, {"1009", "too_big"},
+  {"1008", "frame_timeout"}, {"1008", "flood"}};
+// The HTTP boundary: accept failures, descriptor shedding, refused requests.
+void boundary_metrics(exposition& e, const net::server& srv, const net::origin_counters& refused) {
+  e.family("chat_accept_errors_total", "counter",
+           "Failed accepts by listener and cause (EMFILE, ENFILE: out of descriptors).");
+  for (auto [name, counters] : {std::pair{"client", &srv.client_accepts()},
+                                std::pair{"admin", &srv.admin_accepts()}})
+    for (size_t i = 0; i < net::accept_error_names.size(); ++i)
+      e.sample("chat_accept_errors_total", double(counters->accept_errors[i].load()),
+               std::string("listener=\"") + name + "\",reason=\"" + net::accept_error_names[i]
+                 + "\"");
+  e.family("chat_accept_shed_total", "counter",
+           "Connections accepted and closed at once because the node was out of descriptors.");
+  e.sample("chat_accept_shed_total", double(srv.client_accepts().shed.load()),
+           "listener=\"client\"");
+  e.sample("chat_accept_shed_total", double(srv.admin_accepts().shed.load()),
+           "listener=\"admin\"");
+  e.family("chat_http_errors_total", "counter",
+           "HTTP requests refused before routing (malformed, over a limit) or not received in time.");
+  for (size_t i = 0; i < net::http_error_names.size(); ++i)
+    e.sample("chat_http_errors_total", double(srv.http_errors().errors[i].load()),
+             std::string("reason=\"") + net::http_error_names[i] + "\"");
+  e.family("chat_admin_refused_total", "counter",
+           "Admin requests refused as coming from a browser page of another origin.");
+  for (size_t i = 0; i < net::origin_refusal_names.size(); ++i)
+    e.sample("chat_admin_refused_total", double(refused.refused[i].load()),
+             std::string("reason=\"") + net::origin_refusal_names[i] + "\"");
+}
 
 } // namespace
 
-std::string render_metrics(admin_snapshot& snap) {
+std::string render_metrics(admin_snapshot& snap, const net::origin_counters& refused) {
   auto& ctx = snap.ctx;
-  auto rooms = snap.rooms();
   auto presence = snap.presence();
-  auto t = snap.totals(rooms, presence);
+  auto t = snap.totals(presence);
   exposition e;
   e.gauge("chat_connections", "Open WebSocket sessions.", double(t.connections));
   e.counter("chat_connections_opened_total", "WebSocket sessions accepted.",
@@ -84,11 +122,55 @@ std::string render_metrics(admin_snapshot& snap) {
   for (size_t i = 0; i < ctx.counters.errors.size(); ++i)
     e.sample("chat_errors_total", double(ctx.counters.errors[i].load()),
              std::string("code=\"") + error_names[i] + "\"");
+  e.counter("chat_rate_limited_frames_total",
+            "Client frames refused by the rate limit (rate_limited errors are coalesced).",
+            double(ctx.counters.rate_limited_frames.load()));
+  e.family("chat_ws_violation_closes_total", "counter",
+           "Connections closed for what their client sent, by close code and cause.");
+  for (size_t i = 0; i < ws_violation_kinds; ++i)
+    e.sample("chat_ws_violation_closes_total", double(ctx.counters.ws_violations[i].load()),
+             std::string("code=\"") + violation_labels[i].code + "\",cause=\""
+               + violation_labels[i].cause + "\"");
   e.counter("chat_slow_consumer_drops_total",
             "Connections closed because their outbound queue passed net.queue-bytes.",
             double(ctx.counters.slow_consumer_drops.load()));
+  boundary_metrics(e, snap.srv, refused);
   e.gauge("chat_outbound_queue_bytes", "Bytes queued for clients, all connections.",
           double(t.queue_bytes));
+  auto& c = ctx.counters;
+  struct counted {
+    const char* name;
+    const char* help;
+    const std::atomic<uint64_t>& value;
+  };
+  const counted lifecycle[] = {
+    {"chat_rooms_started_total", "Room actors started (first join, or again after a stop).",
+     c.rooms_started},
+    {"chat_rooms_stopped_total",
+     "Room actors stopped (idle, evicted at chat.max-rooms, failed start, shutdown).",
+     c.rooms_stopped},
+    {"chat_room_start_failures_total", "Room start-ups whose store read failed.",
+     c.room_start_failures},
+    {"chat_rooms_refused_total", "Joins refused because chat.max-rooms rooms were busy.",
+     c.rooms_refused},
+    {"chat_store_read_failures_total", "Store reads (start-up, history, replay) that failed.",
+     c.store_read_failures},
+    {"chat_decrypt_failures_total", "Stored message bodies that failed to decrypt.",
+     c.decrypt_failures},
+    {"chat_cid_conflicts_total", "Sends answered `conflict`: the user's cid names another message.",
+     c.cid_conflicts},
+  };
+  for (auto& m : lifecycle)
+    e.counter(m.name, m.help, double(m.value.load()));
+  e.gauge("chat_ring_bytes", "Bytes held by all rooms' replay rings (bounded by chat.memory-max).",
+          double(c.ring_bytes.load()));
+  e.family("chat_pruned_rows_total", "counter", "Rows deleted by retention, by table.");
+  const char* tables[] = {"access_log", "users", "messages"};
+  for (size_t i = 0; i < c.pruned.size(); ++i)
+    e.sample("chat_pruned_rows_total", double(c.pruned[i].load()),
+             std::string("table=\"") + tables[i] + "\"");
+  e.counter("chat_prune_failures_total", "Pruning batches that failed (retried next pass).",
+            double(c.prune_failures.load()));
   e.family("chat_actors", "gauge", "Actors by kind.");
   e.sample("chat_actors", double(t.rooms), "kind=\"room\"");
   e.sample("chat_actors", double(t.connections), "kind=\"connection\"");
@@ -106,6 +188,13 @@ std::string render_metrics(admin_snapshot& snap) {
     e.counter("chat_store_messages_total", "Messages committed to the store.", double(ps.stored));
     e.counter("chat_store_failures_total", "Failed commit attempts (retried).",
               double(ps.failures));
+    e.gauge("chat_store_backlog_bytes", "Bytes of messages handed to the store and not committed.",
+              double(ps.backlog_bytes));
+    e.counter("chat_seq_reservations_total", "Seq reservation writes (one per chat.seq-block seqs).",
+              double(d.mark_writes.load()));
+    e.counter("chat_cids_dropped_total",
+              "Messages stored without their cid because another stored message holds it.",
+              double(d.cids_dropped.load()));
     e.counter("chat_access_log_dropped_total",
               "Access-log entries dropped while the store failed (past storage.backlog-max).",
               double(d.access_dropped->load()));

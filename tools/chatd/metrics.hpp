@@ -3,10 +3,15 @@
 
 #include <string>
 
+namespace chat::net {
+struct origin_counters;
+}
+
 namespace chat::tools {
 
 class admin_snapshot;
 
-std::string render_metrics(admin_snapshot& snap);
+// `refused`: the admin endpoint's refusals of browser requests.
+std::string render_metrics(admin_snapshot& snap, const net::origin_counters& refused);
 
 } // namespace chat::tools

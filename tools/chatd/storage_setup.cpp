@@ -3,7 +3,12 @@
 
 #include "storage/key_ring.hpp"
 #include "storage/mongo_module.hpp"
+#include "storage/recovery_file.hpp"
 #include "storage/sqlite_store.hpp"
+#include "config/log.hpp"
+
+#include <filesystem>
+#include <set>
 
 #include <dlfcn.h>
 #include <iostream>
@@ -57,7 +62,32 @@ void open_mongo(const config::node_config& cfg, std::shared_ptr<const storage::k
     return;
   }
   out.factory = std::move(made.messages);
+  out.reader_factory = out.factory;
   out.user_factory = std::move(made.users);
+}
+
+// Key ids the store (or a recovery file) uses that the key ring cannot decrypt.
+std::string check_key_ids(const config::node_config& cfg, storage_setup& out) {
+  std::set<uint32_t> missing;
+  auto store = out.factory();
+  for (auto id : store->key_ids())
+    if (id != 0 && (!out.keys || !out.keys->has(id)))
+      missing.insert(id);
+  for (const auto& file : storage::recovery_files(cfg.path)) {
+    auto id = storage::recovery_key_id(file);
+    if (id != 0 && (!out.keys || !out.keys->has(id)))
+      missing.insert(id);
+  }
+  if (missing.empty())
+    return {};
+  std::string ids;
+  for (auto id : missing)
+    ids += (ids.empty() ? "" : ", ") + std::to_string(id);
+  return "storage: stored messages are encrypted under key id" +
+         std::string(missing.size() > 1 ? "s " : " ") + ids + ", which " +
+         (out.keys ? "the key file " + cfg.at_rest_keys + " does not hold"
+                   : "cannot be read: security.at-rest-keys is not set") +
+         "; start with the key file that holds them";
 }
 
 } // namespace
@@ -80,6 +110,9 @@ storage_setup open_storage(const config::node_config& cfg) {
       // Open once now so an unusable directory stops the node at start.
       storage::sqlite_store probe(dir, keys);
       out.factory = [dir, keys] { return std::make_unique<storage::sqlite_store>(dir, keys); };
+      out.reader_factory = [dir, keys] {
+        return std::make_unique<storage::sqlite_store>(dir, keys, 5000, 8);
+      };
       // Users and the access log: small writes, no hot index pages to keep.
       out.user_factory = [dir, keys] {
         return std::make_unique<storage::sqlite_store>(dir, keys, 5000, 2);
@@ -90,8 +123,58 @@ storage_setup open_storage(const config::node_config& cfg) {
   } catch (const std::exception& e) {
     out.error = "storage." + cfg.backend + ": " + e.what();
     out.exit_code = 1;
+    return out;
+  }
+  out.keys = keys;
+  if (!out.factory)
+    return out;
+  try {
+    out.error = check_key_ids(cfg, out);
+    if (!out.error.empty())
+      out.exit_code = 2;
+  } catch (const std::exception& e) {
+    out.error = "storage." + cfg.backend + ": cannot check stored key ids: " + e.what();
+    out.exit_code = 1;
   }
   return out;
+}
+
+std::string store_recovery_files(const config::node_config& cfg, const storage_setup& setup) {
+  if (!setup.factory)
+    return {};
+  auto files = storage::recovery_files(cfg.path);
+  if (files.empty())
+    return {};
+  try {
+    auto store = setup.factory();
+    for (const auto& file : files) {
+      auto messages = storage::read_recovery(file, setup.keys.get());
+      store->insert_batch(messages);
+      std::filesystem::remove(file);
+      spdlog::info("stored {} messages saved at the last shutdown (recovery file {})",
+                   messages.size(), file);
+    }
+  } catch (const std::exception& e) {
+    return std::string("storage: cannot store the messages saved at the last shutdown: ") +
+           e.what();
+  }
+  return {};
+}
+
+std::string save_leftovers(const config::node_config& cfg, const storage_setup& setup,
+                           const std::vector<chat_message>& messages, bool& saved) {
+  saved = false;
+  try {
+    auto file = storage::write_recovery(cfg.path, messages, setup.keys.get());
+    saved = true;
+    return "the store did not take " + std::to_string(messages.size()) +
+           " messages within storage.shutdown-timeout: saved " +
+           std::to_string(messages.size()) + " messages to " + file +
+           "; the next start stores them first";
+  } catch (const std::exception& e) {
+    return "LOST " + std::to_string(messages.size()) +
+           " messages: the store did not take them and the recovery file failed: " + e.what();
+  }
 }
 
 int print_new_key(const std::string& arg) {

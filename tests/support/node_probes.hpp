@@ -1,0 +1,30 @@
+// What end-to-end tests read from a running node besides its protocol: a /metrics sample,
+// its resident memory, a room's whole history, a key file for encryption at rest.
+#pragma once
+
+#include "support/ws_client.hpp"
+
+#include <cstdint>
+#include <string>
+#include <sys/types.h>
+#include <utility>
+#include <vector>
+
+namespace chat::test {
+
+// Value of an unlabelled sample (or a series with its labels) of the node's /metrics.
+double metric(uint16_t admin_port, const std::string& series);
+// Resident set size of a process in KiB (/proc/PID/status).
+uint64_t rss_kib(pid_t pid);
+// Under AddressSanitizer freed memory waits in quarantine: RSS bounds cannot be checked.
+#ifdef __SANITIZE_ADDRESS__
+inline constexpr bool rss_is_meaningful = false;
+#else
+inline constexpr bool rss_is_meaningful = true;
+#endif
+// A room's whole history, oldest first (seq, text), paging back with `before`.
+std::vector<std::pair<uint64_t, std::string>> history_of(ws_client& c, const std::string& room);
+// Writes a new at-rest key with `id` (chatd --gen-key) to a file in `dir`; its path.
+std::string key_file(const std::string& dir, uint32_t id);
+
+} // namespace chat::test
