@@ -6,6 +6,7 @@
 
 #include "actors/node_context.hpp"
 #include "actors/persistence_pool.hpp"
+#include "actors/redis_bridge.hpp"
 #include "net/json_reply.hpp"
 #include "net/origin_policy.hpp"
 #include "actors/store_readers.hpp"
@@ -262,13 +263,21 @@ net::http_reply post_route(admin_snapshot& snap, const net::url_target& t) {
 // once however many rooms and connections the node holds.
 net::http_reply readiness(admin_snapshot& snap) {
   bool store_ok = store_ready(snap.ctx);
-  return json_reply(store_ok ? 200 : 503, [&](json& w) {
+  // With redis.uri: Redis reachable (every master, subscriptions in place); a node that
+  // cannot sequence must not get new connections.
+  bool redis_ok = !snap.ctx.redis || snap.ctx.redis->client.up();
+  bool ready = store_ok && redis_ok;
+  return json_reply(ready ? 200 : 503, [&](json& w) {
     w.Key("ready");
-    w.Bool(store_ok);
+    w.Bool(ready);
     w.Key("listener");
     w.Bool(true);
     w.Key("store");
     w.Bool(store_ok);
+    if (snap.ctx.redis) {
+      w.Key("redis");
+      w.Bool(redis_ok);
+    }
     key_u(w, "connections", snap.srv.session_count());
   });
 }
