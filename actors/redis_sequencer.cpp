@@ -121,6 +121,15 @@ void redis_sequencer::on_event(redis_event& ev) {
       retry_armed_ = false;
       drain();
       return;
+    case event_kind::sync_late:
+      if (synced_ && ev.value == sync_gen_) {
+        CHAT_LOG_LIMITED(spdlog::level::warn,
+                         "room '{}': Redis did not answer within redis.unavailable-timeout; "
+                         "joins go ahead, missed messages follow when it is back",
+                         room_);
+        sync_done();
+      }
+      return;
   }
 }
 
@@ -260,11 +269,8 @@ void redis_sequencer::drain() {
       continue;
     }
     if (next > highest_) {
-      if (synced_ && sync_upto_ != 0 && last_ + 1 >= sync_upto_) {
-        auto done = std::move(synced_);
-        synced_ = nullptr;
-        done();
-      }
+      if (synced_ && sync_upto_ != 0 && last_ + 1 >= sync_upto_)
+        sync_done();
       return;
     }
     if (skippable(next)) {
@@ -373,7 +379,14 @@ void redis_sequencer::part_done() {
     drain();
 }
 
-void redis_sequencer::post_later(redis_event::kind k, std::chrono::milliseconds after) {
+void redis_sequencer::sync_done() {
+  auto done = std::move(synced_);
+  synced_ = nullptr;
+  done();
+}
+
+void redis_sequencer::post_later(redis_event::kind k, std::chrono::milliseconds after,
+                                 uint64_t value) {
   if (k == event_kind::retry) {
     if (retry_armed_)
       return;
@@ -381,6 +394,7 @@ void redis_sequencer::post_later(redis_event::kind k, std::chrono::milliseconds 
   }
   auto ev = std::make_shared<redis_event>();
   ev->what = k;
+  ev->value = value;
   self_->delayed_send(self_, after, r_redis_atom::value, std::move(ev));
 }
 
@@ -421,6 +435,8 @@ void redis_sequencer::watch(bool on, std::function<void()> synced) {
     post(room, std::move(ev));
   };
   ctx_.redis->client.subscribe(std::move(channel), std::move(h));
+  if (synced_)
+    post_later(event_kind::sync_late, ctx_.cfg.redis_unavailable_timeout, ++sync_gen_);
 }
 
 } // namespace chat

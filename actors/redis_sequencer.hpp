@@ -42,6 +42,7 @@ struct redis_event {
     stored,    // store read for (after, upto]: `stored` (ok: read at all)
     seed,      // the seeding wait is over
     retry,     // retry the repair after a failed read
+    sync_late, // redis.unavailable-timeout passed since subscribing
   } what = kind::reply;
   uint64_t ticket = 0;
   redis::seq_result result;
@@ -66,6 +67,9 @@ public:
   // After subscribing, `synced` is called once the room has caught up with Redis (every
   // seq up to the counter read after the subscription was in place delivered): until
   // then the room holds its joins, so `joined` tells a seq that is really the newest.
+  // When Redis does not let it catch up within redis.unavailable-timeout, `synced` is
+  // called anyway: joins go ahead with what the store knows (sends fail `unavailable`
+  // meanwhile), and the missed messages follow as soon as Redis answers again.
   void watch(bool on, std::function<void()> synced = {});
   bool watching() const { return watching_; }
   void on_event(redis_event& ev);
@@ -91,7 +95,8 @@ private:
   void stored(redis_event& ev);
   void part_done();
   void seed();
-  void post_later(redis_event::kind k, std::chrono::milliseconds after);
+  void post_later(redis_event::kind k, std::chrono::milliseconds after, uint64_t value = 0);
+  void sync_done();
   bool skippable(uint64_t seq);
 
   node_context& ctx_;
@@ -108,6 +113,7 @@ private:
   uint64_t floor_ = 0;   // from seeding: no seq at or below it may be handed out again
   uint32_t parts_ = 0;   // reads of the running repair
   std::function<void()> synced_; // set while syncing
+  uint64_t sync_gen_ = 0;         // subscriptions so far (tells a late timer from a current one)
   uint64_t sync_upto_ = 0;        // 1 + the counter read after subscribing (0: not yet)
   bool seeding_ = false, watching_ = false, retry_armed_ = false;
 };

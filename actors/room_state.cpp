@@ -290,7 +290,9 @@ void room_state::deliver(chat_message&& m, uint64_t ticket) {
     own = false; // cannot happen: every ticket is pending until delivered or refused
   if (own) {
     text = p.text;
-    if (p.waited) {
+    // (With Redis the cluster-wide dedupe ran in the script, and the message went out to
+    // every node: it is delivered here too.)
+    if (p.waited && !cluster) {
       if (auto e = dedupe->find(m.user, m.cid); e.seq != 0) {
         // Its original was numbered first: this seq stays unused (a gap), never a copy.
         send_request again{std::move(p.sender), std::move(m.cid), {}, p.ack_persisted,

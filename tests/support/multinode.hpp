@@ -1,9 +1,10 @@
 // Several chatd processes sharing one Redis and one SQLite storage directory, for the
-// multi-node end-to-end tests, and a reader of a room's whole history.
+// multi-node end-to-end tests.
 #pragma once
 
 #include "support/node_process.hpp"
 #include "support/redis_server.hpp"
+#include "support/room_history.hpp"
 #include "support/ws_client.hpp"
 
 #include <memory>
@@ -32,28 +33,5 @@ struct node_group {
   uint16_t port(size_t i) const { return nodes[i]->port(); }
   uint16_t admin_port(size_t i) const { return nodes[i]->admin_port(); }
 };
-
-// The whole history of `room`, oldest first: (seq, text).
-inline std::vector<std::pair<uint64_t, std::string>> history_of(ws_client& c,
-                                                                const std::string& room) {
-  std::vector<std::pair<uint64_t, std::string>> out;
-  uint64_t before = 0;
-  for (;;) {
-    c.send(R"({"op":"history","room":")" + room + R"(","limit":500)"
-           + (before ? ",\"before\":" + std::to_string(before) : std::string()) + "}");
-    auto page = c.next_op("history");
-    auto& msgs = page.at("messages");
-    if (msgs.Size() == 0)
-      break;
-    std::vector<std::pair<uint64_t, std::string>> chunk;
-    for (auto& m : msgs.GetArray())
-      chunk.emplace_back(m["seq"].GetUint64(), m["text"].GetString());
-    out.insert(out.begin(), chunk.begin(), chunk.end());
-    before = chunk.front().first;
-    if (before <= 1)
-      break;
-  }
-  return out;
-}
 
 } // namespace chat::test

@@ -141,7 +141,7 @@ int main(int argc, char** argv) {
       // Nodes sharing this Redis are one chat: rooms take their seqs from it (the client
       // connects in the background; sends wait for it up to redis.unavailable-timeout).
       ctx->redis = std::make_shared<chat::redis_bridge>(rs);
-      ctx->redis->client.start();
+      ctx->redis->start();
     }
     auto srv = std::make_unique<chat::net::server>(*ctx);
     try {
@@ -183,7 +183,7 @@ int main(int argc, char** argv) {
     caf::anon_send_exit(ctx->presence, caf::exit_reason::user_shutdown);
     sys.await_all_actors_done();
     if (ctx->redis)
-      ctx->redis->client.stop();
+      ctx->redis->stop();
     spdlog::debug("all actors done after {} ms", std::chrono::duration_cast<std::chrono::milliseconds>(
                                                     std::chrono::steady_clock::now() - t0).count());
     srv.reset();
