@@ -74,10 +74,10 @@ def run(nodes, rate, duration, warmup=3, drain=2):
         for line in lg.stderr:
             lines.append(line)
             if begin is None and " measure " in line:
-                begin = (time.time(), sum(cpu_s(p) for p in watched))
+                begin = (time.time(), [cpu_s(p) for p in watched])
             if begin is not None and " drain " in line:
                 break
-        end = (time.time(), sum(cpu_s(p) for p in watched))
+        end = (time.time(), [cpu_s(p) for p in watched])
         out, _ = lg.communicate()
         rep = json.loads(out)
         return rep, begin, end
@@ -99,17 +99,18 @@ def main():
     a = ap.parse_args()
     for nodes in (1, 2):
         rep, begin, end = run(nodes, a.rate, a.duration)
-        cpu = end[1] - begin[1] if begin else float("nan")
+        parts = [e - b for b, e in zip(begin[1], end[1])] if begin else []
+        cpu = sum(parts) if begin else float("nan")
         secs = end[0] - begin[0] if begin else float("nan")
         deliveries_per_s = rep.get("deliveries_per_s", 0)
         per_k = cpu / (deliveries_per_s * secs / 1000) if deliveries_per_s else float("nan")
         lat, ack = rep.get("latency_ms", {}), rep.get("ack_latency_ms", {})
         print("nodes=%d rate=%d sent/s=%.0f delivered_ratio=%.4f order_violations=%d "
               "p50_ms=%s p99_ms=%s ack_p99_ms=%s cpu_s=%.2f window_s=%.1f "
-              "cpu_ms_per_1k_deliveries=%.1f"
+              "cpu_ms_per_1k_deliveries=%.1f cpu_s_by_process(nodes..., redis)=%s"
               % (nodes, a.rate, rep.get("sent_per_s", 0), rep.get("delivered_ratio", 0),
                  rep.get("order_violations", -1), lat.get("p50"), lat.get("p99"), ack.get("p99"),
-                 cpu, secs, per_k * 1e3))
+                 cpu, secs, per_k * 1e3, ",".join("%.2f" % x for x in parts)))
         sys.stdout.flush()
 
 
