@@ -17,6 +17,9 @@ namespace {
 constexpr uint32_t repair_rows = 500;            // stream entries / stored rows per read
 constexpr uint64_t repair_bytes = 4ull << 20;    // stored bytes per read
 constexpr std::chrono::milliseconds retry_after{200};
+// Messages held above a gap at most: past this the gap is given up (its seqs skipped, a
+// warning logged) rather than holding the room's traffic in memory while reads fail.
+constexpr size_t max_ahead = 20000;
 // How long a seeding node waits, beyond storage.lazy-delay, for messages other nodes
 // sequenced before Redis lost the counter to reach the store.
 constexpr std::chrono::milliseconds seed_margin{500};
@@ -279,6 +282,15 @@ void redis_sequencer::drain() {
       continue;
     }
     uint64_t upto = it == ahead_.end() ? highest_ : it->first - 1;
+    if (ahead_.size() > max_ahead) {
+      CHAT_LOG_LIMITED(spdlog::level::warn,
+                       "room '{}': seqs {}..{} could not be repaired while {} later messages "
+                       "waited; skipped",
+                       room_, next, upto, ahead_.size());
+      ctx_.counters.redis_seq_skipped.fetch_add(upto - last_, std::memory_order_relaxed);
+      last_ = upto;
+      continue;
+    }
     repair(last_, upto);
     return;
   }
