@@ -118,6 +118,12 @@ void room_state::remove_member(size_t index, bool reply, const std::string& rid)
 void room_state::send(send_request& req) {
   uint64_t text = text_hash(req.text);
   if (auto e = dedupe->find(req.sender.user, req.cid); e.seq != 0) {
+    if (cluster && ctx->persistence && e.text == text) {
+      store_again({name, e.seq, req.sender.user, std::move(req.cid), std::move(req.text),
+                   now_ms()},
+                  req.sender, req.ack_persisted, req.rid);
+      return;
+    }
     repeat(req, e, text);
     return;
   }
@@ -261,6 +267,17 @@ bool room_state::take_pending(uint64_t ticket, pending_send& out) {
   return false;
 }
 
+// A repeat of a message another node sequenced: that node may have died before storing it
+// (its sender then retries here), so it is stored again under its seq — the store ignores
+// a seq it holds — and acked as an own message is.
+void room_state::store_again(chat_message&& m, const member_ref& to, bool ack_persisted,
+                             const std::string& rid) {
+  ctx->persistence->store(m, ack_persisted ? &to : nullptr, rid,
+                          caf::actor_cast<room_actor>(self));
+  if (!ack_persisted)
+    ack_repeat(to, m.cid, m.seq, rid, false);
+}
+
 void room_state::refused(uint64_t ticket, chat_message&& m, sequencer::refusal why,
                          uint64_t at, const std::string& text) {
   pending_send p;
@@ -268,6 +285,12 @@ void room_state::refused(uint64_t ticket, chat_message&& m, sequencer::refusal w
     return;
   switch (why) {
     case sequencer::refusal::duplicate:
+      if (ctx->persistence) {
+        m.seq = at;
+        store_again(std::move(m), p.sender, p.ack_persisted, p.rid);
+        return;
+      }
+      [[fallthrough]];
     case sequencer::refusal::conflict: {
       // Found cluster-wide: the original's text is unknown here when it conflicts.
       uint64_t original = why == sequencer::refusal::duplicate ? p.text : p.text + 1;

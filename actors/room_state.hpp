@@ -143,6 +143,8 @@ struct room_state {
 
 private:
   bool take_pending(uint64_t ticket, pending_send& out);
+  void store_again(chat_message&& m, const member_ref& to, bool ack_persisted,
+                   const std::string& rid);
   void remove_member(size_t index, bool reply, const std::string& rid);
   void ack_repeat(const member_ref& to, const std::string& cid, uint64_t seq,
                   const std::string& rid, bool persisted_mode);
