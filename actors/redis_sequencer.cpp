@@ -246,14 +246,15 @@ bool redis_sequencer::claimed(const chat_message& m) const {
   return false;
 }
 
-bool redis_sequencer::skippable(uint64_t seq) {
+// The last seq of a known-lost range holding `seq`, or 0.
+uint64_t redis_sequencer::skippable(uint64_t seq) {
   lost_.erase(std::remove_if(lost_.begin(), lost_.end(),
                              [&](const std::pair<uint64_t, uint64_t>& r) { return r.second < seq; }),
               lost_.end());
   for (auto& r : lost_)
     if (r.first <= seq && seq <= r.second)
-      return true;
-  return false;
+      return r.second;
+  return 0;
 }
 
 void redis_sequencer::drain() {
@@ -276,12 +277,14 @@ void redis_sequencer::drain() {
         sync_done();
       return;
     }
-    if (skippable(next)) {
-      ctx_.counters.redis_seq_skipped.fetch_add(1, std::memory_order_relaxed);
-      last_ = next;
+    uint64_t upto = it == ahead_.end() ? highest_ : it->first - 1;
+    if (auto lost_upto = skippable(next)) {
+      // A whole range at once: a seeding jump can leave millions of seqs unused.
+      uint64_t to = std::min(lost_upto, upto);
+      ctx_.counters.redis_seq_skipped.fetch_add(to - last_, std::memory_order_relaxed);
+      last_ = to;
       continue;
     }
-    uint64_t upto = it == ahead_.end() ? highest_ : it->first - 1;
     if (ahead_.size() > max_ahead) {
       CHAT_LOG_LIMITED(spdlog::level::warn,
                        "room '{}': seqs {}..{} could not be repaired while {} later messages "

@@ -97,7 +97,7 @@ private:
   void seed();
   void post_later(redis_event::kind k, std::chrono::milliseconds after, uint64_t value = 0);
   void sync_done();
-  bool skippable(uint64_t seq);
+  uint64_t skippable(uint64_t seq);
 
   node_context& ctx_;
   room_actor::pointer self_;
