@@ -4,6 +4,7 @@
 
 #include "actors/frame_limiter.hpp"
 #include "actors/node_context.hpp"
+#include "actors/redis_bridge.hpp"
 #include "actors/persistence_pool.hpp"
 #include "config/log.hpp"
 
@@ -134,6 +135,17 @@ void handle(conn_pointer self, command& c) {
     case op::presence: {
       auto out = st.me.out;
       auto enc = st.me.enc;
+      if (st.ctx->redis) {
+        // Several nodes: online means a connection on any live node (Redis knows).
+        st.ctx->redis->presence.online(
+          std::move(c.users),
+          [out, enc, rid = std::move(c.rid)](bool ok, std::map<std::string, bool> users) {
+            out->push(ok ? enc->presence_reply(users, rid)
+                         : enc->error(error_code::unavailable,
+                                      "presence is unavailable: Redis did not answer", rid));
+          });
+        return;
+      }
       self->request(st.ctx->presence, std::chrono::seconds(5), p_query_atom::value,
                     std::move(c.users))
         .then([out, enc, rid = std::move(c.rid)](std::map<std::string, bool>& users) {

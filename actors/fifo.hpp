@@ -36,6 +36,9 @@ public:
     }
   }
 
+  // Removes the element at `i` (rare: out-of-order completion), keeping the order.
+  void erase(size_t i) { items_.erase(items_.begin() + static_cast<long>(head_ + i)); }
+
   void clear() {
     std::vector<T>().swap(items_);
     head_ = 0;

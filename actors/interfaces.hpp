@@ -29,6 +29,7 @@ using r_freed_atom = caf::atom_constant<caf::atom("r_freed")>;
 using r_idle_atom = caf::atom_constant<caf::atom("r_idle")>;
 using r_stop_atom = caf::atom_constant<caf::atom("r_stop")>;
 using r_drain_atom = caf::atom_constant<caf::atom("r_drain")>;
+using r_redis_atom = caf::atom_constant<caf::atom("r_redis")>;
 using c_gone_atom = caf::atom_constant<caf::atom("c_gone")>;
 using r_stats_atom = caf::atom_constant<caf::atom("r_stats")>;
 using c_stats_atom = caf::atom_constant<caf::atom("c_stats")>;
@@ -39,6 +40,10 @@ using p_query_atom = caf::atom_constant<caf::atom("p_query")>;
 using w_store_atom = caf::atom_constant<caf::atom("w_store")>;
 using w_flush_atom = caf::atom_constant<caf::atom("w_flush")>;
 using w_tick_atom = caf::atom_constant<caf::atom("w_tick")>;
+
+// What the Redis layer tells a room's sequencer (actors/redis_sequencer.hpp).
+struct redis_event;
+using redis_event_ptr = std::shared_ptr<redis_event>;
 
 // Where a room sends what belongs to one member connection.
 struct member_ref {
@@ -94,6 +99,7 @@ using room_actor = caf::typed_actor<
   caf::reacts_to<r_idle_atom, uint64_t>,    // the idle timer of this generation expired
   caf::reacts_to<r_stop_atom>,              // node shutdown: stop after what is queued
   caf::reacts_to<r_drain_atom, uint64_t>,   // this connection's queue drained (pacing)
+  caf::reacts_to<r_redis_atom, redis_event_ptr>, // for its Redis sequencer
   caf::replies_to<r_stats_atom, bool>::with<room_stats>>; // bool: with the member list
 
 using presence_map = std::map<std::string, bool>; // user -> online
@@ -125,3 +131,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(chat::command)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<chat::command>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<chat::room_actor>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(chat::presence_map)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(chat::redis_event_ptr)

@@ -18,6 +18,7 @@ namespace chat {
 
 class persistence_pool;
 class store_readers;
+struct redis_bridge;
 
 struct node_context {
   node_context(caf::actor_system& system, config::node_config settings);
@@ -28,6 +29,7 @@ struct node_context {
   presence_actor presence;
   std::shared_ptr<persistence_pool> persistence; // null: messages live in memory only
   std::shared_ptr<store_readers> readers;        // set together with persistence
+  std::shared_ptr<redis_bridge> redis;           // null: a single node (no redis.uri)
   std::atomic<uint64_t> next_conn_id{1};
   node_counters counters;
   cid_index cids;

@@ -3,6 +3,7 @@
 
 #include "actors/node_context.hpp"
 #include "actors/persistence_pool.hpp"
+#include "actors/redis_bridge.hpp"
 
 #include <caf/all.hpp>
 
@@ -25,15 +26,23 @@ presence_actor::behavior_type presence_impl(presence_actor::stateful_pointer<pre
     [self](p_attach_atom, std::string& user) {
       ++self->state.handled;
       bump(self->state.ctx->counters.presence_handled);
-      if (++self->state.connections[user] == 1 && self->state.ctx->persistence)
+      auto count = ++self->state.connections[user];
+      if (count == 1 && self->state.ctx->persistence)
         self->state.ctx->persistence->set_online(user, true);
+      if (self->state.ctx->redis)
+        self->state.ctx->redis->presence.set_connections(user, count);
     },
     [self](p_detach_atom, std::string& user, std::vector<room_actor>& rooms) {
       ++self->state.handled;
       bump(self->state.ctx->counters.presence_handled);
       auto& conns = self->state.connections;
       auto i = conns.find(user);
-      if (i == conns.end() || --i->second > 0)
+      if (i == conns.end())
+        return;
+      auto left = --i->second;
+      if (self->state.ctx->redis)
+        self->state.ctx->redis->presence.set_connections(user, left);
+      if (left > 0)
         return;
       conns.erase(i);
       if (self->state.ctx->persistence)

@@ -9,6 +9,7 @@
 
 #include "actors/node_context.hpp"
 #include "actors/persistence_pool.hpp"
+#include "actors/redis_sequencer.hpp"
 #include "actors/room_state.hpp"
 #include "actors/store_readers.hpp"
 #include "config/log.hpp"
@@ -39,10 +40,8 @@ std::string unavailable_text(const room_state& st) {
   return "room '" + st.name + "' is unavailable: its stored state cannot be read; retry later";
 }
 
-void on_join(room_pointer self, join_request& req) {
+void admit(room_pointer self, join_request& req) {
   auto& st = self->state;
-  st.ctx->rooms.set_evictable(st.name, st.live.get(), false);
-  room_directory::join_arrived(*st.live);
   if (st.phase == room_phase::failed) {
     // The connection hears it first: it forgets the room before its client can react.
     caf::anon_send(req.conn, c_gone_atom::value, st.name, self->address());
@@ -50,7 +49,24 @@ void on_join(room_pointer self, join_request& req) {
     st.leave_failed_room();
     return;
   }
+  if (st.cluster && !st.cluster->watching()) {
+    // Its first member: subscribe, and catch up with Redis before anyone joins.
+    st.phase = room_phase::loading;
+    st.deferred.emplace_back([self, req]() mutable { admit(self, req); });
+    st.cluster->watch(true, [self] {
+      self->state.phase = room_phase::live;
+      self->state.run_deferred();
+    });
+    return;
+  }
   st.join(req);
+}
+
+void on_join(room_pointer self, join_request& req) {
+  auto& st = self->state;
+  st.ctx->rooms.set_evictable(st.name, st.live.get(), false);
+  room_directory::join_arrived(*st.live);
+  admit(self, req);
 }
 
 // A send or history request: served when live, refused when the room failed, kept in
@@ -85,7 +101,13 @@ room_actor::behavior_type room_impl(room_pointer self, node_context* ctx, std::s
   st.name = std::move(name);
   st.live = std::move(live);
   st.name_hash = std::hash<std::string>{}(st.name);
-  st.seq = std::make_unique<local_sequencer>();
+  if (ctx->redis) {
+    auto seq = std::make_unique<redis_sequencer>(*ctx, self, st.name);
+    st.cluster = seq.get();
+    st.seq = std::move(seq);
+  } else {
+    st.seq = std::make_unique<local_sequencer>();
+  }
   st.dedupe = std::make_unique<dedupe_window>(ctx->cfg.dedupe_window);
   st.ring = std::make_unique<room_ring>(ctx->cfg, ctx->counters.ring_bytes, *st.live);
   ctx->counters.rooms_started.fetch_add(1, std::memory_order_relaxed);
@@ -148,6 +170,13 @@ room_actor::behavior_type room_impl(room_pointer self, node_context* ctx, std::s
     [self](r_idle_atom, uint64_t) { self->state.idle_tick(); },
     [self](r_stop_atom) { self->state.stop(); },
     [self](r_drain_atom, uint64_t conn) { self->state.drained(conn); },
+    [self](r_redis_atom, redis_event_ptr& ev) {
+      auto& st = self->state;
+      if (st.cluster && st.phase != room_phase::failed) {
+        st.cluster->on_event(*ev);
+        st.settle();
+      }
+    },
     [self](r_stats_atom, bool with_members) {
       auto& st = self->state;
       room_stats out;
@@ -204,15 +233,15 @@ void room_state::started(read_reply& r) {
   handed = last;
   for (auto& c : r.start.cids)
     dedupe->insert(c.user, c.cid, c.seq, 0);
-  seq->start(last, [this](chat_message&& m, bool own) { deliver(std::move(m), own); });
+  seq->start(
+    last, [this](chat_message&& m, uint64_t ticket) { deliver(std::move(m), ticket); },
+    [this](uint64_t ticket, chat_message&& m, sequencer::refusal why, uint64_t at,
+           const std::string& text) { refused(ticket, std::move(m), why, at, text); });
   if (ctx->persistence)
     seq->limit(reserved);
   live->last_seq.store(last, std::memory_order_relaxed);
   phase = room_phase::live;
-  auto waiting = std::move(deferred);
-  deferred.clear();
-  for (auto& f : waiting)
-    f();
+  run_deferred();
   if (members.empty())
     arm_idle();
 }
@@ -229,6 +258,21 @@ void room_state::start_failed(const std::string& why) {
   for (auto& f : waiting)
     f();
   leave_failed_room();
+}
+
+// Runs what waited while the room was loading, in order; stops when one of them makes it
+// load again (a Redis room catching up for its first member), keeping the rest waiting.
+void room_state::run_deferred() {
+  auto waiting = std::move(deferred);
+  deferred.clear();
+  for (size_t i = 0; i < waiting.size(); ++i) {
+    if (phase == room_phase::loading) {
+      deferred.insert(deferred.end(), std::make_move_iterator(waiting.begin() + long(i)),
+                      std::make_move_iterator(waiting.end()));
+      return;
+    }
+    waiting[i]();
+  }
 }
 
 // Leaves the directory once no join is on its way (each such join comes here again), then
@@ -308,6 +352,8 @@ void room_state::idle_tick() {
 // Out of the directory (or the node stops): give back the unused reservation (at
 // shutdown a busy room may still hold one) and quit.
 void room_state::stop() {
+  if (cluster)
+    cluster->watch(false);
   if (ctx->persistence && reserving == 0 && !releasing && reserved > seq->last_seq())
     ctx->persistence->release(name, reserved, seq->last_seq());
   ctx->counters.rooms_stopped.fetch_add(1, std::memory_order_relaxed);

@@ -8,6 +8,7 @@
 
 #include "actors/node_context.hpp"
 #include "actors/persistence_pool.hpp"
+#include "actors/redis_sequencer.hpp"
 #include "actors/store_readers.hpp"
 #include "config/log.hpp"
 
@@ -107,13 +108,22 @@ void room_state::remove_member(size_t index, bool reply, const std::string& rid)
   }
   if (reply)
     ref.out->push(ref.enc->left(name, rid));
-  if (members.empty())
+  if (members.empty()) {
+    if (cluster)
+      cluster->watch(false);
     arm_idle();
+  }
 }
 
 void room_state::send(send_request& req) {
   uint64_t text = text_hash(req.text);
   if (auto e = dedupe->find(req.sender.user, req.cid); e.seq != 0) {
+    if (cluster && ctx->persistence && e.text == text) {
+      store_again({name, e.seq, req.sender.user, std::move(req.cid), std::move(req.text),
+                   now_ms()},
+                  req.sender, req.ack_persisted, req.rid);
+      return;
+    }
     repeat(req, e, text);
     return;
   }
@@ -131,12 +141,12 @@ void room_state::send(send_request& req) {
     return;
   }
   chat_message m{name, 0, req.sender.user, std::move(req.cid), std::move(req.text), now_ms()};
-  size_t before = pending.size();
-  pending.push_back({std::move(req.sender), req.ack_persisted, false, text, std::move(req.rid),
-                     req.t0_ns});
-  seq->submit(std::move(m));
+  uint64_t ticket = ++tickets;
+  pending.push_back({ticket, std::move(req.sender), req.ack_persisted, false, text,
+                     std::move(req.rid), req.t0_ns});
+  seq->submit(std::move(m), ticket);
   // Not numbered at once: a repeat may be submitted before it is, so check again then.
-  if (pending.size() > before)
+  if (!pending.empty() && pending.back().ticket == ticket)
     pending.back().waited = true;
   reserve_ahead();
 }
@@ -212,7 +222,7 @@ void room_state::ack_repeat(const member_ref& to, const std::string& cid, uint64
 }
 
 void room_state::reserve_ahead() {
-  if (!ctx->persistence || reserving != 0)
+  if (!ctx->persistence || cluster || reserving != 0)
     return;
   uint64_t block = ctx->cfg.seq_block;
   uint64_t used = seq->last_seq() + seq->waiting();
@@ -241,14 +251,71 @@ void room_state::persist(uint64_t seq_no) {
                      acks_waiting.end());
 }
 
-void room_state::deliver(chat_message&& m, bool own) {
+// The pending send a ticket names: the oldest one, but for a sequencer that answers out of
+// submission order (Redis: repeats, failures, seeding).
+bool room_state::take_pending(uint64_t ticket, pending_send& out) {
+  for (size_t i = 0; i < pending.size(); ++i) {
+    if (pending[i].ticket != ticket)
+      continue;
+    out = std::move(pending[i]);
+    if (i == 0)
+      pending.pop_front();
+    else
+      pending.erase(i);
+    return true;
+  }
+  return false;
+}
+
+// A repeat of a message another node sequenced: that node may have died before storing it
+// (its sender then retries here), so it is stored again under its seq — the store ignores
+// a seq it holds — and acked as an own message is.
+void room_state::store_again(chat_message&& m, const member_ref& to, bool ack_persisted,
+                             const std::string& rid) {
+  ctx->persistence->store(m, ack_persisted ? &to : nullptr, rid,
+                          caf::actor_cast<room_actor>(self));
+  if (!ack_persisted)
+    ack_repeat(to, m.cid, m.seq, rid, false);
+}
+
+void room_state::refused(uint64_t ticket, chat_message&& m, sequencer::refusal why,
+                         uint64_t at, const std::string& text) {
+  pending_send p;
+  if (!take_pending(ticket, p))
+    return;
+  switch (why) {
+    case sequencer::refusal::duplicate:
+      if (ctx->persistence) {
+        m.seq = at;
+        store_again(std::move(m), p.sender, p.ack_persisted, p.rid);
+        return;
+      }
+      [[fallthrough]];
+    case sequencer::refusal::conflict: {
+      // Found cluster-wide: the original's text is unknown here when it conflicts.
+      uint64_t original = why == sequencer::refusal::duplicate ? p.text : p.text + 1;
+      send_request again{std::move(p.sender), std::move(m.cid), {}, p.ack_persisted,
+                         std::move(p.rid), 0};
+      repeat(again, {at, original}, p.text);
+      return;
+    }
+    case sequencer::refusal::unavailable:
+      error(p.sender, error_code::unavailable, text, p.rid);
+      return;
+  }
+}
+
+void room_state::deliver(chat_message&& m, uint64_t ticket) {
+  bool own = ticket != sequencer::remote && ticket != sequencer::orphan;
   pending_send p;
   uint64_t text;
+  if (own && !take_pending(ticket, p))
+    own = false; // cannot happen: every ticket is pending until delivered or refused
   if (own) {
-    p = std::move(pending.front());
-    pending.pop_front();
     text = p.text;
-    if (p.waited) {
+    // (With Redis the cluster-wide dedupe ran in the script, and the message went out to
+    // every node: it is delivered here too.)
+    if (p.waited && !cluster) {
       if (auto e = dedupe->find(m.user, m.cid); e.seq != 0) {
         // Its original was numbered first: this seq stays unused (a gap), never a copy.
         send_request again{std::move(p.sender), std::move(m.cid), {}, p.ack_persisted,
@@ -280,6 +347,12 @@ void room_state::deliver(chat_message&& m, bool own) {
     }
     if (p.t0_ns != 0)
       ctx->counters.traffic.latency(double(steady_ns() - p.t0_ns) / 1e9);
+  } else if (ticket == sequencer::orphan && ctx->persistence) {
+    ctx->persistence->store(m, nullptr, {}, caf::actor_cast<room_actor>(self));
+    handed = m.seq;
+  } else if (cluster && persisted >= handed) {
+    // Another node stores it: nothing of this node's own waits below it.
+    persisted = handed = m.seq;
   }
   if (ctx->cfg.room_ring > 0 || ctx->persistence) {
     ring->push(std::move(m), encoded[0]);

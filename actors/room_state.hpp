@@ -22,6 +22,7 @@ namespace chat {
 
 struct node_context;
 struct read_reply;
+class redis_sequencer;
 
 enum class room_phase {
   loading, // the start-up read is on its way: messages wait in `deferred`, in order
@@ -45,6 +46,7 @@ struct catch_up {
 };
 
 struct pending_send {
+  uint64_t ticket = 0; // its name at the sequencer
   member_ref sender;
   bool ack_persisted = false;
   bool waited = false; // numbered later than submitted: check for a repeat again
@@ -81,6 +83,8 @@ struct room_state {
   };
   std::vector<waiting_ack> acks_waiting;
   fifo<pending_send> pending; // own messages waiting for their seq
+  uint64_t tickets = 0;       // the last ticket given to the sequencer
+  redis_sequencer* cluster = nullptr; // `seq` when nodes share Redis, else null
   std::vector<catch_up> catchups;
   std::vector<history_request> histories; // waiting for their member's queue to drain
   uint64_t reads = 0;      // store reads on their way (history, repeats)
@@ -102,6 +106,7 @@ struct room_state {
   void freed();
   void stop();
   void leave_failed_room();
+  void run_deferred();
 
   // --- live traffic (room_state.cpp) ---
   void join(join_request& req);
@@ -111,7 +116,9 @@ struct room_state {
   void drained(uint64_t conn);
   void persist(uint64_t seq);
   void mark(uint64_t mark);
-  void deliver(chat_message&& m, bool own);
+  void deliver(chat_message&& m, uint64_t ticket);
+  void refused(uint64_t ticket, chat_message&& m, sequencer::refusal why, uint64_t seq,
+               const std::string& text);
   void error(const member_ref& to, error_code code, const std::string& message,
              const std::string& rid);
   uint64_t committed() const;
@@ -135,6 +142,9 @@ struct room_state {
   }
 
 private:
+  bool take_pending(uint64_t ticket, pending_send& out);
+  void store_again(chat_message&& m, const member_ref& to, bool ack_persisted,
+                   const std::string& rid);
   void remove_member(size_t index, bool reply, const std::string& rid);
   void ack_repeat(const member_ref& to, const std::string& cid, uint64_t seq,
                   const std::string& rid, bool persisted_mode);

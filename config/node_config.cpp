@@ -3,6 +3,7 @@
 
 #include "config/ini_reader.hpp"
 #include "config/log.hpp"
+#include "config/redis_uri.hpp"
 
 #include <boost/asio/ip/address.hpp>
 
@@ -266,11 +267,28 @@ const std::map<std::string, setter>& setters() {
     {"mongo.connect-timeout", duration_key(&node_config::mongo_connect_timeout, micros(1000))},
     {"redis.uri",
      [](node_config& c, const std::string& v) -> std::string {
-       if (!v.empty() && v.rfind("redis://", 0) != 0)
-         return bad("empty or redis://host:port", v);
+       redis_uri parsed;
+       if (!v.empty()) {
+         auto err = parse_redis_uri(v, parsed);
+         if (!err.empty())
+           return err + ", got '" + v + "'";
+       }
        c.redis_uri = v;
        return {};
      }},
+    {"redis.cluster", bool_key(&node_config::redis_cluster)},
+    {"redis.stream-max", uint_key(&node_config::redis_stream_max, 1, 10000000)},
+    {"redis.dedupe-window", uint_key(&node_config::redis_dedupe_window, 1, 10000000)},
+    {"redis.room-idle-ttl", duration_key(&node_config::redis_room_idle_ttl, micros(1000000))},
+    {"redis.node-ttl", duration_key(&node_config::redis_node_ttl, micros(500000))},
+    {"redis.connect-timeout", duration_key(&node_config::redis_connect_timeout, micros(10000))},
+    {"redis.command-timeout", duration_key(&node_config::redis_command_timeout, micros(10000))},
+    {"redis.unavailable-timeout",
+     duration_key(&node_config::redis_unavailable_timeout, micros(0))},
+    {"redis.reconnect-min", duration_key(&node_config::redis_reconnect_min, micros(1000))},
+    {"redis.reconnect-max", duration_key(&node_config::redis_reconnect_max, micros(1000))},
+    {"redis.queue-commands", uint_key(&node_config::redis_queue_commands, 1, 100000000)},
+    {"redis.queue-bytes", bytes_key(&node_config::redis_queue_bytes, 4096)},
     {"security.allow-anonymous", bool_key(&node_config::allow_anonymous)},
     {"security.at-rest-keys", string_key(&node_config::at_rest_keys, true)},
     {"security.token-key", string_key(&node_config::token_key, true)},
@@ -333,6 +351,36 @@ bool parse_duration(const std::string& text, micros& out) {
     return false;
   out = micros(int64_t(v) * 1000);
   return true;
+}
+
+std::string check(const node_config& cfg) {
+  if (!cfg.redis_uri.empty()) {
+    redis_uri uri;
+    auto err = parse_redis_uri(cfg.redis_uri, uri);
+    if (!err.empty())
+      return "config: redis.uri: " + err;
+    bool cluster = uri.cluster || cfg.redis_cluster;
+    if (uri.hosts.size() > 1 && !cluster)
+      return "config: redis.uri: several hosts need redis.cluster=true or redis+cluster://";
+    if (cluster && uri.db != 0)
+      return "config: redis.uri: a cluster has no databases (drop '/" + std::to_string(uri.db)
+             + "')";
+  }
+  if (cfg.redis_reconnect_min > cfg.redis_reconnect_max)
+    return "config: redis.reconnect-min: must not exceed redis.reconnect-max";
+  if (cfg.tls_cert.empty() != cfg.tls_key.empty())
+    return "config: net.tls-cert and net.tls-key: give both (TLS) or neither";
+  if (!cfg.tls_cert.empty()) // refused rather than silently serving plaintext
+    return "config: net.tls-cert: TLS on the client listener is not built yet; terminate "
+           "TLS in a proxy in front of the node (README, \"TLS\")";
+  boost::system::error_code ec;
+  auto admin = boost::asio::ip::make_address(cfg.admin_host, ec);
+  if (ec)
+    return "config: admin.host: not an IP address: '" + cfg.admin_host + "'";
+  if (!admin.is_loopback() && cfg.admin_token.empty())
+    return "config: admin.token: required when admin.host is not a loopback address ('"
+           + cfg.admin_host + "')";
+  return {};
 }
 
 std::string apply(node_config& cfg, const std::string& key, const std::string& value) {
@@ -415,24 +463,8 @@ load_result load(const std::vector<std::string>& args) {
       return res;
     }
   }
-  res.error = check_together(res.cfg);
+  res.error = check(res.cfg);
   return res;
-}
-
-std::string check_together(const node_config& cfg) {
-  if (cfg.tls_cert.empty() != cfg.tls_key.empty())
-    return "config: net.tls-cert and net.tls-key: give both (TLS) or neither";
-  if (!cfg.tls_cert.empty()) // refused rather than silently serving plaintext
-    return "config: net.tls-cert: TLS on the client listener is not built yet; terminate "
-           "TLS in a proxy in front of the node (README, \"TLS\")";
-  boost::system::error_code ec;
-  auto admin = boost::asio::ip::make_address(cfg.admin_host, ec);
-  if (ec)
-    return "config: admin.host: not an IP address: '" + cfg.admin_host + "'";
-  if (!admin.is_loopback() && cfg.admin_token.empty())
-    return "config: admin.token: required when admin.host is not a loopback address ('"
-           + cfg.admin_host + "')";
-  return {};
 }
 
 } // namespace chat::config

@@ -89,8 +89,22 @@ struct node_config {
   std::string mongo_uri = "mongodb://127.0.0.1:27017"; // mongo.uri
   std::string mongo_database = "redis-chat";          // mongo.database
   millis mongo_connect_timeout{5000};                 // mongo.connect-timeout
-  // [redis]
+  // [redis] (see config/redis_uri.hpp for the URI forms)
   std::string redis_uri;            // redis.uri (empty = single node)
+  bool redis_cluster = false;       // redis.cluster: Redis Cluster (also via redis+cluster://)
+  uint32_t redis_stream_max = 1000; // redis.stream-max: recent messages kept per room stream
+  uint32_t redis_dedupe_window = 2000; // redis.dedupe-window: cids remembered per room in Redis
+  millis redis_room_idle_ttl{86400000}; // redis.room-idle-ttl: a quiet room's stream and cids
+                                        // leave Redis after this
+  millis redis_node_ttl{10000};     // redis.node-ttl: a silent node is dead after this
+  millis redis_connect_timeout{1000};     // redis.connect-timeout
+  millis redis_command_timeout{2000};     // redis.command-timeout: no reply -> connection reset
+  millis redis_unavailable_timeout{2000}; // redis.unavailable-timeout: how long commands wait
+                                          // for an unreachable Redis before failing
+  millis redis_reconnect_min{50};   // redis.reconnect-min: first reconnect delay
+  millis redis_reconnect_max{2000}; // redis.reconnect-max: the delay doubles up to this
+  uint32_t redis_queue_commands = 100000; // redis.queue-commands: unanswered commands at most
+  uint64_t redis_queue_bytes = 64ull << 20; // redis.queue-bytes: their bytes at most
   // [security]
   bool allow_anonymous = false;     // security.allow-anonymous: accept ?user=NAME unverified
   std::string at_rest_keys;         // security.at-rest-keys: key file path (empty = off)
@@ -127,9 +141,10 @@ std::string apply_ini(node_config& cfg, const std::string& text, const std::stri
 // Applies one `section.key` = `value`; returns an error line or "".
 std::string apply(node_config& cfg, const std::string& key, const std::string& value);
 
-// Checks the keys that depend on each other (TLS pair, admin token off loopback); returns
-// an error line or "".
-std::string check_together(const node_config& cfg);
+// Checks what single keys cannot: combinations (several Redis hosts need a cluster, the TLS
+// pair, an admin token off loopback). Returns an error line or "". load() calls it after
+// every source was applied.
+std::string check(const node_config& cfg);
 
 // Parses "2ms", "500us", "60s", "1min", "12h", "30d"; a bare number means milliseconds.
 bool parse_duration(const std::string& text, micros& out);

@@ -11,7 +11,7 @@ packages=(
   libhiredis-dev libmongoc-dev libsodium-dev rapidjson-dev libsqlite3-dev
   catch2 libcli11-dev libncurses-dev libspdlog-dev libboost-url1.81-dev
   clang libclang-rt-14-dev
-  redis-server prometheus tmux sqlite3
+  redis-server redis-tools prometheus tmux sqlite3
   nginx
 )
 # Node.js and npm run the Socket.IO client tests. A Node.js that brings its own npm (as

@@ -4,6 +4,7 @@
 // persisted acks wait while live traffic flows, and everything acked reaches the store.
 #include "support/http_get.hpp"
 #include "support/node_process.hpp"
+#include "support/room_history.hpp"
 #include "support/ws_client.hpp"
 
 #include <catch2/catch.hpp>
@@ -38,31 +39,6 @@ std::map<std::string, uint64_t> send_persisted(ws_client& c, const std::string& 
     }
   }
   return acked;
-}
-
-// The whole history of `room`, oldest first, paging backwards with `before`.
-std::vector<frame> full_history(ws_client& c, const std::string& room,
-                                std::vector<std::pair<uint64_t, std::string>>& out) {
-  std::vector<frame> pages;
-  uint64_t before = 0;
-  out.clear();
-  for (;;) {
-    c.send(R"({"op":"history","room":")" + room + R"(","limit":500)"
-           + (before ? ",\"before\":" + std::to_string(before) : std::string()) + "}");
-    auto page = c.next_op("history");
-    auto& msgs = page.at("messages");
-    if (msgs.Size() == 0)
-      break;
-    std::vector<std::pair<uint64_t, std::string>> chunk;
-    for (auto& m : msgs.GetArray())
-      chunk.emplace_back(m["seq"].GetUint64(), m["text"].GetString());
-    out.insert(out.begin(), chunk.begin(), chunk.end());
-    before = chunk.front().first;
-    pages.push_back(page);
-    if (before <= 1)
-      break;
-  }
-  return pages;
 }
 
 std::string file_bytes(const std::string& path) {

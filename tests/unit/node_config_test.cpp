@@ -201,3 +201,50 @@ TEST_CASE("durations") {
   CHECK_FALSE(parse_duration("1w", d));
   CHECK_FALSE(parse_duration("d", d));
 }
+
+TEST_CASE("[redis] keys: defaults, values, and what only makes sense together") {
+  auto d = load({});
+  REQUIRE(d.error.empty());
+  CHECK_FALSE(d.cfg.redis_cluster);
+  CHECK(d.cfg.redis_stream_max == 1000);
+  CHECK(d.cfg.redis_node_ttl == millis(10000));
+  CHECK(d.cfg.redis_unavailable_timeout == millis(2000));
+
+  auto r = load({"--redis.uri=redis+cluster://127.0.0.1:7000,127.0.0.1:7001",
+                 "--redis.stream-max=500", "--redis.node-ttl=3s", "--redis.command-timeout=250ms",
+                 "--redis.unavailable-timeout=0", "--redis.reconnect-max=5s",
+                 "--redis.queue-commands=10", "--redis.queue-bytes=1MiB",
+                 "--redis.dedupe-window=50", "--redis.room-idle-ttl=10min"});
+  REQUIRE(r.error.empty());
+  CHECK(r.cfg.redis_stream_max == 500);
+  CHECK(r.cfg.redis_node_ttl == millis(3000));
+  CHECK(r.cfg.redis_command_timeout == millis(250));
+  CHECK(r.cfg.redis_unavailable_timeout == millis(0));
+  CHECK(r.cfg.redis_reconnect_max == millis(5000));
+  CHECK(r.cfg.redis_queue_commands == 10);
+  CHECK(r.cfg.redis_queue_bytes == 1u << 20);
+  CHECK(r.cfg.redis_dedupe_window == 50);
+  CHECK(r.cfg.redis_room_idle_ttl == millis(600000));
+
+  struct { std::vector<std::string> args; const char* key; } bad[] = {
+    {{"--redis.uri=redis://a:1,b:2"}, "redis.uri"}, // several hosts without a cluster
+    {{"--redis.uri=redis://h/3", "--redis.cluster=true"}, "redis.uri"},
+    {{"--redis.uri=redis+cluster://h/3"}, "redis.uri"},
+    {{"--redis.uri=redis://h:0"}, "redis.uri"},
+    {{"--redis.cluster=1"}, "redis.cluster"},
+    {{"--redis.stream-max=0"}, "redis.stream-max"},
+    {{"--redis.node-ttl=100ms"}, "redis.node-ttl"},
+    {{"--redis.command-timeout=1ms"}, "redis.command-timeout"},
+    {{"--redis.queue-commands=0"}, "redis.queue-commands"},
+    {{"--redis.room-idle-ttl=10ms"}, "redis.room-idle-ttl"},
+    {{"--redis.queue-bytes=1KiB"}, "redis.queue-bytes"},
+    {{"--redis.reconnect-min=3s", "--redis.reconnect-max=1s"}, "redis.reconnect-min"},
+  };
+  for (auto& b : bad) {
+    INFO(b.args[0]);
+    auto res = load(b.args);
+    CHECK(res.error.find(b.key) != std::string::npos);
+    CHECK(res.error.find('\n') == std::string::npos);
+  }
+  CHECK(load({"--redis.uri=redis://a:1,b:2", "--redis.cluster=true"}).error.empty());
+}

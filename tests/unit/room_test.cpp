@@ -67,12 +67,15 @@ struct fixture {
 TEST_CASE("the local sequencer numbers gap-free from the stored maximum") {
   local_sequencer s;
   std::vector<uint64_t> seen;
-  s.start(41, [&](chat_message&& m, bool own) {
-    CHECK(own);
-    seen.push_back(m.seq);
-  });
-  for (int i = 0; i < 3; ++i)
-    s.submit(chat_message{});
+  s.start(
+    41,
+    [&](chat_message&& m, uint64_t ticket) {
+      CHECK(ticket != sequencer::remote);
+      seen.push_back(m.seq);
+    },
+    {});
+  for (uint64_t i = 1; i <= 3; ++i)
+    s.submit(chat_message{}, i);
   CHECK(seen == std::vector<uint64_t>{42, 43, 44});
   CHECK(s.last_seq() == 44);
 }
@@ -102,10 +105,10 @@ TEST_CASE("the dedupe window remembers the newest cids and forgets the oldest") 
 TEST_CASE("the local sequencer holds messages past its limit until it rises") {
   local_sequencer s;
   std::vector<uint64_t> seen;
-  s.start(10, [&](chat_message&& m, bool) { seen.push_back(m.seq); });
+  s.start(10, [&](chat_message&& m, uint64_t) { seen.push_back(m.seq); }, {});
   s.limit(12);
-  for (int i = 0; i < 4; ++i)
-    s.submit(chat_message{});
+  for (uint64_t i = 1; i <= 4; ++i)
+    s.submit(chat_message{}, i);
   CHECK(seen == std::vector<uint64_t>{11, 12});
   CHECK(s.waiting() == 2);
   s.limit(13);

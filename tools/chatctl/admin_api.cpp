@@ -65,6 +65,7 @@ std::string admin_api::call(const std::string& method, const std::string& path,
 std::string admin_api::node_json() { return call("GET", "/admin/node"); }
 std::string admin_api::rooms_json() { return call("GET", "/admin/rooms"); }
 std::string admin_api::users_json() { return call("GET", "/admin/users"); }
+std::string admin_api::nodes_json() { return call("GET", "/admin/nodes"); }
 std::string admin_api::connections_json() { return call("GET", "/admin/connections"); }
 std::string admin_api::actors_json() { return call("GET", "/admin/actors"); }
 
@@ -157,7 +158,18 @@ std::vector<user_info> parse_users(const std::string& body) {
   parse_json(body, route, doc);
   std::vector<user_info> out;
   for (auto& u : json_view(doc, route).array("users"))
-    out.push_back({u.string("user"), u.count("connections")});
+    out.push_back({u.string("user"), u.count("connections"), u.string("node")});
+  return out;
+}
+
+std::vector<node_row> parse_nodes(const std::string& body) {
+  const std::string route = "/admin/nodes";
+  rapidjson::Document doc;
+  parse_json(body, route, doc);
+  std::vector<node_row> out;
+  for (auto& n : json_view(doc, route).array("nodes"))
+    out.push_back({n.string("node"), n.count("users"), n.count("connections"),
+                   n.count("expires_in_ms")});
   return out;
 }
 

@@ -22,6 +22,7 @@ public:
   std::string rooms_json();
   std::string room_json(const std::string& id);
   std::string users_json();
+  std::string nodes_json();
   std::string connections_json();
   std::string actors_json();
   std::string kick_json(const std::string& user);
@@ -52,6 +53,7 @@ node_info parse_node(const std::string& body);
 std::vector<room_summary> parse_rooms(const std::string& body);
 room_detail parse_room(const std::string& body, const std::string& route);
 std::vector<user_info> parse_users(const std::string& body);
+std::vector<node_row> parse_nodes(const std::string& body);
 std::vector<conn_info> parse_connections(const std::string& body);
 std::vector<actor_info> parse_actors(const std::string& body);
 // The "kicked" count of a kick reply and the "closed" flag of a close reply.

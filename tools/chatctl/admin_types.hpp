@@ -58,6 +58,15 @@ struct room_detail {
 struct user_info {
   std::string user;
   uint64_t connections = 0;
+  std::string node; // the node holding those connections
+};
+
+// A live node of a multi-node chat (one row: this node, without Redis).
+struct node_row {
+  std::string node;
+  uint64_t users = 0;
+  uint64_t connections = 0;
+  uint64_t expires_in_ms = 0; // until its heartbeat runs out
 };
 
 struct conn_info {

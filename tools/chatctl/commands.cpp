@@ -111,9 +111,21 @@ void run_users(admin_api& api, print_mode mode, std::ostream& out) {
   auto body = api.users_json();
   if (mode.json)
     return print_json(out, body);
-  table t({{"USER"}, {"CONNECTIONS", align::right}});
+  table t({{"USER"}, {"CONNECTIONS", align::right}, {"NODE"}});
   for (auto& u : parse_users(body))
-    t.add_row({u.user, std::to_string(u.connections)});
+    t.add_row({u.user, std::to_string(u.connections), u.node});
+  t.print(out);
+}
+
+void run_nodes(admin_api& api, print_mode mode, std::ostream& out) {
+  auto body = api.nodes_json();
+  if (mode.json)
+    return print_json(out, body);
+  table t({{"NODE"}, {"USERS", align::right}, {"CONNECTIONS", align::right},
+           {"EXPIRES IN", align::right}});
+  for (auto& n : parse_nodes(body))
+    t.add_row({n.node, std::to_string(n.users), std::to_string(n.connections),
+               std::to_string(n.expires_in_ms) + " ms"});
   t.print(out);
 }
 

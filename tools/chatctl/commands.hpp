@@ -17,6 +17,7 @@ void run_status(admin_api& api, print_mode mode, std::ostream& out);
 void run_rooms(admin_api& api, print_mode mode, std::ostream& out);
 void run_room(admin_api& api, const std::string& id, print_mode mode, std::ostream& out);
 void run_users(admin_api& api, print_mode mode, std::ostream& out);
+void run_nodes(admin_api& api, print_mode mode, std::ostream& out);
 void run_conns(admin_api& api, print_mode mode, std::ostream& out);
 void run_actors(admin_api& api, print_mode mode, std::ostream& out);
 void run_kick(admin_api& api, const std::string& user, print_mode mode, std::ostream& out);

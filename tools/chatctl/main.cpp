@@ -69,7 +69,8 @@ int main(int argc, char** argv) {
   simple("status", "Node summary: totals, rates, store", run_status);
   simple("rooms", "Rooms with members, last seq, message rate, mailbox", run_rooms);
   with_arg("room", "One room and its members", "ID", "Room id", run_room);
-  simple("users", "Online users and their connection counts", run_users);
+  simple("users", "Online users, their connection counts and node", run_users);
+  simple("nodes", "Live nodes sharing Redis (this node alone without it)", run_nodes);
   simple("conns", "Connections: user, remote, rooms, queue, age, frames", run_conns);
   simple("actors", "Actors with mailbox size, handled messages and rate", run_actors);
   with_arg("kick", "Close every connection of a user", "USER", "User name", run_kick);

@@ -7,6 +7,7 @@
 #include "actors/node_context.hpp"
 #include "actors/persistence_pool.hpp"
 #include "net/auth/username.hpp"
+#include "actors/redis_bridge.hpp"
 #include "net/json_reply.hpp"
 #include "net/origin_policy.hpp"
 #include "actors/store_readers.hpp"
@@ -143,6 +144,7 @@ net::http_reply users_view(admin_snapshot& snap) {
       w.StartObject();
       key_s(w, "user", user);
       key_u(w, "connections", conns);
+      key_s(w, "node", snap.ctx.cfg.node);
       w.EndObject();
     }
     w.EndArray();
@@ -158,6 +160,7 @@ net::http_reply connections_view(admin_snapshot& snap) {
       w.StartObject();
       key_u(w, "id", c.id);
       key_s(w, "user", c.user);
+      key_s(w, "node", snap.ctx.cfg.node);
       key_s(w, "remote", c.remote);
       w.Key("rooms");
       w.StartArray();
@@ -307,14 +310,60 @@ net::http_reply post_route(admin_snapshot& snap, const net::url_target& t) {
 // once however many rooms and connections the node holds.
 net::http_reply readiness(admin_snapshot& snap) {
   bool store_ok = store_ready(snap.ctx);
-  return json_reply(store_ok ? 200 : 503, [&](json& w) {
+  // With redis.uri: Redis reachable (every master, subscriptions in place); a node that
+  // cannot sequence must not get new connections.
+  bool redis_ok = !snap.ctx.redis || snap.ctx.redis->client.up();
+  bool ready = store_ok && redis_ok;
+  return json_reply(ready ? 200 : 503, [&](json& w) {
     w.Key("ready");
-    w.Bool(store_ok);
+    w.Bool(ready);
     w.Key("listener");
     w.Bool(true);
     w.Key("store");
     w.Bool(store_ok);
+    if (snap.ctx.redis) {
+      w.Key("redis");
+      w.Bool(redis_ok);
+    }
     key_u(w, "connections", snap.srv.session_count());
+  });
+}
+
+// Live nodes: from Redis's heartbeats when nodes share Redis (waits for its answer at most
+// redis.command-timeout: this is the admin thread, not an actor's), else this node alone.
+net::http_reply nodes_view(admin_snapshot& snap) {
+  std::vector<redis::node_info> nodes;
+  if (!snap.ctx.redis) {
+    auto p = snap.presence();
+    redis::node_info self{snap.ctx.cfg.node, 0, p.users.size(), 0};
+    for (auto& [user, conns] : p.users)
+      self.connections += conns;
+    nodes.push_back(std::move(self));
+  } else {
+    auto answer = std::make_shared<std::promise<std::pair<bool, std::vector<redis::node_info>>>>();
+    auto got = answer->get_future();
+    snap.ctx.redis->presence.live_nodes([answer](bool ok, std::vector<redis::node_info> n) {
+      answer->set_value({ok, std::move(n)});
+    });
+    if (got.wait_for(snap.ctx.cfg.redis_command_timeout) != std::future_status::ready)
+      return error_reply(503, "Redis did not answer within redis.command-timeout");
+    auto [ok, list] = got.get();
+    if (!ok)
+      return error_reply(503, "Redis did not answer");
+    nodes = std::move(list);
+  }
+  return json_reply(200, [&](json& w) {
+    w.Key("nodes");
+    w.StartArray();
+    for (auto& n : nodes) {
+      w.StartObject();
+      key_s(w, "node", n.name);
+      key_u(w, "users", n.users);
+      key_u(w, "connections", n.connections);
+      key_u(w, "expires_in_ms", uint64_t(std::max<int64_t>(n.expires_in_ms, 0)));
+      w.EndObject();
+    }
+    w.EndArray();
   });
 }
 
@@ -335,6 +384,8 @@ net::http_reply get_route(admin_snapshot& snap, const net::url_target& t,
     return room_view(snap, seg[2]);
   if (is_path(seg, {"admin", "users"}))
     return users_view(snap);
+  if (is_path(seg, {"admin", "nodes"}))
+    return nodes_view(snap);
   if (is_path(seg, {"admin", "connections"}))
     return connections_view(snap);
   if (is_path(seg, {"admin", "actors"}))

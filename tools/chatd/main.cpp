@@ -6,6 +6,7 @@
 // next start.
 #include "actors/node_context.hpp"
 #include "actors/persistence_pool.hpp"
+#include "actors/redis_bridge.hpp"
 #include "actors/retention.hpp"
 #include "actors/store_readers.hpp"
 #include "config/log.hpp"
@@ -139,6 +140,12 @@ int main(int argc, char** argv) {
     spdlog::warn("no security.token-key and security.allow-anonymous=false: every client is "
                  "refused (make a key with: chatd --gen-token-key > token.key)");
 
+  chat::redis::settings rs;
+  if (auto err = cfg.redis_uri.empty() ? "" : chat::redis::from_config(cfg, rs); !err.empty()) {
+    std::cerr << "chatd: " << err << "\n";
+    return 2;
+  }
+
   int exit_code = 0;
   {
     caf::actor_system sys{caf_cfg};
@@ -151,6 +158,12 @@ int main(int argc, char** argv) {
                                                            ctx->counters);
       retention = chat::spawn_retention(sys, cfg, stores.reader_factory(),
                                         stores.user_factory(), ctx->counters);
+    }
+    if (!cfg.redis_uri.empty()) {
+      // Nodes sharing this Redis are one chat: rooms take their seqs from it (the client
+      // connects in the background; sends wait for it up to redis.unavailable-timeout).
+      ctx->redis = std::make_shared<chat::redis_bridge>(rs);
+      ctx->redis->start();
     }
     auto srv = std::make_unique<chat::net::server>(*ctx);
     if (token_key) {
@@ -200,6 +213,8 @@ int main(int argc, char** argv) {
                     std::chrono::steady_clock::now() - t0).count());
     caf::anon_send_exit(ctx->presence, caf::exit_reason::user_shutdown);
     sys.await_all_actors_done();
+    if (ctx->redis)
+      ctx->redis->stop();
     spdlog::debug("all actors done after {} ms", std::chrono::duration_cast<std::chrono::milliseconds>(
                                                     std::chrono::steady_clock::now() - t0).count());
     srv.reset();

@@ -206,6 +206,15 @@ std::string render_metrics(admin_snapshot& snap, const net::origin_counters& ref
      c.decrypt_failures},
     {"chat_cid_conflicts_total", "Sends answered `conflict`: the user's cid names another message.",
      c.cid_conflicts},
+    {"chat_redis_send_failures_total",
+     "Sends Redis did not sequence (unreachable, lost or timed out): answered `unavailable`.",
+     c.redis_send_failures},
+    {"chat_redis_repairs_total", "Gap repairs started (room stream, then store).", c.redis_repairs},
+    {"chat_redis_seqs_skipped_total",
+     "Seqs neither the room's stream nor the store held (seeding jumps, lost messages).",
+     c.redis_seq_skipped},
+    {"chat_redis_bad_messages_total", "Messages from Redis that did not decode; dropped.",
+     c.redis_bad_messages},
   };
   for (auto& m : lifecycle)
     e.counter(m.name, m.help, double(m.value.load()));

@@ -1,0 +1,35 @@
+// The node's way to Redis when redis.uri is set: one client (its own io thread, pipelined
+// commands, pub/sub), the room log (the sequencing script, stream reads) shared by every
+// room actor's Redis sequencer, and global presence (this node's users and heartbeat).
+// Without redis.uri the node has none of this.
+#pragma once
+
+#include "net/redis/client.hpp"
+#include "net/redis/presence.hpp"
+#include "net/redis/room_log.hpp"
+
+#include <memory>
+#include <string>
+
+namespace chat {
+
+struct redis_bridge {
+  explicit redis_bridge(const redis::settings& s)
+    : client(s), log(client), presence(client, redis::presence::events{}) {}
+  // The client first, then heartbeats and reaping.
+  void start() {
+    client.start();
+    presence.start();
+  }
+  // Removes this node's users from Redis (waits up to a second), then stops the client.
+  void stop() {
+    presence.stop(std::chrono::milliseconds(1000));
+    client.stop();
+  }
+  redis::client client;
+  redis::room_log log;
+  redis::presence presence;
+  const std::string& node() const { return client.config().node; }
+};
+
+} // namespace chat

@@ -1,0 +1,363 @@
+// Presence script (one script, several operations, all on the {presence} slot), heartbeat
+// and reaper timers, and the node's own user table for resending after a loss.
+#include "net/redis/presence.hpp"
+
+#include "config/log.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include <algorithm>
+#include <future>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace chat::redis {
+
+namespace {
+
+const std::string nodes_key = "{presence}:nodes";
+const std::string node_prefix = "{presence}:node:";
+const std::string channel = "{presence}:events";
+constexpr size_t users_per_call = 500;
+
+// KEYS: nodes zset, the hash of ARGV[2]'s node.
+// ARGV: op, node, ttl ms, publish command, events channel, node key prefix, op args...
+//   set     user count ...  -> 1 when this node's entry had vanished (resend everything)
+//   reap                    -> number of dead nodes removed
+//   remove                  -> 1
+//   nodes                   -> {name, expires in ms, users, connections} per live node
+//   online  user ...        -> 1/0 per user
+//   users                   -> HGETALL of the node's hash
+const script& presence_script() {
+  static const script s(R"lua(
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local op, node, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local pub, chan, prefix = ARGV[4], ARGV[5], ARGV[6]
+local function live_nodes()
+  return redis.call('ZRANGEBYSCORE', KEYS[1], now, '+inf')
+end
+local function held(user, live, except)
+  for _, n in ipairs(live) do
+    if n ~= except and redis.call('HEXISTS', prefix .. n, user) == 1 then return true end
+  end
+  return false
+end
+local function remove(name)
+  local users = redis.call('HKEYS', prefix .. name)
+  redis.call('ZREM', KEYS[1], name)
+  redis.call('DEL', prefix .. name)
+  local live = live_nodes()
+  for _, u in ipairs(users) do
+    if not held(u, live, name) then redis.call(pub, chan, '-' .. u) end
+  end
+end
+if op == 'set' then
+  local added = redis.call('ZADD', KEYS[1], now + ttl, node)
+  local live = nil
+  for i = 7, #ARGV, 2 do
+    local user, count = ARGV[i], tonumber(ARGV[i + 1])
+    local was = redis.call('HEXISTS', KEYS[2], user) == 1
+    if count > 0 then
+      redis.call('HSET', KEYS[2], user, count)
+    else
+      redis.call('HDEL', KEYS[2], user)
+    end
+    if was ~= (count > 0) then
+      live = live or live_nodes()
+      if not held(user, live, node) then
+        redis.call(pub, chan, (count > 0 and '+' or '-') .. user)
+      end
+    end
+  end
+  redis.call('PEXPIRE', KEYS[2], ttl * 3)
+  return added
+elseif op == 'reap' then
+  local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. string.format('%d', now))
+  for _, d in ipairs(dead) do remove(d) end
+  return #dead
+elseif op == 'remove' then
+  remove(node)
+  return 1
+elseif op == 'nodes' then
+  local out = {}
+  for _, n in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], now, '+inf', 'WITHSCORES')) do
+    out[#out + 1] = n
+  end
+  local res = {}
+  for i = 1, #out, 2 do
+    local conns = 0
+    for _, c in ipairs(redis.call('HVALS', prefix .. out[i])) do conns = conns + tonumber(c) end
+    res[#res + 1] = {out[i], tonumber(out[i + 1]) - now, redis.call('HLEN', prefix .. out[i]),
+                     conns}
+  end
+  return res
+elseif op == 'online' then
+  local live = live_nodes()
+  local res = {}
+  for i = 7, #ARGV do res[#res + 1] = held(ARGV[i], live, nil) and 1 or 0 end
+  return res
+elseif op == 'users' then
+  return redis.call('HGETALL', prefix .. node)
+end
+return redis.error_reply('unknown presence operation')
+)lua");
+  return s;
+}
+
+} // namespace
+
+// Everything the io thread touches, shared with the callbacks queued there; `dead` (io
+// thread only) turns them into no-ops once the presence object is gone.
+struct presence::core : std::enable_shared_from_this<presence::core> {
+  client& rc;
+  events ev;
+  std::string node, node_key, ttl, pub;
+  boost::asio::steady_timer beat_timer, reap_timer;
+  std::unordered_map<std::string, uint32_t> users; // this node's users -> connections
+  std::unordered_set<std::string> unsent;           // users Redis may not know right
+  bool started = false, stopping = false, dead = false;
+
+  core(client& c, events e)
+    : rc(c), ev(std::move(e)), node(c.config().node), node_key(node_prefix + node),
+      ttl(std::to_string(c.config().node_ttl.count())),
+      pub(c.config().cluster ? "SPUBLISH" : "PUBLISH"), beat_timer(c.io()), reap_timer(c.io()) {}
+
+  // The arguments every operation starts with.
+  std::vector<std::string_view> args(std::string_view op, std::string_view of_node) const {
+    return {op, of_node, ttl, pub, channel, node_prefix};
+  }
+
+  bool run(std::string_view op, callback done) {
+    return rc.eval(presence_script(), {nodes_key, node_key}, args(op, node), std::move(done));
+  }
+
+  void begin() {
+    if (started || dead)
+      return;
+    started = true;
+    // Whatever a previous run of this node left (it was killed) goes first.
+    run("remove", [](response&& resp) {
+      if (!resp.ok())
+        CHAT_LOG_LIMITED(spdlog::level::warn, "redis presence: clearing the previous run: {}",
+                         resp.describe());
+    });
+    std::weak_ptr<core> weak = shared_from_this();
+    rc.subscribe(channel, channel_handlers{[weak](std::string_view payload) {
+                                             auto self = weak.lock();
+                                             if (self && !self->dead)
+                                               self->on_event(payload);
+                                           },
+                                           [weak](bool) {
+                                             auto self = weak.lock();
+                                             if (self && !self->dead && self->ev.on_resync)
+                                               self->ev.on_resync();
+                                           }});
+    heartbeat();
+    reap();
+  }
+
+  void on_event(std::string_view payload) {
+    if (payload.size() < 2 || (payload[0] != '+' && payload[0] != '-')) {
+      CHAT_LOG_LIMITED(spdlog::level::warn, "redis presence: malformed event ({} bytes)",
+                       payload.size());
+      return;
+    }
+    if (!ev.on_change)
+      return;
+    ev.on_change(std::string(payload.substr(1)), payload[0] == '+');
+  }
+
+  void halt() {
+    stopping = true;
+    beat_timer.cancel();
+    reap_timer.cancel();
+  }
+
+  // Sends users' current counts (setting is idempotent: resending is always safe). Users
+  // whose update was refused or failed are kept in `unsent` and go with the next heartbeat.
+  void update(std::vector<std::pair<std::string, uint32_t>> batch) {
+    size_t i = 0;
+    do { // an empty batch is the heartbeat
+      size_t end = std::min(batch.size(), i + users_per_call);
+      std::vector<std::string> names, counts;
+      for (size_t j = i; j < end; ++j) {
+        names.push_back(batch[j].first);
+        counts.push_back(std::to_string(batch[j].second));
+      }
+      auto a = args("set", node);
+      for (size_t j = 0; j < names.size(); ++j) {
+        a.push_back(names[j]);
+        a.push_back(counts[j]);
+      }
+      auto done = [self = shared_from_this(), names](response&& resp) {
+        self->updated(resp, names);
+      };
+      if (!rc.eval(presence_script(), {nodes_key, node_key}, a, std::move(done)))
+        unsent.insert(names.begin(), names.end());
+      i = end;
+    } while (i < batch.size());
+  }
+
+  void updated(const response& resp, const std::vector<std::string>& names) {
+    if (dead)
+      return;
+    if (!resp.ok()) {
+      CHAT_LOG_LIMITED(spdlog::level::warn, "redis presence: update failed: {}",
+                       resp.describe());
+      unsent.insert(names.begin(), names.end());
+      return;
+    }
+    // 1: our node entry had vanished (Redis lost it, or we were reaped): send everything.
+    if (resp.value.type == reply::kind::integer && resp.value.integer == 1 && !stopping) {
+      for (auto& [user, count] : users)
+        unsent.insert(user);
+      flush_unsent();
+    }
+  }
+
+  void flush_unsent() {
+    std::vector<std::pair<std::string, uint32_t>> batch;
+    for (auto& user : unsent) {
+      auto it = users.find(user);
+      batch.emplace_back(user, it == users.end() ? 0 : it->second);
+    }
+    unsent.clear();
+    if (!batch.empty())
+      update(std::move(batch));
+  }
+
+  void heartbeat() {
+    if (stopping || dead)
+      return;
+    if (unsent.empty())
+      update({});
+    else
+      flush_unsent(); // also a heartbeat
+    beat_timer.expires_after(std::max(millis(50), rc.config().node_ttl / 3));
+    beat_timer.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (!ec)
+        self->heartbeat();
+    });
+  }
+
+  void reap() {
+    if (stopping || dead)
+      return;
+    run("reap", [](response&& resp) {
+      if (!resp.ok())
+        CHAT_LOG_LIMITED(spdlog::level::warn, "redis presence: reaping failed: {}",
+                         resp.describe());
+    });
+    reap_timer.expires_after(std::min(millis(1000), rc.config().node_ttl / 2));
+    reap_timer.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (!ec)
+        self->reap();
+    });
+  }
+};
+
+std::string presence::events_channel() { return channel; }
+
+presence::presence(client& c, events ev) : core_(std::make_shared<core>(c, std::move(ev))) {
+  c.add_script(presence_script());
+}
+
+presence::~presence() {
+  boost::asio::post(core_->rc.io(), [c = core_] {
+    c->dead = true;
+    c->halt();
+  });
+}
+
+void presence::start() {
+  boost::asio::post(core_->rc.io(), [c = core_] { c->begin(); });
+}
+
+void presence::stop(millis wait) {
+  auto answered = std::make_shared<std::promise<void>>();
+  auto done = answered->get_future();
+  boost::asio::post(core_->rc.io(), [c = core_, answered] {
+    c->halt();
+    c->rc.unsubscribe(channel);
+    if (!c->run("remove", [answered](response&&) { answered->set_value(); }))
+      answered->set_value();
+  });
+  if (done.wait_for(wait) != std::future_status::ready)
+    spdlog::warn("redis presence: leaving took longer than {} ms", wait.count());
+}
+
+void presence::set_connections(const std::string& user, uint32_t count) {
+  boost::asio::post(core_->rc.io(), [c = core_, user, count] {
+    if (c->stopping || c->dead)
+      return;
+    if (count == 0)
+      c->users.erase(user);
+    else
+      c->users[user] = count;
+    c->update({{user, count}});
+  });
+}
+
+void presence::live_nodes(std::function<void(bool, std::vector<node_info>)> done) {
+  bool sent = core_->run("nodes", [done](response&& resp) {
+    std::vector<node_info> nodes;
+    if (!resp.ok() || !resp.value.is_array())
+      return done(false, {});
+    for (auto& e : resp.value.elements) {
+      if (!e.is_array() || e.elements.size() != 4 || !e.elements[0].is_string())
+        return done(false, {});
+      for (size_t i = 1; i < 4; ++i)
+        if (e.elements[i].type != reply::kind::integer)
+          return done(false, {});
+      nodes.push_back(node_info{e.elements[0].str, e.elements[1].integer,
+                                uint64_t(std::max<int64_t>(0, e.elements[2].integer)),
+                                uint64_t(std::max<int64_t>(0, e.elements[3].integer))});
+    }
+    done(true, std::move(nodes));
+  });
+  if (!sent)
+    done(false, {});
+}
+
+void presence::online(std::vector<std::string> users,
+                      std::function<void(bool, std::map<std::string, bool>)> done) {
+  auto a = core_->args("online", core_->node);
+  for (auto& u : users)
+    a.push_back(u);
+  bool sent = core_->rc.eval(
+    presence_script(), {nodes_key, core_->node_key}, a, [users, done](response&& resp) {
+      std::map<std::string, bool> out;
+      if (!resp.ok() || !resp.value.is_array() || resp.value.elements.size() != users.size())
+        return done(false, {});
+      for (size_t i = 0; i < users.size(); ++i)
+        out[users[i]] = resp.value.elements[i].type == reply::kind::integer
+                        && resp.value.elements[i].integer == 1;
+      done(true, std::move(out));
+    });
+  if (!sent)
+    done(false, {});
+}
+
+void presence::node_users(const std::string& node,
+                          std::function<void(bool, std::map<std::string, uint64_t>)> done) {
+  bool sent = core_->rc.eval(
+    presence_script(), {nodes_key, node_prefix + node}, core_->args("users", node),
+    [done](response&& resp) {
+      std::map<std::string, uint64_t> out;
+      if (!resp.ok() || !resp.value.is_array() || resp.value.elements.size() % 2 != 0)
+        return done(false, {});
+      auto& el = resp.value.elements;
+      for (size_t i = 0; i + 1 < el.size(); i += 2) {
+        uint64_t n = 0;
+        if (!el[i].is_string() || !el[i + 1].is_string() || !parse_uint(el[i + 1].str, n))
+          return done(false, {});
+        out[el[i].str] = n;
+      }
+      done(true, std::move(out));
+    });
+  if (!sent)
+    done(false, {});
+}
+
+} // namespace chat::redis

@@ -1,0 +1,93 @@
+// A room's log in Redis: one script sequences a message (seq, recent-history stream,
+// publish, cluster-wide cid dedupe, seeding), and XRANGE reads back a range of seqs for gap
+// repair. All keys and the channel of a room share one hash tag, so on a cluster the
+// script runs on the room's master.
+//
+// Keys (tag = the room name with '%' and '}' escaped as %25 / %7D, never empty):
+//   seq:{tag}              counter: the room's last seq
+//   hist:{tag}             stream, entry id "<seq>-0", field m = body; MAXLEN ~ stream-max
+//   cida:{tag}, cidb:{tag} dedupe hashes, alternating generations of dedupe-window seqs
+//   chat:{tag}             channel: "<seq>:<body>" (PUBLISH, or SPUBLISH on a cluster)
+// The stream and the dedupe hashes expire after redis.room-idle-ttl without messages (the
+// counter stays: a few dozen bytes per room), so rooms that went quiet cost no memory.
+//
+// Seeding. When seq:{tag} is missing (Redis restarted without persistence, flushed, or a
+// failover to an empty replica) an ordinary call answers `needs_seed` and sequences
+// nothing. The caller then makes sure its floor covers every seq that may have been handed
+// out before — its own room's last seq, and the store's maximum read after waiting long
+// enough for other nodes' unstored messages to reach the store (storage.lazy-delay plus a
+// margin) — and calls again with `seeded`. Whatever the call, the script numbers from
+// max(counter, floor, last stream id) + 1 and writes the counter back, in one atomic step:
+// the counter never goes backwards, and two nodes seeding at once cannot hand out one seq
+// twice (the second sees the first's counter).
+#pragma once
+
+#include "net/redis/message_codec.hpp"
+#include "net/redis/request.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace chat::redis {
+
+class client;
+
+struct room_keys {
+  std::string seq, hist, cid_a, cid_b, channel;
+};
+room_keys keys_for(std::string_view room);
+std::string room_channel(std::string_view room);
+
+enum class seq_status : uint8_t {
+  sequenced,  // new: `seq` assigned, stored in the stream, published
+  duplicate,  // this (user, cid) was sequenced before with the same text: `seq` is its seq
+  conflict,   // this (user, cid) was sequenced before with another text: `seq` is that one
+  needs_seed, // the counter is missing: seed (see above) and call again with seeded=true
+  failed,     // no answer: see `fail` (unavailable: not run; lost/timeout: may have run)
+};
+
+struct seq_result {
+  seq_status status = seq_status::failed;
+  uint64_t seq = 0;
+  int64_t ts_ms = 0;       // duplicate/conflict: the original's timestamp
+  failure fail = failure::none;
+  std::string error;       // failed: what happened (Redis's error text or the failure)
+};
+
+struct range_result {
+  bool ok = false;
+  std::string error;
+  std::vector<room_message> messages; // in seq order
+  // Seqs in the asked range that the stream does not hold (trimmed, or before a seed):
+  // inclusive [first, last] ranges. Read them from the store.
+  std::vector<std::pair<uint64_t, uint64_t>> missing;
+  bool truncated = false; // max_count entries came back: ask again after the last one
+};
+
+class room_log {
+public:
+  explicit room_log(client& c);
+
+  // Sequences `m` (its seq is ignored; room, user, cid, text, ts_ms, origin are used).
+  // `floor`: no seq at or below it is handed out. False when refused (queue bound).
+  bool sequence(const room_message& m, uint64_t floor, bool seeded,
+                std::function<void(seq_result&&)> done);
+  // Messages with after < seq <= upto (upto 0: up to the newest), at most max_count.
+  bool fetch(std::string_view room, uint64_t after, uint64_t upto, uint32_t max_count,
+             std::function<void(range_result&&)> done);
+  // The room's counter (0 when missing).
+  bool last_seq(std::string_view room, std::function<void(bool ok, uint64_t seq)> done);
+
+private:
+  client& client_;
+};
+
+// Parses an XRANGE reply of a room's stream for (after, upto]; exposed for tests and fuzzing.
+range_result parse_range(const reply& r, std::string_view room, uint64_t after, uint64_t upto,
+                         uint32_t max_count, size_t max_bytes);
+
+} // namespace chat::redis

@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""Multi-node benchmark of docs/BENCHMARKS.md ("Two nodes + Redis"): the standard scenario
+(1,000 connections, 100 rooms x 10, 100 senders, RATE msg/s) against one node, then against
+two nodes sharing a redis-server and one SQLite directory, with every room spread over both
+nodes (chat-loadgen --ports). Prints one line per run: delivered ratio, order violations,
+p99 ack latency, and the CPU of the chat processes (nodes + Redis) per 1,000 deliveries
+during the measured window. Builds nothing: uses build/tools/chatd and chat-loadgen.
+
+  tools/bench/multinode.py [--rate 5000] [--duration 20]
+"""
+import argparse, json, os, re, shutil, signal, socket, subprocess, sys, tempfile, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CHATD = os.path.join(ROOT, "build/tools/chatd")
+LOADGEN = os.path.join(ROOT, "build/tools/chat-loadgen")
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cpu_s(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def start_node(name, data, redis_uri):
+    args = [CHATD, "--net.port=0", "--admin.port=0", "--storage.path=" + data,
+            "--chat.node=" + name, "--log.level=warn"]
+    if redis_uri:
+        args.append("--redis.uri=" + redis_uri)
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    ws = None
+    while ws is None:
+        line = p.stdout.readline()
+        if not line:
+            raise RuntimeError("chatd exited")
+        m = re.match(r"listening ws=.*:(\d+)", line)
+        if m:
+            ws = int(m.group(1))
+    return p, ws
+
+
+def run(nodes, rate, duration, warmup=3, drain=2):
+    work = tempfile.mkdtemp(prefix="chat-mn-bench-")
+    procs, redis = [], None
+    try:
+        uri = None
+        if nodes > 1:
+            port = free_port()
+            redis = subprocess.Popen(["redis-server", "--port", str(port), "--save", "",
+                                      "--appendonly", "no", "--dir", work],
+                                     stdout=subprocess.DEVNULL)
+            uri = "redis://127.0.0.1:%d" % port
+            time.sleep(0.3)
+        ports = []
+        for i in range(nodes):
+            p, ws = start_node("n%d" % i, work, uri)
+            procs.append(p)
+            ports.append(ws)
+        watched = [p.pid for p in procs] + ([redis.pid] if redis else [])
+        lg = subprocess.Popen([LOADGEN, "--ports", ",".join(map(str, ports)), "--conns", "1000",
+                               "--rooms", "100", "--senders", "100", "--rate", str(rate),
+                               "--warmup", str(warmup), "--duration", str(duration),
+                               "--drain", str(drain), "--threads", "1", "--json"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # The measured window starts after the joins and the warm-up: sample CPU then.
+        begin = None
+        lines = []
+        for line in lg.stderr:
+            lines.append(line)
+            if begin is None and " measure " in line:
+                begin = (time.time(), [cpu_s(p) for p in watched])
+            if begin is not None and " drain " in line:
+                break
+        end = (time.time(), [cpu_s(p) for p in watched])
+        out, _ = lg.communicate()
+        rep = json.loads(out)
+        return rep, begin, end
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+        for p in procs:
+            p.wait(timeout=30)
+        if redis:
+            redis.kill()
+            redis.wait()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rate", type=int, default=5000)
+    ap.add_argument("--duration", type=int, default=20)
+    a = ap.parse_args()
+    for nodes in (1, 2):
+        rep, begin, end = run(nodes, a.rate, a.duration)
+        parts = [e - b for b, e in zip(begin[1], end[1])] if begin else []
+        cpu = sum(parts) if begin else float("nan")
+        secs = end[0] - begin[0] if begin else float("nan")
+        deliveries_per_s = rep.get("deliveries_per_s", 0)
+        per_k = cpu / (deliveries_per_s * secs / 1000) if deliveries_per_s else float("nan")
+        lat, ack = rep.get("latency_ms", {}), rep.get("ack_latency_ms", {})
+        print("nodes=%d rate=%d sent/s=%.0f delivered_ratio=%.4f order_violations=%d "
+              "p50_ms=%s p99_ms=%s ack_p99_ms=%s cpu_s=%.2f window_s=%.1f "
+              "cpu_ms_per_1k_deliveries=%.1f cpu_s_by_process(nodes..., redis)=%s"
+              % (nodes, a.rate, rep.get("sent_per_s", 0), rep.get("delivered_ratio", 0),
+                 rep.get("order_violations", -1), lat.get("p50"), lat.get("p99"), ack.get("p99"),
+                 cpu, secs, per_k * 1e3, ",".join("%.2f" % x for x in parts)))
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
