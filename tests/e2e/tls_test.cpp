@@ -1,6 +1,7 @@
 // End-to-end: the client listener speaking TLS (net.tls-cert, net.tls-key) with a
 // certificate the fixture makes with `openssl req`: a wss client that verifies it joins,
-// sends and gets its ack and the message; HTTPS account registration; a plaintext client
+// sends and gets its ack and the message; HTTPS account registration and a Socket.IO
+// long-polling handshake; a plaintext client
 // refused at the handshake (counted) without hurting the node; the admin port still
 // plaintext; a key that does not match the certificate refused at start with one line.
 #include "support/auth_client.hpp"
@@ -74,6 +75,11 @@ TEST_CASE("wss and https on the client listener; plaintext refused at the handsh
   CHECK(ack.u64("seq") == 1);
   CHECK(msg.str("text") == "over tls");
   CHECK(msg.str("from") == "alice");
+
+  // Socket.IO's long-polling handshake over HTTPS (its WebSocket shares the wss path above).
+  auto sio = https_get(node.port(), *tls, "/socket.io/?EIO=4&transport=polling");
+  CHECK(sio.status == 200);
+  CHECK(sio.body.rfind("0{\"sid\":", 0) == 0);
 
   // Plain HTTP to the TLS port: no HTTP answer, the connection ends, the failure is counted.
   {

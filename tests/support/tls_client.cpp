@@ -120,15 +120,14 @@ frame wss_client::next_op(const std::string& op, ms timeout) {
   }
 }
 
-https_answer https_post(uint16_t port, asio::ssl::context& tls, const std::string& target,
-                        const std::string& body) {
+namespace {
+
+https_answer https_exchange(uint16_t port, asio::ssl::context& tls,
+                            http::request<http::string_body> req) {
   asio::io_context ioc;
   beast::ssl_stream<beast::tcp_stream> s(ioc, tls);
   connect_tls(ioc, s, port);
-  http::request<http::string_body> req(http::verb::post, target, 11);
   req.set(http::field::host, "127.0.0.1");
-  req.set(http::field::content_type, "application/json");
-  req.body() = body;
   req.prepare_payload();
   beast::error_code ec;
   beast::get_lowest_layer(s).expires_after(op_timeout);
@@ -140,6 +139,20 @@ https_answer https_post(uint16_t port, asio::ssl::context& tls, const std::strin
   http::async_read(s, buffer, res, [&](beast::error_code e, size_t) { ec = e; });
   finish(ioc, ec, "HTTPS read");
   return {int(res.result_int()), res.body()};
+}
+
+} // namespace
+
+https_answer https_post(uint16_t port, asio::ssl::context& tls, const std::string& target,
+                        const std::string& body) {
+  http::request<http::string_body> req(http::verb::post, target, 11);
+  req.set(http::field::content_type, "application/json");
+  req.body() = body;
+  return https_exchange(port, tls, std::move(req));
+}
+
+https_answer https_get(uint16_t port, asio::ssl::context& tls, const std::string& target) {
+  return https_exchange(port, tls, http::request<http::string_body>(http::verb::get, target, 11));
 }
 
 } // namespace chat::test

@@ -51,5 +51,7 @@ struct https_answer {
 // POST `body` (JSON) to https://127.0.0.1:port`target` through `tls`. Throws on failure.
 https_answer https_post(uint16_t port, boost::asio::ssl::context& tls, const std::string& target,
                         const std::string& body);
+// GET https://127.0.0.1:port`target` through `tls`. Throws on failure.
+https_answer https_get(uint16_t port, boost::asio::ssl::context& tls, const std::string& target);
 
 } // namespace chat::test
