@@ -370,9 +370,6 @@ std::string check(const node_config& cfg) {
     return "config: redis.reconnect-min: must not exceed redis.reconnect-max";
   if (cfg.tls_cert.empty() != cfg.tls_key.empty())
     return "config: net.tls-cert and net.tls-key: give both (TLS) or neither";
-  if (!cfg.tls_cert.empty()) // refused rather than silently serving plaintext
-    return "config: net.tls-cert: TLS on the client listener is not built yet; terminate "
-           "TLS in a proxy in front of the node (README, \"TLS\")";
   boost::system::error_code ec;
   auto admin = boost::asio::ip::make_address(cfg.admin_host, ec);
   if (ec)

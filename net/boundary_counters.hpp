@@ -20,6 +20,8 @@ struct listener_counters {
   std::array<std::atomic<uint64_t>, accept_error_names.size()> accept_errors{};
   // Connections accepted and closed at once because the node was out of descriptors.
   std::atomic<uint64_t> shed{0};
+  // TLS handshakes that failed or did not complete within net.http-timeout.
+  std::atomic<uint64_t> tls_handshake_failures{0};
 
   void count(accept_error e) {
     accept_errors[size_t(e)].fetch_add(1, std::memory_order_relaxed);

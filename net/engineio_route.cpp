@@ -157,22 +157,24 @@ void engineio_endpoint::serve_websocket(http_exchange& ex, eio::query q) {
   }
   auto conn = std::make_shared<taken_connection>(ex.take_over());
   auto answer = std::make_shared<std::string>(std::move(upgrade.response));
-  asio::async_write(conn->socket, asio::buffer(*answer),
-                    [this, conn, answer, q = std::move(q)](boost::system::error_code ec, size_t) {
-                      if (ec) {
-                        CHAT_LOG_LIMITED(spdlog::level::info,
-                                         "engine.io: upgrade answer not delivered: {}",
-                                         ec.message());
-                        return;
-                      }
-                      start_websocket(*conn, q);
-                    });
+  auto answered = [this, conn, answer, q = std::move(q)](boost::system::error_code ec, size_t) {
+    if (ec) {
+      CHAT_LOG_LIMITED(spdlog::level::info, "engine.io: upgrade answer not delivered: {}",
+                       ec.message());
+      return;
+    }
+    start_websocket(*conn, q);
+  };
+  if (conn->tls)
+    asio::async_write(*conn->tls, asio::buffer(*answer), std::move(answered));
+  else
+    asio::async_write(conn->socket, asio::buffer(*answer), std::move(answered));
 }
 
 void engineio_endpoint::start_websocket(taken_connection& conn, const eio::query& q) {
   auto sink = std::make_shared<websocket_sink>();
   auto ws = std::make_shared<ws_session>(
-    std::move(conn.socket), conn.worker, options_.websocket, options_.next_id(), counters_,
+    std::move(conn.socket), std::move(conn.tls), conn.worker, options_.websocket, options_.next_id(), counters_,
     [this](ws_session& s, const std::string&) { websockets_.remove(s.id()); });
   websockets_.add(ws);
   // The open packet (or nothing, for a probe) is queued before reading starts.

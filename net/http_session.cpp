@@ -25,13 +25,13 @@ io_worker& http_exchange::worker() const { return session_->worker_; }
 
 std::string http_exchange::remote() const {
   boost::system::error_code ec;
-  auto ep = session_->stream_.socket().remote_endpoint(ec);
+  auto ep = session_->transport().socket().remote_endpoint(ec);
   return ec ? std::string() : ep.address().to_string() + ":" + std::to_string(ep.port());
 }
 
 std::optional<asio::ip::address> http_exchange::peer_address() const {
   boost::system::error_code ec;
-  auto ep = session_->stream_.socket().remote_endpoint(ec);
+  auto ep = session_->transport().socket().remote_endpoint(ec);
   if (ec)
     return std::nullopt;
   return ep.address();
@@ -48,11 +48,13 @@ taken_connection http_exchange::take_over() const {
   auto& s = *session_;
   s.awaiting_ = false;
   s.taken_ = true;
-  s.stream_.expires_never();
+  s.transport().expires_never();
   auto data = s.buffer_.data();
   std::string leftover(static_cast<const char*>(data.data()), data.size());
   s.buffer_.consume(data.size());
-  return {s.stream_.release_socket(), std::move(leftover), s.worker_};
+  if (s.tls_)
+    return {tcp::socket(s.worker_.context()), std::move(s.tls_), std::move(leftover), s.worker_};
+  return {s.plain_.release_socket(), nullptr, std::move(leftover), s.worker_};
 }
 
 void http_exchange::watch_close(std::function<void()> gone) const {
@@ -61,13 +63,20 @@ void http_exchange::watch_close(std::function<void()> gone) const {
 
 http_session::http_session(tcp::socket sock, io_worker& worker, const route_table& routes,
                            const http_limits& limits, http_counters& counters)
-  : stream_(std::move(sock)),
+  : plain_(std::move(sock)),
     worker_(worker),
     routes_(routes),
     limits_(limits),
     counters_(counters),
     // Unparsed bytes: a header in progress plus one read; bodies are parsed as they come.
     buffer_(size_t(limits.header_limit) + 65536) {}
+
+http_session::http_session(std::unique_ptr<tls_stream> tls, io_worker& worker,
+                           const route_table& routes, const http_limits& limits,
+                           http_counters& counters)
+  : http_session(tcp::socket(worker.context()), worker, routes, limits, counters) {
+  tls_ = std::move(tls);
+}
 
 void http_session::run() {
   read_request();
@@ -76,18 +85,21 @@ void http_session::run() {
 void http_session::read_request() {
   parser_.emplace();
   limit_parser(*parser_, limits_);
-  stream_.expires_after(limits_.timeout);
-  http::async_read(stream_, buffer_, *parser_,
-                   [self = shared_from_this()](boost::system::error_code ec, size_t) {
-                     self->on_read(ec);
-                   });
+  transport().expires_after(limits_.timeout);
+  with_stream([this](auto& stream) {
+    http::async_read(stream, buffer_, *parser_,
+                     [self = shared_from_this()](boost::system::error_code ec, size_t) {
+                       self->on_read(ec);
+                     });
+  });
 }
 
 // Waits for the socket to turn readable while the request waits for its answer: an end of
 // stream (or a reset) means the client left. Bytes it sends meanwhile (pipelining) stay in
 // the socket for the next read, and end the watch.
 void http_session::watch_close(uint64_t request_no, std::function<void()> gone) {
-  stream_.socket().async_wait(
+  // Under TLS the bytes peeked are records (a close_notify alert too): any ends the watch.
+  transport().socket().async_wait(
     tcp::socket::wait_read,
     [self = shared_from_this(), request_no, gone = std::move(gone)](boost::system::error_code ec) mutable {
       if (!self->awaiting_ || self->requests_ != request_no || self->taken_)
@@ -96,7 +108,7 @@ void http_session::watch_close(uint64_t request_no, std::function<void()> gone) 
         return;
       if (!ec) {
         char byte;
-        auto n = ::recv(self->stream_.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        auto n = ::recv(self->transport().socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
         if (n > 0)
           return;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
@@ -128,7 +140,7 @@ void http_session::on_read(boost::system::error_code ec) {
     write(parse_error_reply(ec), false);
     return;
   }
-  stream_.expires_never();
+  transport().expires_never();
   ++requests_;
   request_ = parser_->release();
   awaiting_ = true;
@@ -168,11 +180,14 @@ void http_session::write(http_reply reply, bool keep_alive) {
   response_.keep_alive(keep_alive);
   response_.body() = std::move(reply.body);
   response_.prepare_payload();
-  stream_.expires_after(limits_.timeout);
-  http::async_write(stream_, response_,
-                    [self = shared_from_this(), keep_alive](boost::system::error_code ec, size_t) {
-                      self->on_write(ec, keep_alive);
-                    });
+  transport().expires_after(limits_.timeout);
+  with_stream([this, keep_alive](auto& stream) {
+    http::async_write(stream, response_,
+                      [self = shared_from_this(), keep_alive](boost::system::error_code ec,
+                                                              size_t) {
+                        self->on_write(ec, keep_alive);
+                      });
+  });
 }
 
 void http_session::on_write(boost::system::error_code ec, bool keep_alive) {
@@ -183,7 +198,7 @@ void http_session::on_write(boost::system::error_code ec, bool keep_alive) {
   }
   if (!keep_alive) {
     boost::system::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    transport().socket().shutdown(tcp::socket::shutdown_send, ignored);
     return;
   }
   read_request();

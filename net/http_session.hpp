@@ -7,6 +7,7 @@
 #include "net/boundary_counters.hpp"
 #include "net/http_parse.hpp"
 #include "net/io_pool.hpp"
+#include "net/tls_context.hpp"
 
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -19,9 +20,11 @@ namespace chat::net {
 
 class http_session;
 
-// A connection a route took over: its socket and the bytes read past the request.
+// A connection a route took over: its socket (or, on a TLS listener, its TLS stream, and
+// then `socket` is not open) and the bytes read past the request.
 struct taken_connection {
   asio::ip::tcp::socket socket;
+  std::unique_ptr<tls_stream> tls;
   std::string leftover;
   io_worker& worker;
 };
@@ -57,6 +60,9 @@ class http_session : public std::enable_shared_from_this<http_session> {
 public:
   http_session(asio::ip::tcp::socket sock, io_worker& worker, const route_table& routes,
                const http_limits& limits, http_counters& counters);
+  // Over a TLS stream whose handshake is done.
+  http_session(std::unique_ptr<tls_stream> tls, io_worker& worker, const route_table& routes,
+               const http_limits& limits, http_counters& counters);
 
   // Network thread: starts reading the first request.
   void run();
@@ -70,8 +76,19 @@ private:
   void answer(uint64_t request_no, http_reply reply);
   void write(http_reply reply, bool keep_alive);
   void on_write(boost::system::error_code ec, bool keep_alive);
+  // The TCP layer (under TLS, or the plain stream).
+  boost::beast::tcp_stream& transport() { return tls_ ? tls_->next_layer() : plain_; }
+  // Calls `op` with the stream requests are read from and answers written to.
+  template <class Op>
+  void with_stream(Op&& op) {
+    if (tls_)
+      op(*tls_);
+    else
+      op(plain_);
+  }
 
-  boost::beast::tcp_stream stream_;
+  boost::beast::tcp_stream plain_;   // not open on a TLS connection
+  std::unique_ptr<tls_stream> tls_;  // set on a TLS connection until taken over
   io_worker& worker_;
   const route_table& routes_;
   http_limits limits_;

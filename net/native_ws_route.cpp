@@ -19,7 +19,7 @@ void start_session(node_context& ctx, session_registry& registry, client_gate& g
                    bool ack_persisted) {
   auto ticket = who->ticket;
   auto session = std::make_shared<ws_session>(
-    std::move(conn.socket), conn.worker, limits, id, ctx.counters,
+    std::move(conn.socket), std::move(conn.tls), conn.worker, limits, id, ctx.counters,
     [&registry, ticket](ws_session& s, const std::string&) {
       registry.remove(s.id());
       ticket->release();

@@ -3,6 +3,7 @@
 #include "net/server.hpp"
 
 #include "actors/node_context.hpp"
+#include "config/log.hpp"
 #include "net/api_route.hpp"
 #include "net/http_session.hpp"
 #include "net/json_reply.hpp"
@@ -41,7 +42,12 @@ server::server(node_context& ctx)
   client_routes_.add("/healthz", [](http_exchange& ex) { ex.respond(json_status_ok()); });
   client_listener_ = std::make_unique<listener>(
     "client", *pool_.workers()[0], [this]() -> io_worker& { return pool_.next(); },
-    [this](tcp::socket s, io_worker& w) { serve(std::move(s), w, client_routes_); },
+    [this](tcp::socket s, io_worker& w) {
+      if (tls_)
+        serve_tls(std::move(s), w);
+      else
+        serve(std::move(s), w, client_routes_);
+    },
     client_accepts_);
   admin_listener_ = std::make_unique<listener>(
     "admin", admin_worker_, [this]() -> io_worker& { return admin_worker_; },
@@ -62,8 +68,33 @@ void server::serve(tcp::socket sock, io_worker& worker, const route_table& route
     ->run();
 }
 
+void server::serve_tls(tcp::socket sock, io_worker& worker) {
+  auto stream = std::make_unique<tls_stream>(std::move(sock), *tls_);
+  auto* s = stream.get();
+  s->next_layer().expires_after(http_limits_.timeout);
+  s->async_handshake(
+    asio::ssl::stream_base::server,
+    [this, &worker, stream = std::move(stream)](boost::system::error_code ec) mutable {
+      if (ec) {
+        // A plaintext client, a client that distrusts the certificate, or one too slow.
+        client_accepts_.tls_handshake_failures.fetch_add(1, std::memory_order_relaxed);
+        CHAT_LOG_LIMITED(spdlog::level::info, "client listener: TLS handshake failed: {}",
+                         ec == boost::beast::error::timeout
+                           ? "not completed within net.http-timeout"
+                           : ec.message());
+        return;
+      }
+      stream->next_layer().expires_never();
+      std::make_shared<http_session>(std::move(stream), worker, client_routes_, http_limits_,
+                                     http_errors_)
+        ->run();
+    });
+}
+
 void server::start(admin_handler admin) {
   admin_ = std::move(admin);
+  if (!ctx_.cfg.tls_cert.empty())
+    tls_ = make_tls_context(ctx_.cfg.tls_cert, ctx_.cfg.tls_key);
   admin_routes_.add("/", [this](http_exchange& ex) {
     ex.respond(admin_ ? admin_(ex.request(), ex.target()) : json_error(404, "not found"));
   });

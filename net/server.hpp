@@ -14,6 +14,7 @@
 #include "net/listener.hpp"
 #include "net/route_table.hpp"
 #include "net/session_registry.hpp"
+#include "net/tls_context.hpp"
 #include "net/upgrade.hpp"
 #include "net/url_target.hpp"
 
@@ -42,7 +43,9 @@ public:
   // Identity and admission on the client listener (tokens: gate().set_accounts before start).
   client_gate& gate() { return gate_; }
 
-  // Binds both listeners and starts the network threads; throws std::runtime_error.
+  // Loads the TLS certificate and key when net.tls-cert is set (the client listener then
+  // speaks only TLS; the admin listener stays plaintext), binds both listeners and starts
+  // the network threads; throws std::runtime_error with one line.
   void start(admin_handler admin);
   asio::ip::tcp::endpoint ws_endpoint() const { return ws_endpoint_; }
   asio::ip::tcp::endpoint admin_endpoint() const { return admin_endpoint_; }
@@ -65,6 +68,8 @@ public:
 private:
   bool accepting() const;
   void serve(asio::ip::tcp::socket sock, io_worker& worker, const route_table& routes);
+  // The TLS handshake within net.http-timeout, then HTTP over it; failures are counted.
+  void serve_tls(asio::ip::tcp::socket sock, io_worker& worker);
 
   node_context& ctx_;
   io_pool pool_;
@@ -77,6 +82,7 @@ private:
   listener_counters client_accepts_, admin_accepts_;
   http_counters http_errors_;
   admin_handler admin_;
+  std::unique_ptr<asio::ssl::context> tls_; // set when the client listener speaks TLS
   std::unique_ptr<engineio_endpoint> socketio_; // before the network threads stop: drained
   std::unique_ptr<listener> client_listener_, admin_listener_;
   asio::ip::tcp::endpoint ws_endpoint_, admin_endpoint_;

@@ -14,9 +14,11 @@
 
 namespace chat::net {
 
-ws_session::ws_session(asio::ip::tcp::socket sock, io_worker& io, session_limits limits,
-                       uint64_t id, node_counters& counters, closed_fn on_closed)
+ws_session::ws_session(asio::ip::tcp::socket sock, std::unique_ptr<tls_stream> tls,
+                       io_worker& io, session_limits limits, uint64_t id,
+                       node_counters& counters, closed_fn on_closed)
   : sock_(std::move(sock)),
+    tls_(std::move(tls)),
     io_(io),
     limits_(limits),
     id_(id),
@@ -24,7 +26,7 @@ ws_session::ws_session(asio::ip::tcp::socket sock, io_worker& io, session_limits
     on_closed_(std::move(on_closed)),
     parser_(limits.max_frame_bytes) {
   boost::system::error_code ec;
-  auto ep = sock_.remote_endpoint(ec);
+  auto ep = socket().remote_endpoint(ec);
   if (!ec)
     remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
   started_ = last_read_ = std::chrono::steady_clock::now();
@@ -37,9 +39,14 @@ ws_session::~ws_session() = default;
 void ws_session::start(connection_actor conn, std::string leftover) {
   conn_ = std::move(conn);
   io_.add(this);
-  sock_.non_blocking(true);
   if (!leftover.empty())
     parse(leftover.data(), leftover.size());
+  if (tls_) {
+    tls_in_.resize(16384); // one TLS record's plaintext at most
+    read_tls();
+    return;
+  }
+  sock_.non_blocking(true);
   wait_readable();
 }
 
@@ -126,6 +133,10 @@ void ws_session::flush() {
     size_t total = 0;
     for (auto& f : writing_)
       total += f->size();
+    if (tls_) { // every write goes through the TLS stream
+      write_rest(0);
+      return;
+    }
     // Usually the socket takes everything at once: one gathered send, no asynchronous operation.
     size_t written = write_now();
     if (written == SIZE_MAX)
@@ -197,17 +208,20 @@ void ws_session::write_rest(size_t already) {
     skip = 0;
   }
   write_in_flight_ = true;
-  asio::async_write(sock_, buffers_,
-                    [self = shared_from_this(), already](boost::system::error_code ec, size_t n) {
-                      self->write_in_flight_ = false;
-                      if (ec) {
-                        self->writing_.clear();
-                        self->finish(self->reason_or("write error: " + ec.message()));
-                        return;
-                      }
-                      self->written_done(already + n);
-                      self->flush();
-                    });
+  auto done = [self = shared_from_this(), already](boost::system::error_code ec, size_t n) {
+    self->write_in_flight_ = false;
+    if (ec) {
+      self->writing_.clear();
+      self->finish(self->reason_or("write error: " + ec.message()));
+      return;
+    }
+    self->written_done(already + n);
+    self->flush();
+  };
+  if (tls_)
+    asio::async_write(*tls_, buffers_, std::move(done));
+  else
+    asio::async_write(sock_, buffers_, std::move(done));
 }
 
 void ws_session::written_done(size_t written) {
@@ -234,7 +248,7 @@ void ws_session::written_done(size_t written) {
   writing_.clear();
   if (closed && empty && !send_shut_) {
     boost::system::error_code ignored;
-    sock_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
     send_shut_ = true;
     close_started_ = std::chrono::steady_clock::now();
   }
@@ -295,13 +309,35 @@ void ws_session::on_readable() {
     finish(reason_or(ec == asio::error::eof ? "client closed" : ec.message()));
     return;
   }
+  on_bytes(buf.data(), n);
+  if (!finished_)
+    wait_readable();
+}
+
+void ws_session::read_tls() {
+  tls_->async_read_some(asio::buffer(tls_in_),
+                        [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+                          if (self->finished_)
+                            return;
+                          if (ec) {
+                            self->finish(self->reason_or(
+                              ec == asio::error::eof || ec == asio::ssl::error::stream_truncated
+                                ? "client closed"
+                                : ec.message()));
+                            return;
+                          }
+                          self->on_bytes(self->tls_in_.data(), n);
+                          if (!self->finished_)
+                            self->read_tls();
+                        });
+}
+
+void ws_session::on_bytes(char* data, size_t size) {
   last_read_ = std::chrono::steady_clock::now();
   read_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(last_read_.time_since_epoch())
                .count();
   ping_sent_ = false;
-  parse(buf.data(), n);
-  if (!finished_)
-    wait_readable();
+  parse(data, size);
 }
 
 void ws_session::parse(char* data, size_t size) {
@@ -376,7 +412,7 @@ void ws_session::push_control(std::string frame) {
 void ws_session::abort(const std::string& reason) {
   if (finished_)
     return;
-  if (!write_in_flight_) {
+  if (!write_in_flight_ && !tls_) {
     // Best effort: the peer may still read the reason if its buffer has room.
     auto frame = encode_close(1008, reason);
     boost::system::error_code ignored;
@@ -398,7 +434,7 @@ void ws_session::finish(const std::string& reason) {
   counters_.closed_frames_in.fetch_add(frames_in(), std::memory_order_relaxed);
   counters_.closed_frames_out.fetch_add(frames_out(), std::memory_order_relaxed);
   boost::system::error_code ignored;
-  sock_.close(ignored);
+  socket().close(ignored);
   io_.remove(this);
   if (conn_)
     caf::anon_send(conn_, c_closed_atom::value, reason);

@@ -2,10 +2,14 @@
 // commands for its connection actor (or hands whole messages to a message sink: the
 // Engine.IO transport of Socket.IO), and writes what is queued for it, many frames per
 // write. It owns its socket; actors only push into its bounded outbound queue.
+// On a plain connection reads are non-blocking reads into the worker's shared buffer and
+// writes one sendmsg of the queued frames; on a TLS connection both go through the TLS
+// stream asynchronously (the session's own read buffer; one async_write of the frames).
 #pragma once
 
 #include "actors/interfaces.hpp"
 #include "net/io_pool.hpp"
+#include "net/tls_context.hpp"
 #include "net/ws_frame.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -42,8 +46,9 @@ class ws_session final : public outbound,
 public:
   using closed_fn = std::function<void(ws_session&, const std::string& reason)>;
 
-  ws_session(asio::ip::tcp::socket sock, io_worker& io, session_limits limits, uint64_t id,
-             node_counters& counters, closed_fn on_closed);
+  // `tls` set: the connection speaks TLS through it and `sock` is not used.
+  ws_session(asio::ip::tcp::socket sock, std::unique_ptr<tls_stream> tls, io_worker& io,
+             session_limits limits, uint64_t id, node_counters& counters, closed_fn on_closed);
   ~ws_session() override;
 
   // Io thread: starts reading; `leftover` holds bytes read past the HTTP upgrade.
@@ -91,6 +96,10 @@ private:
   void written_done(size_t written);
   void wait_readable();
   void on_readable();
+  void read_tls();
+  // What one read brought: the idle clock restarts, then the bytes are parsed.
+  void on_bytes(char* data, size_t size);
+  asio::ip::tcp::socket& socket() { return tls_ ? tls_->next_layer().socket() : sock_; }
   void push_control(std::string frame);
   // Appends to the queue (mtx_ held); true when the session must be scheduled to flush.
   bool enqueue_locked(frame_ptr frame);
@@ -99,6 +108,8 @@ private:
   void finish(const std::string& reason);
 
   asio::ip::tcp::socket sock_;
+  std::unique_ptr<tls_stream> tls_;
+  std::vector<char> tls_in_; // TLS reads complete later: not the worker's shared buffer
   io_worker& io_;
   session_limits limits_;
   uint64_t id_;

@@ -12,7 +12,7 @@ packages=(
   catch2 libcli11-dev libncurses-dev libspdlog-dev libboost-url1.81-dev
   clang libclang-rt-14-dev
   redis-server redis-tools prometheus tmux sqlite3
-  nginx
+  nginx openssl
 )
 # Node.js and npm run the Socket.IO client tests. A Node.js that brings its own npm (as
 # NodeSource's does, which then conflicts with Debian's npm package) is used as it is.

@@ -86,6 +86,10 @@ void boundary_metrics(exposition& e, const net::server& srv, const net::origin_c
            "listener=\"client\"");
   e.sample("chat_accept_shed_total", double(srv.admin_accepts().shed.load()),
            "listener=\"admin\"");
+  e.family("chat_tls_handshake_failures_total", "counter",
+           "TLS handshakes on the client listener that failed or timed out (net.http-timeout).");
+  e.sample("chat_tls_handshake_failures_total",
+           double(srv.client_accepts().tls_handshake_failures.load()), "listener=\"client\"");
   e.family("chat_http_errors_total", "counter",
            "HTTP requests refused before routing (malformed, over a limit) or not received in time.");
   for (size_t i = 0; i < net::http_error_names.size(); ++i)
