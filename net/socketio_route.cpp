@@ -51,11 +51,15 @@ public:
                  [&ctx = ctx_, &gate = gate_, link = link_, engine, &s, id,
                   address](std::shared_ptr<admitted> admitted, http_reply refusal) {
                    auto e = engine.lock();
-                   std::lock_guard<std::mutex> guard(link->mtx);
-                   if (!e || link->closed)
+                   if (!e)
                      return; // the client left while its token was checked
                    if (!admitted)
                      return s.refuse("/", refusal_message(refusal));
+                   // Outside the lock: a full queue may end the session, and closed() locks.
+                   s.accept("/"); // CONNECT's answer goes out before the actor's hello
+                   std::lock_guard<std::mutex> guard(link->mtx);
+                   if (link->closed)
+                     return; // dropping `admitted` gives its places back
                    connection_info info;
                    info.id = id;
                    info.session = ctx.cfg.node + "-" + std::to_string(id);
@@ -64,7 +68,6 @@ public:
                    info.enc = &sio::chat_encoder::instance();
                    gate.attach(*admitted, info, e);
                    link->ticket = admitted->ticket;
-                   s.accept("/"); // CONNECT's answer goes out before the actor's hello
                    link->conn = spawn_connection(ctx, std::move(info));
                  });
   }
