@@ -1,9 +1,11 @@
-// The client listener's browser policy (net.allowed-origins): an exact allow-list of
-// origins ("https://chat.example.com"; "*" allows any). Requests without an Origin field
-// come from programs, not web pages, and pass; so do pages of the node's own origin (the
-// Origin's host is the Host field: an empty list means same-origin only); a page from any
-// other origin gets 403 at the WebSocket upgrade and on the account API. Allowed origins also get the CORS answers
-// the account API needs (preflight, Access-Control-Allow-Origin).
+// The node's browser policy (net.allowed-origins), one class for every client endpoint (the
+// native /ws upgrade, the account API /api, Socket.IO's /socket.io/ polling, preflights and
+// WebSocket): an exact allow-list of origins ("https://chat.example.com"; "*" allows any).
+// Requests without an Origin field come from programs, not web pages, and pass; so do pages
+// of the node's own origin (the Origin's host is the Host field: an empty list means
+// same-origin only); a page from any other origin gets 403. Listed cross-origin requests
+// get the CORS fields (the origin echoed, never "*", with credentials allowed, as the
+// Socket.IO client's withCredentials needs) and preflight answers.
 #pragma once
 
 #include "net/http_types.hpp"
@@ -23,10 +25,18 @@ public:
   bool allows(const http_request& req) const;
   // The 403 answer for a request allows() refused.
   static http_reply refusal();
-  // Adds Access-Control-Allow-Origin (and Vary) for an allowed request with an Origin.
-  void add_cors(const http_request& req, http_reply& reply) const;
+  // The request's Origin when a cross-origin page may read answers: one Origin field,
+  // listed (or "*"). Empty otherwise, also without an Origin and for same-origin pages.
+  std::string cors_origin(const http_request& req) const;
+  // Adds the CORS fields for `origin` (from cors_origin) to an answer; nothing when empty.
+  static void add_cors_fields(http_reply& reply, const std::string& origin);
+  // The answer to an OPTIONS preflight: 204 with the fields and `methods` for a listed
+  // origin (the asked headers echoed when they are a token list), 403 otherwise.
+  http_reply preflight(const http_request& req, const std::string& methods) const;
 
 private:
+  bool listed(std::string_view origin) const;
+
   bool any_ = false;
   std::vector<std::string> list_;
 };

@@ -67,8 +67,8 @@ route_handler make_api_route(client_gate& gate) {
     const auto& seg = ex.target().segments;
     std::string op = seg.size() == 2 ? seg[1] : std::string();
     bool known = op == "register" || op == "login" || op == "refresh" || op == "logout";
-    http_reply cors; // the CORS fields for an allowed origin, taken now on this thread
-    gate.origins().add_cors(req, cors);
+    http_reply cors; // the CORS fields for a listed origin, taken now on this thread
+    allowed_origins::add_cors_fields(cors, gate.origins().cors_origin(req));
     auto answer = [ex, cors = std::move(cors.headers)](http_reply r) {
       r.headers.insert(r.headers.end(), cors.begin(), cors.end());
       ex.respond(std::move(r));
@@ -77,14 +77,8 @@ route_handler make_api_route(client_gate& gate) {
       return answer(json_error(404, "not found: " + ex.target().path));
     if (!gate.origins().allows(req))
       return ex.respond(allowed_origins::refusal());
-    if (req.method() == http::verb::options) { // CORS preflight of an allowed origin
-      http_reply r;
-      r.status = 204;
-      r.headers = {{"Access-Control-Allow-Methods", "POST"},
-                   {"Access-Control-Allow-Headers", "Content-Type, Authorization"},
-                   {"Access-Control-Max-Age", "600"}};
-      return answer(std::move(r));
-    }
+    if (req.method() == http::verb::options) // CORS preflight
+      return ex.respond(gate.origins().preflight(req, "POST, OPTIONS"));
     if (req.method() != http::verb::post) {
       auto r = json_error(405, "use POST");
       r.headers.emplace_back("Allow", "POST, OPTIONS");

@@ -65,7 +65,15 @@ void client_gate::log(const auth::auth_event& e) const {
 
 void client_gate::settle(const http_exchange& ex, const std::string& token,
                          const std::string& anon_user, settled done) {
-  auto address = client_address(ex);
+  // Back to the connection's own thread, whichever thread answered.
+  auto post = [&io = ex.worker().context()](std::function<void()> f) {
+    asio::post(io, std::move(f));
+  };
+  settle(client_address(ex), post, token, anon_user, std::move(done));
+}
+
+void client_gate::settle(std::string address, poster post, const std::string& token,
+                         const std::string& anon_user, settled done) {
   if (token.empty()) {
     admit_on_thread(anon_user, {}, true, address, done);
     return;
@@ -75,9 +83,8 @@ void client_gate::settle(const http_exchange& ex, const std::string& token,
                                   "security.token-key)"));
     return;
   }
-  accounts_->check_access(token, address, [this, ex, address, done](auth::access_check c) {
-    // Back to the connection's own thread, whichever thread answered.
-    asio::post(ex.worker().context(), [this, ex, address, done, c = std::move(c)] {
+  accounts_->check_access(token, address, [this, post, address, done](auth::access_check c) {
+    post([this, address, done, c = std::move(c)] {
       admit_on_thread(c.claims.user, c, false, address, done);
     });
   });

@@ -50,6 +50,11 @@ public:
   using settled = std::function<void(std::shared_ptr<admitted> who, http_reply refusal)>;
   void settle(const http_exchange& ex, const std::string& token, const std::string& anon_user,
               settled done);
+  // The same for a client known by its address (a Socket.IO CONNECT): `post` runs the
+  // admission step on the caller's choice of thread (it may run it at once).
+  using poster = std::function<void(std::function<void()>)>;
+  void settle(std::string address, poster post, const std::string& token,
+              const std::string& anon_user, settled done);
 
   // Fills the identity fields of a connection about to start, and lets revocation reach it.
   void attach(admitted& who, connection_info& info, outbound_ptr out);

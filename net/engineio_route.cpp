@@ -31,7 +31,7 @@ struct pending_poll : std::enable_shared_from_this<pending_poll> {
       return;
     done = true;
     auto reply = to_reply(session->take_poll(eio::clock::now()));
-    cors_policy::add_fields(reply, cors_origin);
+    allowed_origins::add_cors_fields(reply, cors_origin);
     ex.respond(std::move(reply));
     session.reset();
   }
@@ -102,24 +102,24 @@ route_handler engineio_endpoint::route() {
 void engineio_endpoint::serve(http_exchange& ex) {
   const auto& req = ex.request();
   if (req.method() == http::verb::options) {
-    ex.respond(options_.cors.preflight(req));
+    ex.respond(options_.origins.preflight(req, "GET, POST, OPTIONS"));
     return;
   }
-  if (!options_.cors.allows(req)) { // pages of other origins (cross-site WebSocket too)
-    ex.respond(cors_policy::refusal());
+  if (!options_.origins.allows(req)) { // pages of other origins (cross-site WebSocket too)
+    ex.respond(allowed_origins::refusal());
     return;
   }
   auto q = eio::read_query(ex.target());
   if (boost::beast::websocket::is_upgrade(req))
     serve_websocket(ex, std::move(q));
   else
-    serve_polling(ex, std::move(q), options_.cors.allowed_origin(req));
+    serve_polling(ex, std::move(q), options_.origins.cors_origin(req));
 }
 
 void engineio_endpoint::serve_polling(http_exchange& ex, eio::query q, const std::string& origin) {
   const auto& req = ex.request();
   auto respond = [&](http_reply reply) {
-    cors_policy::add_fields(reply, origin);
+    allowed_origins::add_cors_fields(reply, origin);
     ex.respond(std::move(reply));
   };
   if (q.sid.empty() && !accepting()) {
@@ -127,12 +127,13 @@ void engineio_endpoint::serve_polling(http_exchange& ex, eio::query q, const std
     return;
   }
   auto method = req.method_string();
+  auto address = q.sid.empty() ? address_of(ex) : std::string();
   eio::request r{std::string_view(method.data(), method.size()), std::move(q),
                  field(req, http::field::content_type), req.body()};
   auto poll = std::make_shared<pending_poll>(ex, origin);
   // The wake-up only posts to this thread, so it finds `poll->session` set.
   auto result = server_.handle_http(r, [poll] { poll->wake(); }, eio::clock::now(),
-                                    engineio_timers(ex.worker()));
+                                    engineio_timers(ex.worker()), address);
   if (result.answer) {
     respond(to_reply(std::move(*result.answer)));
     return;
@@ -155,15 +156,16 @@ void engineio_endpoint::serve_websocket(http_exchange& ex, eio::query q) {
     ex.respond(full_reply());
     return;
   }
+  auto address = q.sid.empty() ? address_of(ex) : std::string(); // before the take-over
   auto conn = std::make_shared<taken_connection>(ex.take_over());
   auto answer = std::make_shared<std::string>(std::move(upgrade.response));
-  auto answered = [this, conn, answer, q = std::move(q)](boost::system::error_code ec, size_t) {
+  auto answered = [this, conn, answer, q = std::move(q), address = std::move(address)](boost::system::error_code ec, size_t) {
     if (ec) {
       CHAT_LOG_LIMITED(spdlog::level::info, "engine.io: upgrade answer not delivered: {}",
                        ec.message());
       return;
     }
-    start_websocket(*conn, q);
+    start_websocket(*conn, q, address);
   };
   if (conn->tls)
     asio::async_write(*conn->tls, asio::buffer(*answer), std::move(answered));
@@ -171,14 +173,16 @@ void engineio_endpoint::serve_websocket(http_exchange& ex, eio::query q) {
     asio::async_write(conn->socket, asio::buffer(*answer), std::move(answered));
 }
 
-void engineio_endpoint::start_websocket(taken_connection& conn, const eio::query& q) {
+void engineio_endpoint::start_websocket(taken_connection& conn, const eio::query& q,
+                                        const std::string& address) {
   auto sink = std::make_shared<websocket_sink>();
   auto ws = std::make_shared<ws_session>(
     std::move(conn.socket), std::move(conn.tls), conn.worker, options_.websocket, options_.next_id(), counters_,
     [this](ws_session& s, const std::string&) { websockets_.remove(s.id()); });
   websockets_.add(ws);
   // The open packet (or nothing, for a probe) is queued before reading starts.
-  sink->session = server_.attach_websocket(q, ws, eio::clock::now(), engineio_timers(conn.worker));
+  sink->session =
+    server_.attach_websocket(q, ws, eio::clock::now(), engineio_timers(conn.worker), address);
   bool attached = sink->session != nullptr;
   ws->start(std::move(sink), std::move(conn.leftover));
   if (!attached)

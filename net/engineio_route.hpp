@@ -5,11 +5,11 @@
 // ends the session when its client goes away first; the WebSocket transport is an upgrade
 // (check_websocket_upgrade, the 101 answer, a ws_session whose messages go to the Engine.IO
 // session). Each session has a timer on the thread that opened it (engineio_timer).
-// Pages of origins the cors_policy does not allow get 403 (polling and the WebSocket);
+// Pages of origins net.allowed-origins does not allow get 403 (polling and the WebSocket);
 // allowed other origins get CORS fields; OPTIONS preflights are answered.
 #pragma once
 
-#include "net/cors.hpp"
+#include "net/allowed_origins.hpp"
 #include "net/engineio_server.hpp"
 #include "net/route_table.hpp"
 #include "net/session_registry.hpp"
@@ -23,10 +23,13 @@ struct engineio_options {
   // The WebSockets of the transport: max_frame_bytes should be limits.max_payload and the
   // idle timeout longer than ping_interval + ping_timeout.
   session_limits websocket;
-  cors_policy cors;
+  allowed_origins origins;
   // Whether a new session may open now (the node's connection bound, draining); may be
   // empty (always).
   std::function<bool()> accepting;
+  // The client's address of a request that opens a session (kept by the session for
+  // admission); may be empty (the peer address is then not recorded).
+  std::function<std::string(const http_exchange&)> client_address;
   // Ids of the WebSocket sessions (logs, the registry).
   std::function<uint64_t()> next_id;
 };
@@ -56,8 +59,12 @@ private:
   void serve(http_exchange& ex);
   void serve_polling(http_exchange& ex, eio::query q, const std::string& origin);
   void serve_websocket(http_exchange& ex, eio::query q);
-  void start_websocket(struct taken_connection& conn, const eio::query& q);
+  void start_websocket(struct taken_connection& conn, const eio::query& q,
+                       const std::string& address);
   bool accepting() const { return !options_.accepting || options_.accepting(); }
+  std::string address_of(const http_exchange& ex) const {
+    return options_.client_address ? options_.client_address(ex) : std::string();
+  }
 
   engineio_options options_;
   node_counters& counters_;

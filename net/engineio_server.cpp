@@ -52,7 +52,8 @@ std::optional<http_answer> server::verify(const query& p, bool websocket,
   return std::nullopt;
 }
 
-std::shared_ptr<session> server::create(clock::time_point now, const ticker_factory& make_ticker) {
+std::shared_ptr<session> server::create(clock::time_point now, const ticker_factory& make_ticker,
+                                        std::string_view client_address) {
   std::weak_ptr<registry> weak = reg_;
   auto s = std::make_shared<session>(random_id(), lim_, now,
                                      [weak](const std::string& sid, close_cause cause) {
@@ -62,6 +63,7 @@ std::shared_ptr<session> server::create(clock::time_point now, const ticker_fact
                                          ++reg->closed[size_t(cause)];
                                        }
                                      });
+  s->set_client_address(std::string(client_address));
   if (make_handler_)
     s->set_handler(make_handler_(*s));
   if (make_ticker)
@@ -73,7 +75,8 @@ std::shared_ptr<session> server::create(clock::time_point now, const ticker_fact
 }
 
 server::http_result server::handle_http(const request& req, std::function<void()> wake,
-                                        clock::time_point now, const ticker_factory& make_ticker) {
+                                        clock::time_point now, const ticker_factory& make_ticker,
+                                        std::string_view client_address) {
   const auto& p = req.params;
   http_result r;
   if (auto err = verify(p, false, req.method)) {
@@ -81,7 +84,7 @@ server::http_result server::handle_http(const request& req, std::function<void()
     return r;
   }
   if (p.sid.empty()) {
-    r.answer = create(now, make_ticker)->open_polling(now);
+    r.answer = create(now, make_ticker, client_address)->open_polling(now);
     return r;
   }
   auto s = find(p.sid);
@@ -106,11 +109,12 @@ std::optional<http_answer> server::check_websocket(const query& q) const {
 std::shared_ptr<session> server::attach_websocket(const query& p,
                                                   std::shared_ptr<ws_link> link,
                                                   clock::time_point now,
-                                                  const ticker_factory& make_ticker) {
+                                                  const ticker_factory& make_ticker,
+                                                  std::string_view client_address) {
   if (verify(p, true, "GET"))
     return nullptr;
   if (p.sid.empty()) {
-    auto s = create(now, make_ticker);
+    auto s = create(now, make_ticker, client_address);
     s->open_websocket(std::move(link), now);
     return s;
   }

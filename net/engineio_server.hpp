@@ -43,9 +43,11 @@ public:
     std::shared_ptr<session> pending;
   };
   // A plain HTTP request (not a WebSocket upgrade). `wake` as in session::get. A session
-  // this request opens gets its ticker from `make_ticker` (none when empty).
+  // this request opens gets its ticker from `make_ticker` (none when empty) and keeps
+  // `client_address` (the client's address, trusted proxies applied).
   http_result handle_http(const request& req, std::function<void()> wake, clock::time_point now,
-                          const ticker_factory& make_ticker = {});
+                          const ticker_factory& make_ticker = {},
+                          std::string_view client_address = {});
 
   // A WebSocket upgrade request: an error to answer instead of upgrading, or none.
   std::optional<http_answer> check_websocket(const query& q) const;
@@ -54,7 +56,8 @@ public:
   // then passes each message to session->ws_message and the end to session->ws_closed.
   std::shared_ptr<session> attach_websocket(const query& q, std::shared_ptr<ws_link> link,
                                             clock::time_point now,
-                                            const ticker_factory& make_ticker = {});
+                                            const ticker_factory& make_ticker = {},
+                                            std::string_view client_address = {});
 
   std::shared_ptr<session> find(const std::string& sid) const;
   size_t size() const;
@@ -70,7 +73,8 @@ public:
 private:
   // The checks common to both kinds of request; an error answer or none.
   std::optional<http_answer> verify(const query& p, bool websocket, std::string_view method) const;
-  std::shared_ptr<session> create(clock::time_point now, const ticker_factory& make_ticker);
+  std::shared_ptr<session> create(clock::time_point now, const ticker_factory& make_ticker,
+                                  std::string_view client_address);
 
   // Shared with the sessions' unregister callbacks, which may outlive the server.
   struct registry {

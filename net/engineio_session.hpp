@@ -105,6 +105,10 @@ public:
   void set_ticker(std::shared_ptr<ticker> t) { ticker_ = std::move(t); }
   clock::time_point opened_at() const { return opened_at_; }
   const std::string& sid() const { return sid_; }
+  // The client's address from the request that opened the session (for admission and the
+  // access log; set by the server at creation, before the session is shared).
+  void set_client_address(std::string a) { client_address_ = std::move(a); }
+  const std::string& client_address() const { return client_address_; }
   const limits& bounds() const { return lim_; }
 
   // Entry points (listener glue).
@@ -199,6 +203,7 @@ private:
   bool poll_pending_ = false;
   bool poll_released_ = false;
   std::function<void()> wake_;
+  std::string client_address_;
   bool awaiting_pong_ = false;
   clock::time_point next_ping_, pong_deadline_;
 };

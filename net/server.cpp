@@ -37,7 +37,7 @@ server::server(node_context& ctx)
   client_routes_.add("/ws", make_native_ws_route(ctx_, registry_, gate_, limits_,
                                                  [this] { return accepting(); }));
   client_routes_.add("/api/", make_api_route(gate_));
-  socketio_ = make_socketio_endpoint(ctx_, [this] { return accepting(); });
+  socketio_ = make_socketio_endpoint(ctx_, gate_, [this] { return accepting(); });
   client_routes_.add("/socket.io/", socketio_->route());
   client_routes_.add("/healthz", [](http_exchange& ex) { ex.respond(json_status_ok()); });
   client_listener_ = std::make_unique<listener>(

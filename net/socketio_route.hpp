@@ -1,6 +1,7 @@
 // The node's Socket.IO endpoint, `/socket.io/`: an Engine.IO endpoint (engineio_route)
 // whose sessions speak Socket.IO (socketio_session) with the chat adapter (socketio_chat),
-// bound here to the node: identity from the CONNECT auth payload, one connection actor per
+// bound here to the node: identity from the CONNECT auth payload (tokens and admission
+// through the client gate, as on /ws), one connection actor per
 // connected client, bounds from the settings.
 #pragma once
 
@@ -19,10 +20,11 @@ struct node_config;
 namespace chat::net {
 
 // Who a CONNECT's auth names under the node's rules: {"user"} with anonymous identity
-// (the names /ws?user= accepts; none: a guest name), {"token"} once tokens exist. This is
-// the one place where token verification plugs in. `error` set: refuse with it.
+// (the names /ws?user= accepts; none: a guest name), or {"token"}, which the client gate
+// then verifies and admits as /ws?token= (see client_gate.hpp). `error` set: refuse with it.
 struct chat_identity {
-  std::string user; // empty with no error: a guest
+  std::string user;  // empty with no error and no token: a guest
+  std::string token; // to verify
   std::string error;
 };
 chat_identity decide_chat_identity(const sio::chat_auth& auth, bool allow_anonymous);
@@ -32,7 +34,8 @@ engineio_options socketio_options(const config::node_config& cfg);
 sio::limits socketio_limits(const config::node_config& cfg);
 
 // The chat's Socket.IO endpoint. `accepting` says whether the node takes one more session.
-std::unique_ptr<engineio_endpoint> make_socketio_endpoint(node_context& ctx,
+class client_gate;
+std::unique_ptr<engineio_endpoint> make_socketio_endpoint(node_context& ctx, client_gate& gate,
                                                           std::function<bool()> accepting);
 
 } // namespace chat::net

@@ -1,9 +1,10 @@
 // End-to-end: the official socket.io-client (tests/sio/driver.mjs, run by Node.js) against
 // real chatd processes: both transports and the upgrade, rooms, acks, history, dedupe,
 // order, presence/typing/read, reconnect with `since`, native and Socket.IO members in one
-// room, hand-made bad Engine.IO / Socket.IO input, CORS, a short heartbeat, and persisted acks
-// across a kill -9. Skipped (exit 77) only when there is no `node` (scripts/setup.sh
+// room, hand-made bad Engine.IO / Socket.IO input, CORS, a short heartbeat, persisted acks
+// across a kill -9, and tokens from the account API. Skipped (exit 77) only when there is no `node` (scripts/setup.sh
 // installs it and the pinned client).
+#include "support/auth_client.hpp"
 #include "support/node_probes.hpp"
 #include "support/node_process.hpp"
 
@@ -82,6 +83,13 @@ TEST_CASE("socket.io-client: every scenario against one node") {
   CHECK(metric(node.admin_port(), R"(chat_sio_sessions_closed_total{cause="protocol_error"})")
         >= 7);
   CHECK(node.stop() == 0);
+}
+
+TEST_CASE("socket.io-client: a token from /api/login connects as its user; bad tokens and "
+          "anonymous clients are refused") {
+  token_key_file key; // security.allow-anonymous=false with a token key
+  node_process node(key.node_args());
+  require_passed(run_driver(node.port(), "--scenario token-auth"), node);
 }
 
 TEST_CASE("socket.io-client: idle clients answer a short heartbeat on both transports") {

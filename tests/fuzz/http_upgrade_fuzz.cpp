@@ -6,13 +6,14 @@
 // bytes, nothing may crash, every answer must be one of the statuses these steps document,
 // and every answer must be well-formed (JSON error bodies, a complete 101 answer).
 #include "config/node_config.hpp"
-#include "net/cors.hpp"
+#include "net/allowed_origins.hpp"
 #include "net/engineio_server.hpp"
 #include "net/http_parse.hpp"
 #include "net/origin_policy.hpp"
 #include "net/upgrade.hpp"
 #include "net/unicode.hpp"
 
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <rapidjson/document.h>
 
@@ -76,22 +77,23 @@ void check_cors(const http_reply& r) {
     require(name.find_first_of("\r\n:") == std::string::npos
             && value.find_first_of("\r\n") == std::string::npos);
     if (name == "Access-Control-Allow-Origin")
-      require(value == "https://chat.example.com");
+      require(boost::beast::iequals(value, "https://chat.example.com"));
   }
 }
 
 // What /socket.io/ does with a request before a session exists: the Engine.IO checks on a
 // fresh endpoint (a GET may open a session: answered with its open packet), CORS.
 void serve_engineio(const http_request& req, const url_target& target) {
-  static const cors_policy cors{{"https://chat.example.com"}};
+  static const allowed_origins cors(std::vector<std::string>{"https://chat.example.com"});
   if (req.method() == http::verb::options) {
-    auto r = cors.preflight(req);
+    auto r = cors.preflight(req, "GET, POST, OPTIONS");
     require(r.status == 204 || r.status == 403);
     check_cors(r);
     return;
   }
-  auto origin = cors.allowed_origin(req);
-  require(origin.empty() || origin == "https://chat.example.com");
+  auto origin = cors.cors_origin(req);
+  // Listed origins compare case-insensitively; the request's spelling is echoed.
+  require(origin.empty() || boost::beast::iequals(origin, "https://chat.example.com"));
   auto q = eio::read_query(target);
   eio::server endpoint(eio::limits{}, {});
   auto check_answer = [](const eio::http_answer& a) {

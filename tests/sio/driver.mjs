@@ -13,8 +13,9 @@
 import { io } from "socket.io-client";
 import { scenarios as clientScenarios } from "./scenarios.mjs";
 import { explicitOnly, wireScenarios } from "./wire_scenarios.mjs";
+import { authScenarios } from "./auth_scenarios.mjs";
 
-const scenarios = { ...clientScenarios, ...wireScenarios };
+const scenarios = { ...clientScenarios, ...wireScenarios, ...authScenarios };
 
 function parseArgs(argv) {
   const opts = { url: "", scenario: "all", timeoutMs: 5000, token: "", run: "" };

@@ -111,9 +111,11 @@ async function withTimeout(ctx, promise, what) {
   }
 }
 
-// Scenarios that need a particular node (a restart between two runs, a short heartbeat):
-// run only when named.
-export const explicitOnly = new Set(["restart-write", "restart-read", "heartbeat", "proxy-spread"]);
+// Scenarios that need a particular node (a restart between two runs, a short heartbeat,
+// accounts): run only when named.
+export const explicitOnly = new Set([
+  "restart-write", "restart-read", "heartbeat", "proxy-spread", "token-auth",
+]);
 
 export const wireScenarios = {
   // With --run fixed, before a kill -9 of the node: a persisted-acked message...

@@ -1,6 +1,6 @@
-// Unit: net/cors — which browser origins may use /socket.io/, the CORS fields of allowed
-// cross-origin answers, and preflight answers.
-#include "net/cors.hpp"
+// Unit: net/allowed_origins as CORS — which browser origins may use an endpoint, the CORS
+// fields of allowed cross-origin answers, and preflight answers.
+#include "net/allowed_origins.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -26,55 +26,60 @@ std::string header(const http_reply& r, const std::string& name) {
 } // namespace
 
 TEST_CASE("no Origin and same-origin pass; other origins only when listed") {
-  cors_policy none;
+  allowed_origins none;
   CHECK(none.allows(request({})));
   CHECK(none.allows(request({{http::field::origin, "https://chat.example.com:8080"}})));
   CHECK(none.allows(request({{http::field::origin, "http://CHAT.example.com:8080"}})));
   CHECK_FALSE(none.allows(request({{http::field::origin, "https://chat.example.com"}})));
   CHECK_FALSE(none.allows(request({{http::field::origin, "https://evil.example"}})));
   CHECK_FALSE(none.allows(request({{http::field::origin, "null"}})));
-  CHECK(none.allowed_origin(request({{http::field::origin, "https://chat.example.com:8080"}}))
+  CHECK(none.cors_origin(request({{http::field::origin, "https://chat.example.com:8080"}}))
           .empty()); // same-origin needs no CORS fields
 
-  cors_policy listed{{"https://app.example"}};
+  allowed_origins listed({"https://app.example"});
   CHECK(listed.allows(request({{http::field::origin, "https://app.example"}})));
+  CHECK(listed.allows(request({{http::field::origin, "HTTPS://App.Example"}})));
   CHECK_FALSE(listed.allows(request({{http::field::origin, "https://app.example.evil"}})));
   CHECK_FALSE(listed.allows(request(
     {{http::field::origin, "https://app.example"}, {http::field::origin, "https://app.example"}})));
-  CHECK(listed.allowed_origin(request({{http::field::origin, "https://app.example"}}))
+  CHECK(listed.cors_origin(request({{http::field::origin, "https://app.example"}}))
         == "https://app.example");
 
-  cors_policy any{{"*"}};
+  allowed_origins any({"*"});
   CHECK(any.allows(request({{http::field::origin, "https://anything.example"}})));
-  CHECK(any.allowed_origin(request({{http::field::origin, "https://anything.example"}}))
+  CHECK(any.cors_origin(request({{http::field::origin, "https://anything.example"}}))
         == "https://anything.example"); // echoed, never "*": credentials are allowed
 }
 
 TEST_CASE("allowed answers carry the CORS fields") {
   http_reply r;
-  cors_policy::add_fields(r, "https://app.example");
+  allowed_origins::add_cors_fields(r, "https://app.example");
   CHECK(header(r, "Access-Control-Allow-Origin") == "https://app.example");
   CHECK(header(r, "Access-Control-Allow-Credentials") == "true");
   CHECK(header(r, "Vary") == "Origin");
   http_reply plain;
-  cors_policy::add_fields(plain, "");
+  allowed_origins::add_cors_fields(plain, "");
   CHECK(plain.headers.empty());
 }
 
 TEST_CASE("preflights: 204 with methods and the asked headers, or 403") {
-  cors_policy listed{{"https://app.example"}};
+  allowed_origins listed({"https://app.example"});
   auto ok = listed.preflight(request({{http::field::origin, "https://app.example"},
                                       {http::field::access_control_request_headers,
-                                       "content-type, x-requested-with"}}));
+                                       "content-type, x-requested-with"}}), "GET, POST, OPTIONS");
   CHECK(ok.status == 204);
   CHECK(header(ok, "Access-Control-Allow-Origin") == "https://app.example");
   CHECK(header(ok, "Access-Control-Allow-Methods") == "GET, POST, OPTIONS");
   CHECK(header(ok, "Access-Control-Allow-Headers") == "content-type, x-requested-with");
   auto odd = listed.preflight(request({{http::field::origin, "https://app.example"},
-                                       {http::field::access_control_request_headers, "a;b"}}));
+                                       {http::field::access_control_request_headers, "a;b"}}), "GET, POST, OPTIONS");
   CHECK(odd.status == 204);
   CHECK(header(odd, "Access-Control-Allow-Headers").empty()); // not echoed: not a token list
-  CHECK(listed.preflight(request({{http::field::origin, "https://evil.example"}})).status == 403);
-  CHECK(listed.preflight(request({})).status == 403);
-  CHECK(cors_policy::refusal().status == 403);
+  CHECK(listed.preflight(request({{http::field::origin, "https://evil.example"}}), "POST").status
+        == 403);
+  CHECK(listed.preflight(request({}), "POST").status == 403);
+  CHECK(listed.preflight(request({{http::field::origin, "https://chat.example.com:8080"}}), "POST")
+          .status
+        == 403); // same-origin pages do not preflight
+  CHECK(allowed_origins::refusal().status == 403);
 }
