@@ -1,0 +1,149 @@
+// Drives tools/sio-echo (the conformance server) with the official socket.io-client and
+// engine.io-client: the behaviour the protocol's reference test suites expect. Prints one
+// line per scenario ("ok NAME" or "FAIL NAME: why") and exits non-zero if any failed.
+//
+//   node tests/sio/echo_driver.mjs --url http://127.0.0.1:PORT [--timeout-ms 5000]
+import { io } from "socket.io-client";
+import { Socket as EngineSocket } from "engine.io-client";
+
+function parseArgs(argv) {
+  const opts = { url: "", timeoutMs: 5000 };
+  for (let i = 2; i < argv.length; i += 2) {
+    const [key, value] = [argv[i], argv[i + 1]];
+    if (value === undefined) throw new Error(`missing value for ${key}`);
+    if (key === "--url") opts.url = value;
+    else if (key === "--timeout-ms") opts.timeoutMs = Number(value);
+    else throw new Error(`unknown option ${key}`);
+  }
+  if (!opts.url) throw new Error("--url is required");
+  if (!Number.isInteger(opts.timeoutMs) || opts.timeoutMs <= 0)
+    throw new Error("--timeout-ms must be a positive integer");
+  return opts;
+}
+
+const opts = parseArgs(process.argv);
+const sockets = [];
+
+function withTimeout(promise, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), opts.timeoutMs);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function once(emitter, event) {
+  return withTimeout(new Promise((resolve) => emitter.once(event, (...args) => resolve(args))),
+                     `'${event}'`);
+}
+
+function check(cond, why) {
+  if (!cond) throw new Error(why);
+}
+
+function same(actual, expected, what) {
+  const a = JSON.stringify(actual), e = JSON.stringify(expected);
+  check(a === e, `${what}: got ${a}, expected ${e}`);
+}
+
+// A socket.io-client socket, connected; resolves with the socket and the `auth` it got.
+async function connect(path, options = {}) {
+  const socket = io(opts.url + path, { reconnection: false, timeout: opts.timeoutMs,
+                                      forceNew: true, ...options });
+  sockets.push(socket);
+  const auth = once(socket, "auth");
+  await withTimeout(new Promise((resolve, reject) => {
+    socket.once("connect", resolve);
+    socket.once("connect_error", reject);
+  }), "connect");
+  return { socket, auth: (await auth)[0] };
+}
+
+async function echoes(socket) {
+  const back = once(socket, "message-back");
+  socket.emit("message", 1, "2", { 3: [true] });
+  same(await back, [1, "2", { 3: [true] }], "message-back");
+  const binary = once(socket, "message-back");
+  socket.emit("message", Buffer.from([1, 2, 3]), "text");
+  const [bytes, text] = await binary;
+  check(Buffer.isBuffer(bytes) || bytes instanceof ArrayBuffer, "the attachment came back as binary");
+  same([...new Uint8Array(bytes)], [1, 2, 3], "attachment bytes");
+  same(text, "text", "argument after the attachment");
+  const acked = await withTimeout(socket.emitWithAck("message-with-ack", 1, "2", { 3: [4] }),
+                                  "the ack");
+  same(acked, 1, "first ack argument");
+  const all = await withTimeout(new Promise((resolve) =>
+    socket.emit("message-with-ack", "a", Buffer.from([9]), (...args) => resolve(args))), "the binary ack");
+  same(all[0], "a", "ack argument");
+  same([...new Uint8Array(all[1])], [9], "ack attachment");
+}
+
+const scenarios = {
+  async "default-transports"() {
+    const { socket, auth } = await connect("/", { auth: { token: "abc", n: 1 } });
+    same(auth, { token: "abc", n: 1 }, "auth echo");
+    await echoes(socket);
+    const engine = socket.io.engine;
+    if (engine.transport.name !== "websocket")
+      await once(engine, "upgrade");
+    same(engine.transport.name, "websocket", "transport after the upgrade");
+    await echoes(socket);
+  },
+  async "websocket-only"() {
+    const { socket, auth } = await connect("/", { transports: ["websocket"] });
+    same(auth, {}, "auth echo without auth");
+    same(socket.io.engine.transport.name, "websocket", "transport");
+    await echoes(socket);
+  },
+  async "polling-only"() {
+    const { socket, auth } = await connect("/", { transports: ["polling"], auth: { a: [1, "x"] } });
+    same(auth, { a: [1, "x"] }, "auth echo");
+    same(socket.io.engine.transport.name, "polling", "transport");
+    await echoes(socket);
+    // Several heartbeats (pingInterval 300 ms) pass without the session closing.
+    await new Promise((r) => setTimeout(r, 1000));
+    check(socket.connected, "still connected after heartbeats");
+    await echoes(socket);
+  },
+  async "custom-namespace"() {
+    const { socket, auth } = await connect("/custom", { auth: { ns: "custom" } });
+    same(auth, { ns: "custom" }, "auth echo on /custom");
+    await echoes(socket);
+  },
+  async "other-namespace-refused"() {
+    const socket = io(opts.url + "/other", { reconnection: false, timeout: opts.timeoutMs,
+                                             forceNew: true });
+    sockets.push(socket);
+    const [err] = await once(socket, "connect_error");
+    same(err.message, "Invalid namespace", "connect_error message");
+  },
+  async "engineio-echo"() {
+    for (const transports of [["polling"], ["websocket"], ["polling", "websocket"]]) {
+      const socket = new EngineSocket(opts.url, { path: "/engine.io/", transports });
+      sockets.push(socket);
+      await once(socket, "open");
+      const got = [];
+      socket.on("message", (m) => got.push(m));
+      socket.send("hello");
+      socket.send(Buffer.from([0, 1, 255]));
+      await withTimeout(new Promise((resolve) => {
+        const poll = setInterval(() => { if (got.length >= 2) { clearInterval(poll); resolve(); } }, 10);
+      }), `echoes on ${transports}`);
+      same(got[0], "hello", `text echo on ${transports}`);
+      same([...new Uint8Array(got[1])], [0, 1, 255], `binary echo on ${transports}`);
+    }
+  },
+};
+
+let failed = 0;
+for (const [name, run] of Object.entries(scenarios)) {
+  try {
+    await run();
+    console.log(`ok ${name}`);
+  } catch (e) {
+    failed++;
+    console.log(`FAIL ${name}: ${e && e.stack ? e.stack : e}`);
+  }
+  for (const s of sockets.splice(0)) s.close ? s.close() : s.disconnect();
+}
+process.exit(failed ? 1 : 0);
