@@ -117,6 +117,29 @@ const scenarios = {
     const [err] = await once(socket, "connect_error");
     same(err.message, "Invalid namespace", "connect_error message");
   },
+  // The exact shapes the reference suites check, with plain HTTP long-polling requests.
+  async "handshake-shape"() {
+    const base = `${opts.url}/socket.io/?EIO=4&transport=polling`;
+    const get = async (url) => withTimeout(fetch(url).then((r) => r.text()), `GET ${url}`);
+    const open = await get(base);
+    check(open[0] === "0", `open packet: ${open}`);
+    const handshake = JSON.parse(open.slice(1));
+    same(Object.keys(handshake).sort(), ["maxPayload", "pingInterval", "pingTimeout", "sid", "upgrades"],
+         "open packet fields");
+    same([handshake.pingInterval, handshake.pingTimeout, handshake.maxPayload], [300, 200, 1000000],
+         "open packet timings");
+    const url = `${base}&sid=${handshake.sid}`;
+    const post = await withTimeout(fetch(url, { method: "POST", body: '40{"x":[1]}' }).then((r) => r.text()),
+                                   "POST");
+    same(post, "ok", "POST answer");
+    const records = [];
+    // Pings ("2", every 300 ms) may come first on a slow machine: they are not answers.
+    while (records.length < 2)
+      records.push(...(await get(url)).split("\x1e").filter((r) => r !== "2"));
+    check(records[0].startsWith("40"), `CONNECT answer: ${records[0]}`);
+    same(Object.keys(JSON.parse(records[0].slice(2))), ["sid"], "CONNECT answer fields");
+    same(records[1], '42["auth",{"x":[1]}]', "auth event");
+  },
   async "engineio-echo"() {
     for (const transports of [["polling"], ["websocket"], ["polling", "websocket"]]) {
       const socket = new EngineSocket(opts.url, { path: "/engine.io/", transports });

@@ -1,0 +1,113 @@
+// End-to-end: tools/sio-echo (the conformance server for the Engine.IO / Socket.IO
+// reference test suites) driven by the official socket.io-client and engine.io-client
+// (tests/sio/echo_driver.mjs): default transports with the upgrade, websocket only,
+// polling only, the auth echo, message-back and message-with-ack with binary attachments,
+// /custom, /other refused, the exact handshake shapes, and the raw Engine.IO echo.
+// Skipped (exit 77) only when there is no `node`.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace {
+
+const std::string sio_dir = std::string(CHAT_SOURCE_DIR) + "/tests/sio";
+
+struct skip_without_node {
+  skip_without_node() {
+    if (std::system("command -v node >/dev/null 2>&1") != 0) {
+      std::cout << "SKIPPED: no `node` on PATH (scripts/setup.sh installs nodejs and npm)\n";
+      std::exit(77);
+    }
+    if (!std::filesystem::exists(sio_dir + "/node_modules/socket.io-client")) {
+      std::cerr << "tests/sio/node_modules is missing: run scripts/setup.sh (npm ci)\n";
+      std::exit(1);
+    }
+  }
+} const check_node;
+
+// sio-echo on a free port (--port 0), stopped with SIGTERM when the test ends.
+class echo_server {
+public:
+  echo_server() {
+    int out[2];
+    REQUIRE(::pipe(out) == 0);
+    pid_ = ::fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      ::dup2(out[1], STDOUT_FILENO);
+      ::close(out[0]);
+      ::close(out[1]);
+      ::execl(SIO_ECHO_BINARY, SIO_ECHO_BINARY, "--port", "0", static_cast<char*>(nullptr));
+      std::_Exit(127);
+    }
+    ::close(out[1]);
+    read_port(out[0]);
+    ::close(out[0]);
+  }
+  ~echo_server() {
+    ::kill(pid_, SIGTERM);
+    int st = 0;
+    ::waitpid(pid_, &st, 0);
+  }
+  uint16_t port() const { return port_; }
+  // Whether the server is still running (it must survive every client).
+  bool running() const { return ::waitpid(pid_, nullptr, WNOHANG) == 0; }
+
+private:
+  // Waits (up to 20 s) for "listening port=N".
+  void read_port(int fd) {
+    std::string text;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    const std::string prefix = "listening port=";
+    while (text.find('\n') == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0)
+        continue;
+      char buf[256];
+      auto n = ::read(fd, buf, sizeof(buf));
+      if (n <= 0)
+        break;
+      text.append(buf, size_t(n));
+    }
+    INFO("sio-echo wrote: " << text);
+    REQUIRE(text.rfind(prefix, 0) == 0);
+    port_ = uint16_t(std::stoi(text.substr(prefix.size())));
+    REQUIRE(port_ != 0);
+  }
+
+  pid_t pid_ = -1;
+  uint16_t port_ = 0;
+};
+
+} // namespace
+
+TEST_CASE("sio-echo behaves as the reference test suites expect") {
+  echo_server server;
+  std::string cmd = "cd '" + sio_dir + "' && node echo_driver.mjs --url http://127.0.0.1:"
+                    + std::to_string(server.port()) + " 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  std::string output;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0)
+    output.append(buf, n);
+  int st = ::pclose(p);
+  std::cout << output;
+  INFO(output);
+  CHECK(WIFEXITED(st));
+  CHECK(WEXITSTATUS(st) == 0);
+  for (auto name : {"default-transports", "websocket-only", "polling-only", "custom-namespace",
+                    "other-namespace-refused", "handshake-shape", "engineio-echo"})
+    CHECK(output.find(std::string("ok ") + name + "\n") != std::string::npos);
+  CHECK(output.find("FAIL") == std::string::npos);
+  CHECK(server.running());
+}
