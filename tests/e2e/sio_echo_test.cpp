@@ -4,13 +4,13 @@
 // polling only, the auth echo, message-back and message-with-ack with binary attachments,
 // /custom, /other refused, the exact handshake shapes, and the raw Engine.IO echo.
 // Skipped (exit 77) only when there is no `node`.
+#include "support/node_script.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <chrono>
 #include <csignal>
-#include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <iostream>
 #include <poll.h>
 #include <sys/wait.h>
@@ -18,19 +18,8 @@
 
 namespace {
 
-const std::string sio_dir = std::string(CHAT_SOURCE_DIR) + "/tests/sio";
-
 struct skip_without_node {
-  skip_without_node() {
-    if (std::system("command -v node >/dev/null 2>&1") != 0) {
-      std::cout << "SKIPPED: no `node` on PATH (scripts/setup.sh installs nodejs and npm)\n";
-      std::exit(77);
-    }
-    if (!std::filesystem::exists(sio_dir + "/node_modules/socket.io-client")) {
-      std::cerr << "tests/sio/node_modules is missing: run scripts/setup.sh (npm ci)\n";
-      std::exit(1);
-    }
-  }
+  skip_without_node() { chat::test::require_node_or_skip(); }
 } const check_node;
 
 // sio-echo on a free port (--port 0), stopped with SIGTERM when the test ends.
@@ -91,20 +80,13 @@ private:
 
 TEST_CASE("sio-echo behaves as the reference test suites expect") {
   echo_server server;
-  std::string cmd = "cd '" + sio_dir + "' && node echo_driver.mjs --url http://127.0.0.1:"
-                    + std::to_string(server.port()) + " 2>&1";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::string output;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0)
-    output.append(buf, n);
-  int st = ::pclose(p);
+  auto r = chat::test::run_script("cd '" + chat::test::sio_dir()
+                                  + "' && node echo_driver.mjs --url http://127.0.0.1:"
+                                  + std::to_string(server.port()) + " 2>&1");
+  const auto& output = r.output;
   std::cout << output;
   INFO(output);
-  CHECK(WIFEXITED(st));
-  CHECK(WEXITSTATUS(st) == 0);
+  CHECK(r.status == 0);
   for (auto name : {"default-transports", "websocket-only", "polling-only", "custom-namespace",
                     "other-namespace-refused", "handshake-shape", "engineio-echo"})
     CHECK(output.find(std::string("ok ") + name + "\n") != std::string::npos);
