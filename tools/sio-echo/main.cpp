@@ -39,12 +39,19 @@ int main(int argc, char** argv) {
   std::string host = "127.0.0.1";
   uint16_t port = 3000;
   size_t threads = 1;
+  std::string log_level = "info";
   CLI::App app{"Engine.IO / Socket.IO echo server for the protocol's reference test suites"};
   app.add_option("--host", host, "address to listen on")->capture_default_str();
   app.add_option("--port", port, "port to listen on (0: any free port)")->capture_default_str();
   app.add_option("--threads", threads, "network threads")->check(CLI::Range(1, 64))
     ->capture_default_str();
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off (stderr)")
+    ->check([](const std::string& v) {
+      return logging::valid_level(v) ? std::string() : "not a log level: " + v;
+    })
+    ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  logging::init(log_level); // stderr: stdout carries only the "listening" line
 
   node_counters counters;
   net::io_pool pool(threads, std::chrono::milliseconds(100));
@@ -74,13 +81,12 @@ int main(int argc, char** argv) {
     std::cerr << "sio-echo: " << e.what() << "\n";
     return 1;
   }
-  listener.start();
-  pool.start();
-  std::cout << "listening port=" << bound.port() << std::endl;
-
   net::asio::io_context signals_ctx;
   net::asio::signal_set signals(signals_ctx, SIGINT, SIGTERM);
   signals.async_wait([](boost::system::error_code, int) {});
+  listener.start();
+  pool.start();
+  std::cout << "listening port=" << bound.port() << std::endl;
   signals_ctx.run();
 
   listener.stop();
