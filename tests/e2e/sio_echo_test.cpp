@@ -38,24 +38,38 @@ public:
       std::_Exit(127);
     }
     ::close(out[1]);
-    read_port(out[0]);
+    auto said = read_first_line(out[0]);
     ::close(out[0]);
+    const std::string prefix = "listening port=";
+    if (said.rfind(prefix, 0) == 0)
+      port_ = uint16_t(std::atoi(said.c_str() + prefix.size()));
+    if (port_ == 0) {
+      stop(); // the destructor does not run when the constructor fails
+      FAIL("sio-echo did not say where it listens; it wrote: " << said);
+    }
   }
-  ~echo_server() {
-    ::kill(pid_, SIGTERM);
-    int st = 0;
-    ::waitpid(pid_, &st, 0);
-  }
+  ~echo_server() { stop(); }
   uint16_t port() const { return port_; }
   // Whether the server is still running (it must survive every client).
-  bool running() const { return ::waitpid(pid_, nullptr, WNOHANG) == 0; }
+  bool running() {
+    if (pid_ > 0 && ::waitpid(pid_, nullptr, WNOHANG) != 0)
+      pid_ = -1;
+    return pid_ > 0;
+  }
 
 private:
-  // Waits (up to 20 s) for "listening port=N".
-  void read_port(int fd) {
+  void stop() {
+    if (pid_ <= 0)
+      return;
+    ::kill(pid_, SIGTERM);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+
+  // What the server writes to stdout until its first newline (up to 20 s).
+  static std::string read_first_line(int fd) {
     std::string text;
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    const std::string prefix = "listening port=";
     while (text.find('\n') == std::string::npos && std::chrono::steady_clock::now() < deadline) {
       pollfd p{fd, POLLIN, 0};
       if (::poll(&p, 1, 100) <= 0)
@@ -66,10 +80,7 @@ private:
         break;
       text.append(buf, size_t(n));
     }
-    INFO("sio-echo wrote: " << text);
-    REQUIRE(text.rfind(prefix, 0) == 0);
-    port_ = uint16_t(std::stoi(text.substr(prefix.size())));
-    REQUIRE(port_ != 0);
+    return text;
   }
 
   pid_t pid_ = -1;
