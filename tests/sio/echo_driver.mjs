@@ -100,8 +100,12 @@ const scenarios = {
     same(auth, { a: [1, "x"] }, "auth echo");
     same(socket.io.engine.transport.name, "polling", "transport");
     await echoes(socket);
-    // Several heartbeats (pingInterval 300 ms) pass without the session closing.
-    await new Promise((r) => setTimeout(r, 1000));
+    // Three heartbeats (pingInterval 300 ms) pass without the session closing.
+    const engine = socket.io.engine;
+    await withTimeout(new Promise((resolve) => {
+      let pings = 0;
+      engine.on("ping", () => { if (++pings === 3) resolve(); });
+    }), "three pings");
     check(socket.connected, "still connected after heartbeats");
     await echoes(socket);
   },
