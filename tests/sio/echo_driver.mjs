@@ -5,6 +5,7 @@
 //   node tests/sio/echo_driver.mjs --url http://127.0.0.1:PORT [--timeout-ms 5000]
 import { io } from "socket.io-client";
 import { Socket as EngineSocket } from "engine.io-client";
+import WebSocket from "ws";
 
 function parseArgs(argv) {
   const opts = { url: "", timeoutMs: 5000 };
@@ -143,6 +144,52 @@ const scenarios = {
     check(records[0].startsWith("40"), `CONNECT answer: ${records[0]}`);
     same(Object.keys(JSON.parse(records[0].slice(2))), ["sid"], "CONNECT answer fields");
     same(records[1], '42["auth",{"x":[1]}]', "auth event");
+  },
+  // The exact frames the reference suite compares, on a raw WebSocket (pings skipped).
+  async "wire-exact"() {
+    const ws = new WebSocket(`${opts.url.replace("http", "ws")}/socket.io/?EIO=4&transport=websocket`);
+    sockets.push(ws);
+    const inbox = [];
+    const waiters = [];
+    ws.on("message", (data, binary) => {
+      const m = binary ? [...new Uint8Array(data)] : data.toString();
+      if (m === "2") return ws.send("3");
+      inbox.push(m);
+      while (waiters.length && inbox.length) waiters.shift()(inbox.shift());
+    });
+    const next = () => withTimeout(new Promise((resolve) => {
+      if (inbox.length) resolve(inbox.shift()); else waiters.push(resolve);
+    }), "a frame");
+    const open = JSON.parse((await next()).slice(1));
+    same(open.upgrades, [], "upgrades on a WebSocket session");
+    ws.send("40/random");
+    same(await next(), '44/random,{"message":"Invalid namespace"}', "unknown namespace");
+    ws.send("40");
+    check((await next()).startsWith('40{"sid":"'), "CONNECT answer");
+    same(await next(), '42["auth",{}]', "auth without a payload");
+    ws.send('42["message",1,"2",{"3":[true]}]');
+    same(await next(), '42["message-back",1,"2",{"3":[true]}]', "message-back");
+    const ph = '{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}';
+    ws.send(`452-["message",${ph}]`);
+    ws.send(Uint8Array.from([1, 2, 3]));
+    ws.send(Uint8Array.from([4, 5, 6]));
+    same([await next(), await next(), await next()],
+         [`452-["message-back",${ph}]`, [1, 2, 3], [4, 5, 6]], "binary message-back");
+    ws.send('42456["message-with-ack",1,"2",{"3":[false]}]');
+    same(await next(), '43456[1,"2",{"3":[false]}]', "ack");
+    ws.send(`452-789["message-with-ack",${ph}]`);
+    ws.send(Uint8Array.from([7]));
+    ws.send(Uint8Array.from([8]));
+    same([await next(), await next(), await next()], [`462-789[${ph}]`, [7], [8]], "binary ack");
+    ws.send("40/custom,");
+    check((await next()).startsWith('40/custom,{"sid":"'), "CONNECT answer on /custom");
+    same(await next(), '42/custom,["auth",{}]', "auth on /custom");
+    ws.send("41/custom,");
+    ws.send('42["message","main"]');
+    same(await next(), '42["message-back","main"]', "main namespace after leaving /custom");
+    const closed = once(ws, "close");
+    ws.send("4abc");
+    await closed;
   },
   async "engineio-echo"() {
     for (const transports of [["polling"], ["websocket"], ["polling", "websocket"]]) {
