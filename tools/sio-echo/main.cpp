@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
   routes.add("/engine.io/", engineio.route());
   routes.add("/socket.io/", socketio.route());
   net::http_limits http;
-  http.body_limit = 1000000 + 4096; // a polling body of maxPayload and its separators
+  http.body_limit = echo_options().limits.max_payload; // maxPayload bounds a polling body
   net::http_counters http_errors;
   net::listener_counters accepts;
   net::listener listener(
