@@ -8,6 +8,7 @@
 // that both nodes serve. Cross-node rooms need Redis and are not what this tests. Skipped
 // (exit 77) when nginx or node is missing (scripts/setup.sh installs both).
 #include "support/node_process.hpp"
+#include "support/node_script.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -126,19 +127,12 @@ TEST_CASE("deploy/nginx.conf: socket.io and native clients chat through nginx to
                     + std::to_string(port)
                     + " --scenario proxy-spread,default-upgrade,websocket-only,polling-only,order"
                       " 2>&1";
-  std::string output;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0)
-    output.append(buf, n);
-  int st = ::pclose(p);
+  auto r = run_script(cmd);
+  const auto& output = r.output;
   std::cout << output;
   INFO(output);
   INFO("nginx error.log:\n" << proxy.error_log());
-  CHECK(WIFEXITED(st));
-  CHECK(WEXITSTATUS(st) == 0);
+  CHECK(r.status == 0);
   CHECK(output.find("ok proxy-spread") != std::string::npos);
   CHECK(output.find("FAIL") == std::string::npos);
 }

@@ -7,45 +7,24 @@
 #include "support/auth_client.hpp"
 #include "support/node_probes.hpp"
 #include "support/node_process.hpp"
+#include "support/node_script.hpp"
 
 #include <catch2/catch.hpp>
 
-#include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <iostream>
-#include <sys/wait.h>
 
 using namespace chat::test;
 
 namespace {
 
-const std::string sio_dir = std::string(CHAT_SOURCE_DIR) + "/tests/sio";
-
-bool node_installed() { return std::system("command -v node >/dev/null 2>&1") == 0; }
-
-struct driver_result {
-  int status = -1;
-  std::string output;
-};
-
 // Runs the driver (stdout and stderr together) and waits for it.
-driver_result run_driver(uint16_t port, const std::string& args) {
-  std::string cmd = "cd '" + sio_dir + "' && node driver.mjs --url http://127.0.0.1:"
-                    + std::to_string(port) + " " + args + " 2>&1";
-  driver_result r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0)
-    r.output.append(buf, n);
-  int st = ::pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
+script_result run_driver(uint16_t port, const std::string& args) {
+  return run_script("cd '" + sio_dir() + "' && node driver.mjs --url http://127.0.0.1:"
+                    + std::to_string(port) + " " + args + " 2>&1");
 }
 
-void require_passed(const driver_result& r, const node_process& node) {
+void require_passed(const script_result& r, const node_process& node) {
   INFO(r.output);
   INFO("chatd stderr:\n" << node.stderr_text());
   REQUIRE(r.status == 0);
@@ -54,16 +33,7 @@ void require_passed(const driver_result& r, const node_process& node) {
 }
 
 struct skip_without_node {
-  skip_without_node() {
-    if (!node_installed()) {
-      std::cout << "SKIPPED: no `node` on PATH (scripts/setup.sh installs nodejs and npm)\n";
-      std::exit(77);
-    }
-    if (!std::filesystem::exists(sio_dir + "/node_modules/socket.io-client")) {
-      std::cerr << "tests/sio/node_modules is missing: run scripts/setup.sh (npm ci)\n";
-      std::exit(1);
-    }
-  }
+  skip_without_node() { require_node_or_skip(); }
 } const check_node;
 
 } // namespace
