@@ -1,5 +1,6 @@
 // Trusted proxies and X-Forwarded-For (see client_address.hpp).
 #include "net/client_address.hpp"
+#include "net/http_fields.hpp"
 
 #include <algorithm>
 #include <stdexcept>
@@ -10,17 +11,9 @@ namespace ip = boost::asio::ip;
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
-}
-
 // One X-Forwarded-For entry: "1.2.3.4", "1.2.3.4:5678", "2001:db8::1" or "[2001:db8::1]:80".
 bool parse_entry(std::string_view e, ip::address& out) {
-  e = trim(e);
+  e = trim_ows(e);
   if (!e.empty() && e.front() == '[') {
     auto close = e.find(']');
     if (close == std::string_view::npos)

@@ -1,6 +1,7 @@
 // Origin, Sec-Fetch-Site, Host and Content-Type checks (see origin_policy.hpp).
 #include "net/origin_policy.hpp"
 
+#include "net/http_fields.hpp"
 #include "net/json_reply.hpp"
 
 #include <boost/beast/core/string.hpp>
@@ -8,14 +9,6 @@
 namespace chat::net {
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
-}
 
 bool iequals(std::string_view a, std::string_view b) {
   return boost::beast::iequals(a, b);
@@ -47,7 +40,7 @@ bool loopback_name(std::string_view host) {
 } // namespace
 
 bool is_json_media_type(std::string_view content_type) {
-  return iequals(trim(content_type.substr(0, content_type.find(';'))), "application/json");
+  return iequals(trim_ows(content_type.substr(0, content_type.find(';'))), "application/json");
 }
 
 origin_policy::origin_policy(boost::asio::ip::tcp::endpoint bound, std::string host_name)
@@ -56,7 +49,7 @@ origin_policy::origin_policy(boost::asio::ip::tcp::endpoint bound, std::string h
 bool origin_policy::own_host(std::string_view host_field) const {
   if (!bound_.address().is_loopback())
     return true; // reachable from elsewhere: the Host is whatever name leads here
-  auto host = host_part(trim(host_field));
+  auto host = host_part(trim_ows(host_field));
   return loopback_name(host) || (!host_name_.empty() && iequals(host, host_name_));
 }
 
@@ -72,7 +65,7 @@ bool origin_policy::own_origin(std::string_view origin, std::string_view host_fi
   if (!port_ok)
     return false;
   if (bound_.address().is_unspecified()) // any address: same origin as the Host asked for
-    return iequals(host, host_part(trim(host_field)));
+    return iequals(host, host_part(trim_ows(host_field)));
   if (bound_.address().is_loopback())
     return loopback_name(host) || (!host_name_.empty() && iequals(host, host_name_));
   auto addr = bound_.address().is_v6() ? "[" + bound_.address().to_string() + "]"
@@ -86,9 +79,9 @@ origin_refusal origin_policy::check_read(const http_request& req) const {
   if (req.count(http::field::origin) > 1)
     return origin_refusal::cross_origin;
   if (req.count(http::field::origin) == 1
-      && !own_origin(trim(field(req, http::field::origin)), field(req, http::field::host)))
+      && !own_origin(trim_ows(field(req, http::field::origin)), field(req, http::field::host)))
     return origin_refusal::cross_origin;
-  auto site = trim(field(req, "Sec-Fetch-Site"));
+  auto site = trim_ows(field(req, "Sec-Fetch-Site"));
   if (!site.empty() && !iequals(site, "same-origin") && !iequals(site, "none"))
     return origin_refusal::cross_origin;
   return origin_refusal::none;
