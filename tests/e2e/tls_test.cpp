@@ -3,7 +3,8 @@
 // sends and gets its ack and the message; HTTPS account registration and a Socket.IO
 // long-polling handshake; a plaintext client
 // refused at the handshake (counted) without hurting the node; the admin port still
-// plaintext; a key that does not match the certificate refused at start with one line.
+// plaintext; a client that never starts its handshake dropped after net.http-timeout; a key
+// that does not match the certificate refused at start with one line.
 #include "support/auth_client.hpp"
 #include "support/http_get.hpp"
 #include "support/node_probes.hpp"
@@ -97,6 +98,33 @@ TEST_CASE("wss and https on the client listener; plaintext refused at the handsh
   wss_client again(node.port(), "token=" + access, *tls);
   CHECK(again.hello().str("user") == "alice");
   CHECK(node.running());
+}
+
+TEST_CASE("a TLS handshake that never completes is dropped after net.http-timeout") {
+  token_key_file key;
+  self_signed_cert cert;
+  auto args = tls_args(key, cert);
+  args.push_back("--net.http-timeout=1s");
+  node_process node(args);
+  auto before = metric(node.admin_port(), "chat_tls_handshake_failures_total{listener=\"client\"}");
+
+  // Connected, silent: no ClientHello. A second one sends half a record header.
+  raw_socket silent(node.port());
+  raw_socket partial(node.port());
+  REQUIRE(partial.send(std::string("\x16\x03", 2)));
+  auto start = std::chrono::steady_clock::now();
+  CHECK(silent.read_until_closed(5s));
+  CHECK(partial.read_until_closed(5s));
+  auto waited = std::chrono::steady_clock::now() - start;
+  CHECK(waited >= 500ms);
+  CHECK(waited < 4s);
+  CHECK(metric(node.admin_port(), "chat_tls_handshake_failures_total{listener=\"client\"}")
+        >= before + 2);
+
+  // Meanwhile and afterwards, a real client is served.
+  auto tls = trusting(cert.cert);
+  auto reg = https_post(node.port(), *tls, "/api/register", credentials_body("bob", "correct horse"));
+  CHECK(reg.status == 201);
 }
 
 TEST_CASE("a key that does not match the certificate, or a missing file, refuses to start") {

@@ -3,6 +3,9 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <stdexcept>
 #include <sys/socket.h>
@@ -10,7 +13,19 @@
 
 namespace chat::test {
 
-raw_socket::raw_socket(uint16_t port) {
+namespace {
+
+// The reason of the last OpenSSL failure, for an exception's text.
+std::string ssl_reason() {
+  char text[256] = "unknown";
+  if (auto e = ERR_get_error())
+    ERR_error_string_n(e, text, sizeof text);
+  return text;
+}
+
+} // namespace
+
+raw_socket::raw_socket(uint16_t port, ssl_ctx_st* tls) {
   fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd_ < 0)
     throw std::runtime_error("socket() failed");
@@ -22,6 +37,22 @@ raw_socket::raw_socket(uint16_t port) {
     ::close(fd_);
     throw std::runtime_error("connect() failed");
   }
+  int one = 1;
+  ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (tls) {
+    // Bounds the blocking handshake; reads after it wait in poll() first.
+    timeval limit{5, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
+    ssl_ = SSL_new(tls);
+    if (!ssl_ || SSL_set_fd(ssl_, fd_) != 1
+        || X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), "127.0.0.1") != 1
+        || SSL_connect(ssl_) != 1) {
+      auto why = ssl_reason();
+      close();
+      throw std::runtime_error("TLS handshake failed: " + why);
+    }
+  }
 }
 
 raw_socket::~raw_socket() {
@@ -29,6 +60,9 @@ raw_socket::~raw_socket() {
 }
 
 void raw_socket::close() {
+  if (ssl_)
+    SSL_free(ssl_);
+  ssl_ = nullptr;
   if (fd_ >= 0)
     ::close(fd_);
   fd_ = -1;
@@ -37,7 +71,8 @@ void raw_socket::close() {
 bool raw_socket::send(const std::string& bytes) {
   size_t sent = 0;
   while (sent < bytes.size()) {
-    auto n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    auto n = ssl_ ? SSL_write(ssl_, bytes.data() + sent, int(bytes.size() - sent))
+                  : ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
     if (n <= 0)
       return false;
     sent += size_t(n);
@@ -48,10 +83,11 @@ bool raw_socket::send(const std::string& bytes) {
 bool raw_socket::read_more(std::string& into, std::chrono::steady_clock::time_point deadline) {
   auto left = std::chrono::duration_cast<ms>(deadline - std::chrono::steady_clock::now());
   pollfd p{fd_, POLLIN, 0};
-  if (left.count() <= 0 || ::poll(&p, 1, int(left.count())) <= 0)
+  bool buffered = ssl_ && SSL_pending(ssl_) > 0; // decrypted bytes poll() cannot see
+  if (!buffered && (left.count() <= 0 || ::poll(&p, 1, int(left.count())) <= 0))
     return false;
-  char buf[4096];
-  auto n = ::recv(fd_, buf, sizeof buf, 0);
+  char buf[16384];
+  auto n = ssl_ ? SSL_read(ssl_, buf, int(sizeof buf)) : ::recv(fd_, buf, sizeof buf, 0);
   if (n <= 0) {
     peer_closed_ = true; // FIN or reset
     return false;

@@ -1,10 +1,14 @@
-// A plain TCP client for tests that must send exactly the bytes they choose (malformed
-// HTTP, pipelined requests, slow senders) and observe what comes back, with timeouts.
+// A TCP client for tests that must send exactly the bytes they choose (malformed HTTP,
+// pipelined requests, slow senders) and observe what comes back, with timeouts; plaintext,
+// or TLS through OpenSSL directly when given a client context (see tls_client.hpp).
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <string>
+
+struct ssl_ctx_st;
+struct ssl_st;
 
 namespace chat::test {
 
@@ -12,8 +16,9 @@ class raw_socket {
 public:
   using ms = std::chrono::milliseconds;
 
-  // Connects to 127.0.0.1:port (throws std::runtime_error on failure).
-  explicit raw_socket(uint16_t port);
+  // Connects to 127.0.0.1:port, with a TLS handshake through `tls` when given (throws
+  // std::runtime_error on failure, a refused certificate included).
+  explicit raw_socket(uint16_t port, ssl_ctx_st* tls = nullptr);
   ~raw_socket();
   raw_socket(const raw_socket&) = delete;
   raw_socket& operator=(const raw_socket&) = delete;
@@ -35,6 +40,7 @@ private:
   bool read_more(std::string& into, std::chrono::steady_clock::time_point deadline);
 
   int fd_ = -1;
+  ssl_st* ssl_ = nullptr;
   std::string pending_; // bytes read past the last response
   bool peer_closed_ = false;
 };

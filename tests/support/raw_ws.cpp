@@ -1,15 +1,7 @@
-// Raw-socket WebSocket test client: blocking writes, reads with poll() timeouts.
+// Raw WebSocket test client over raw_socket: blocking writes, reads with timeouts.
 #include "support/raw_ws.hpp"
 
-#include <arpa/inet.h>
-#include <cerrno>
-#include <cstring>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
 #include <stdexcept>
-#include <sys/socket.h>
-#include <unistd.h>
 
 namespace chat::test {
 
@@ -19,18 +11,9 @@ uint16_t raw_ws::server_frame::close_code() const {
   return uint16_t((uint8_t(payload[0]) << 8) | uint8_t(payload[1]));
 }
 
-raw_ws::raw_ws(uint16_t port, const std::string& query, std::string_view with_request) {
-  fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd_ < 0)
-    throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0)
-    throw std::runtime_error(std::string("connect: ") + std::strerror(errno));
-  int one = 1;
-  ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+raw_ws::raw_ws(uint16_t port, const std::string& query, std::string_view with_request,
+               ssl_ctx_st* tls)
+  : sock_(port, tls) {
   write("GET /ws?" + query + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
         "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
         "Sec-WebSocket-Version: 13\r\n\r\n" + std::string(with_request));
@@ -45,44 +28,21 @@ raw_ws::raw_ws(uint16_t port, const std::string& query, std::string_view with_re
   hello_ = next().payload;
 }
 
-raw_ws::~raw_ws() {
-  if (fd_ >= 0)
-    ::close(fd_);
-}
-
 bool raw_ws::write(std::string_view bytes) {
-  while (!bytes.empty()) {
-    ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      return false;
-    }
-    bytes.remove_prefix(size_t(n));
-  }
-  return true;
+  return sock_.send(std::string(bytes));
 }
 
 bool raw_ws::fill(std::chrono::steady_clock::time_point deadline) {
-  for (;;) {
-    auto left = std::chrono::duration_cast<ms>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0)
-      throw std::runtime_error("timeout waiting for the server");
-    pollfd p{fd_, POLLIN, 0};
-    int r = ::poll(&p, 1, int(left.count()));
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r <= 0)
-      continue; // the deadline check above decides
-    char chunk[65536];
-    ssize_t n = ::recv(fd_, chunk, sizeof(chunk), 0);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return false; // end of stream, or reset
-    buf_.append(chunk, size_t(n));
-    return true;
-  }
+  auto left = std::chrono::duration_cast<ms>(deadline - std::chrono::steady_clock::now());
+  if (left.count() <= 0)
+    throw std::runtime_error("timeout waiting for the server");
+  auto got = sock_.receive(left);
+  if (sock_.peer_closed())
+    return false; // end of stream, or reset
+  if (got.empty())
+    throw std::runtime_error("timeout waiting for the server");
+  buf_ += got;
+  return true;
 }
 
 raw_ws::server_frame raw_ws::next(ms timeout) {

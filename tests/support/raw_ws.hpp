@@ -1,9 +1,10 @@
-// A WebSocket client on a plain TCP socket for protocol tests: it writes whatever bytes a
-// test builds (frames a conforming client never sends) and reads the server's frames one
-// by one, down to the close frame and the end of the TCP connection.
+// A WebSocket client on a raw TCP (or TLS) connection for protocol tests: it writes
+// whatever bytes a test builds (frames a conforming client never sends) and reads the
+// server's frames one by one, down to the close frame and the end of the TCP connection.
 #pragma once
 
 #include "tests/support/client_frames.hpp"
+#include "tests/support/raw_socket.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -24,10 +25,11 @@ public:
     uint16_t close_code() const;
   };
 
-  // Connects to 127.0.0.1:port, upgrades on /ws?query and reads the hello frame;
-  // `with_request` is written in the same write as the upgrade request.
-  raw_ws(uint16_t port, const std::string& query, std::string_view with_request = {});
-  ~raw_ws();
+  // Connects to 127.0.0.1:port (through TLS when given `tls`), upgrades on /ws?query and
+  // reads the hello frame; `with_request` is written in the same write as the upgrade
+  // request.
+  raw_ws(uint16_t port, const std::string& query, std::string_view with_request = {},
+         ssl_ctx_st* tls = nullptr);
   raw_ws(const raw_ws&) = delete;
   raw_ws& operator=(const raw_ws&) = delete;
 
@@ -46,7 +48,7 @@ private:
   // Reads more bytes into buf_; false at the end of the connection, throws on timeout.
   bool fill(std::chrono::steady_clock::time_point deadline);
 
-  int fd_ = -1;
+  raw_socket sock_;
   std::string buf_;
   std::string hello_;
 };

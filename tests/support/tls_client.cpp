@@ -3,46 +3,14 @@
 
 #include "support/node_process.hpp"
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
-#include <boost/beast/core/buffers_to_string.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/websocket/ssl.hpp>
+#include <openssl/ssl.h>
 
 #include <cstdlib>
 #include <stdexcept>
 
 namespace chat::test {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-using tcp = asio::ip::tcp;
-
 namespace {
-
-constexpr std::chrono::milliseconds op_timeout{5000};
-
-// Runs the operations started on `ioc` to completion; `ec` is what they reported.
-void finish(asio::io_context& ioc, const beast::error_code& ec, const char* what) {
-  ioc.run();
-  ioc.restart();
-  if (ec)
-    throw std::runtime_error(std::string(what) + ": " + ec.message());
-}
-
-template <class Stream>
-void connect_tls(asio::io_context& ioc, Stream& s, uint16_t port) {
-  beast::error_code ec;
-  auto& tcp_layer = beast::get_lowest_layer(s);
-  tcp_layer.expires_after(op_timeout);
-  tcp_layer.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port),
-                          [&](beast::error_code e) { ec = e; });
-  finish(ioc, ec, "connect");
-  tcp_layer.expires_after(op_timeout);
-  s.async_handshake(asio::ssl::stream_base::client, [&](beast::error_code e) { ec = e; });
-  finish(ioc, ec, "TLS handshake");
-}
 
 frame parse_frame(std::string text) {
   frame f;
@@ -52,6 +20,16 @@ frame parse_frame(std::string text) {
   if (f.doc->HasParseError() || !f.doc->IsObject())
     throw std::runtime_error("not a JSON object: " + f.raw);
   return f;
+}
+
+https_answer https_exchange(uint16_t port, ssl_ctx_st& tls, const std::string& request) {
+  raw_socket s(port, &tls);
+  if (!s.send(request))
+    throw std::runtime_error("HTTPS write failed");
+  auto response = s.read_response(std::chrono::milliseconds(5000));
+  if (response.empty())
+    throw std::runtime_error("no HTTPS response within 5 s");
+  return {status_of(response), response.substr(response.find("\r\n\r\n") + 4)};
 }
 
 } // namespace
@@ -66,46 +44,33 @@ self_signed_cert::self_signed_cert() : dir(make_temp_dir()) {
     throw std::runtime_error("openssl req failed: " + cmd);
 }
 
-std::unique_ptr<asio::ssl::context> trusting(const std::string& cert_file) {
-  auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
-  ctx->load_verify_file(cert_file);
-  ctx->set_verify_mode(asio::ssl::verify_peer);
-  ctx->set_verify_callback(asio::ssl::host_name_verification("127.0.0.1"));
+std::shared_ptr<ssl_ctx_st> trusting(const std::string& cert_file) {
+  std::shared_ptr<ssl_ctx_st> ctx(SSL_CTX_new(TLS_client_method()), SSL_CTX_free);
+  if (!ctx || SSL_CTX_load_verify_locations(ctx.get(), cert_file.c_str(), nullptr) != 1)
+    throw std::runtime_error("cannot load " + cert_file);
+  SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
   return ctx;
 }
 
-wss_client::wss_client(uint16_t port, const std::string& query, asio::ssl::context& tls)
-  : ws_(ioc_, tls) {
-  connect_tls(ioc_, ws_.next_layer(), port);
-  beast::error_code ec;
-  beast::get_lowest_layer(ws_).expires_after(op_timeout);
-  ws_.async_handshake("127.0.0.1:" + std::to_string(port), "/ws?" + query,
-                      [&](beast::error_code e) { ec = e; });
-  finish(ioc_, ec, "WebSocket handshake");
-  hello_ = next_op("hello");
-}
-
-wss_client::~wss_client() {
-  beast::error_code ignored;
-  beast::get_lowest_layer(ws_).socket().close(ignored);
+wss_client::wss_client(uint16_t port, const std::string& query, ssl_ctx_st& tls)
+  : ws_(port, query, {}, &tls), hello_(parse_frame(ws_.hello())) {
 }
 
 void wss_client::send(const std::string& text) {
-  beast::error_code ec;
-  beast::get_lowest_layer(ws_).expires_after(op_timeout);
-  ws_.text(true);
-  ws_.async_write(asio::buffer(text), [&](beast::error_code e, size_t) { ec = e; });
-  finish(ioc_, ec, "send");
+  if (!ws_.write(client_frame(0x81, text)))
+    throw std::runtime_error("send: the connection is gone");
 }
 
 frame wss_client::next(ms timeout) {
-  beast::error_code ec;
-  beast::get_lowest_layer(ws_).expires_after(timeout);
-  ws_.async_read(buffer_, [&](beast::error_code e, size_t) { ec = e; });
-  finish(ioc_, ec, "read");
-  auto text = beast::buffers_to_string(buffer_.data());
-  buffer_.consume(buffer_.size());
-  return parse_frame(std::move(text));
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    auto left = std::chrono::duration_cast<ms>(deadline - std::chrono::steady_clock::now());
+    auto f = ws_.next(std::max(left, ms(1)));
+    if (f.opcode == 8)
+      throw std::runtime_error("closed by the server, code " + std::to_string(f.close_code()));
+    if (f.opcode == 1)
+      return parse_frame(std::move(f.payload));
+  }
 }
 
 frame wss_client::next_op(const std::string& op, ms timeout) {
@@ -120,39 +85,16 @@ frame wss_client::next_op(const std::string& op, ms timeout) {
   }
 }
 
-namespace {
-
-https_answer https_exchange(uint16_t port, asio::ssl::context& tls,
-                            http::request<http::string_body> req) {
-  asio::io_context ioc;
-  beast::ssl_stream<beast::tcp_stream> s(ioc, tls);
-  connect_tls(ioc, s, port);
-  req.set(http::field::host, "127.0.0.1");
-  req.prepare_payload();
-  beast::error_code ec;
-  beast::get_lowest_layer(s).expires_after(op_timeout);
-  http::async_write(s, req, [&](beast::error_code e, size_t) { ec = e; });
-  finish(ioc, ec, "HTTPS write");
-  beast::flat_buffer buffer;
-  http::response<http::string_body> res;
-  beast::get_lowest_layer(s).expires_after(op_timeout);
-  http::async_read(s, buffer, res, [&](beast::error_code e, size_t) { ec = e; });
-  finish(ioc, ec, "HTTPS read");
-  return {int(res.result_int()), res.body()};
-}
-
-} // namespace
-
-https_answer https_post(uint16_t port, asio::ssl::context& tls, const std::string& target,
+https_answer https_post(uint16_t port, ssl_ctx_st& tls, const std::string& target,
                         const std::string& body) {
-  http::request<http::string_body> req(http::verb::post, target, 11);
-  req.set(http::field::content_type, "application/json");
-  req.body() = body;
-  return https_exchange(port, tls, std::move(req));
+  return https_exchange(port, tls,
+                        "POST " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                        "Content-Type: application/json\r\nContent-Length: "
+                        + std::to_string(body.size()) + "\r\n\r\n" + body);
 }
 
-https_answer https_get(uint16_t port, asio::ssl::context& tls, const std::string& target) {
-  return https_exchange(port, tls, http::request<http::string_body>(http::verb::get, target, 11));
+https_answer https_get(uint16_t port, ssl_ctx_st& tls, const std::string& target) {
+  return https_exchange(port, tls, "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
 }
 
 } // namespace chat::test
