@@ -151,15 +151,16 @@ setter list_key(std::vector<std::string> node_config::*field,
   };
 }
 
-// An origin as browsers send it: scheme "://" host [":" port], nothing after; or "*".
+// An origin as browsers send it: scheme "://" host [":" port], nothing after; "*"; or
+// "self" (the node's own origin).
 std::string check_origin(const std::string& o) {
-  if (o == "*")
+  if (o == "*" || o == "self")
     return {};
   auto sep = o.find("://");
   bool ok = sep != std::string::npos && sep > 0 && sep + 3 < o.size()
             && o.find('/', sep + 3) == std::string::npos
             && o.find_first_of(" ?#@") == std::string::npos;
-  return ok ? std::string() : bad("origins like https://chat.example.com[:port], or *", o);
+  return ok ? std::string() : bad("origins like https://chat.example.com[:port], self, or *", o);
 }
 
 // An IP address, or an address/prefix-length (CIDR).

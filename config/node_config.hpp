@@ -48,7 +48,8 @@ struct node_config {
   millis http_timeout{10000};       // net.http-timeout: to receive a request / send an answer
   uint32_t http_max_requests = 100; // net.http-max-requests: per keep-alive connection
   uint32_t max_connections_per_ip = 1000; // net.max-connections-per-ip: WebSocket sessions
-  std::vector<std::string> allowed_origins; // net.allowed-origins: exact browser origins
+  // net.allowed-origins: exact browser origins, "self" (the node's own), "*"; empty: none.
+  std::vector<std::string> allowed_origins{"self"};
                                     // allowed on the client listener ("*": any); empty: none
   std::vector<std::string> trusted_proxies; // net.trusted-proxies: addresses (or CIDR
                                     // prefixes) whose X-Forwarded-For is believed

@@ -45,6 +45,8 @@ allowed_origins::allowed_origins(std::vector<std::string> list) {
   for (auto& o : list) {
     if (o == "*")
       any_ = true;
+    else if (o == "self")
+      self_ = true;
     else
       list_.push_back(std::move(o));
   }
@@ -64,7 +66,7 @@ bool allowed_origins::allows(const http_request& req) const {
   if (n > 1)
     return false;
   auto origin = field(req, http::field::origin);
-  return same_origin(origin, req) || listed(origin);
+  return (self_ && same_origin(origin, req)) || listed(origin);
 }
 
 http_reply allowed_origins::refusal() {

@@ -1,9 +1,10 @@
 // The node's browser policy (net.allowed-origins), one class for every client endpoint (the
 // native /ws upgrade, the account API /api, Socket.IO's /socket.io/ polling, preflights and
-// WebSocket): an exact allow-list of origins ("https://chat.example.com"; "*" allows any).
-// Requests without an Origin field come from programs, not web pages, and pass; so do pages
-// of the node's own origin (the Origin's host is the Host field: an empty list means
-// same-origin only); a page from any other origin gets 403. Listed cross-origin requests
+// WebSocket): an exact allow-list of origins ("https://chat.example.com"; "*" allows any;
+// "self", the default, the node's own origin: the Origin's host is the Host field, as for
+// the web client the node serves). Requests without an Origin field come from programs, not
+// web pages, and pass; a page of an origin not allowed gets 403 (an empty list allows no
+// page at all). Listed cross-origin requests
 // get the CORS fields (the origin echoed, never "*", with credentials allowed, as the
 // Socket.IO client's withCredentials needs) and preflight answers.
 #pragma once
@@ -21,7 +22,7 @@ public:
   allowed_origins() = default;
   explicit allowed_origins(std::vector<std::string> list);
 
-  // True when the request has no Origin, or exactly one that is allowed or same-origin.
+  // True when the request has no Origin, or exactly one that is allowed.
   bool allows(const http_request& req) const;
   // The 403 answer for a request allows() refused.
   static http_reply refusal();
@@ -38,6 +39,7 @@ private:
   bool listed(std::string_view origin) const;
 
   bool any_ = false;
+  bool self_ = false;
   std::vector<std::string> list_;
 };
 

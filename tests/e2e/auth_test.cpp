@@ -233,12 +233,18 @@ TEST_CASE("a token that expires closes its connection with 4001 unless refreshed
 
 TEST_CASE("net.allowed-origins: other origins get 403 at the upgrade and the API") {
   const std::string ws = "/ws?user=olga";
-  SECTION("empty list: same-origin pages and programs only") {
+  SECTION("default (self): same-origin pages and programs only") {
     node_process node;
     auto evil = upgrade_answer(node.port(), ws, "Origin: http://evil.example\r\n");
     CHECK(status_of(evil) == 403);
     CHECK(error_of(evil) == "origin not allowed (net.allowed-origins)");
     CHECK(status_of(upgrade_answer(node.port(), ws, "Origin: http://127.0.0.1\r\n")) == 101);
+    CHECK(status_of(upgrade_answer(node.port(), ws)) == 101);
+  }
+  SECTION("empty list: programs only, no browser page") {
+    node_process node({"--net.allowed-origins="});
+    CHECK(status_of(upgrade_answer(node.port(), ws, "Origin: http://127.0.0.1\r\n")) == 403);
+    CHECK(status_of(upgrade_answer(node.port(), ws, "Origin: http://evil.example\r\n")) == 403);
     CHECK(status_of(upgrade_answer(node.port(), ws)) == 101);
   }
   SECTION("a listed origin passes, others do not") {

@@ -25,16 +25,22 @@ std::string header(const http_reply& r, const std::string& name) {
 
 } // namespace
 
-TEST_CASE("no Origin and same-origin pass; other origins only when listed") {
+TEST_CASE("no Origin passes; self is same-origin; other origins only when listed") {
+  allowed_origins self({"self"});
+  CHECK(self.allows(request({})));
+  CHECK(self.allows(request({{http::field::origin, "https://chat.example.com:8080"}})));
+  CHECK(self.allows(request({{http::field::origin, "http://CHAT.example.com:8080"}})));
+  CHECK_FALSE(self.allows(request({{http::field::origin, "https://chat.example.com"}})));
+  CHECK_FALSE(self.allows(request({{http::field::origin, "https://evil.example"}})));
+  CHECK_FALSE(self.allows(request({{http::field::origin, "null"}})));
+  CHECK(self.cors_origin(request({{http::field::origin, "https://chat.example.com:8080"}}))
+          .empty()); // same-origin needs no CORS fields
+
+  // An empty list: programs (no Origin) only, not even the node's own pages.
   allowed_origins none;
   CHECK(none.allows(request({})));
-  CHECK(none.allows(request({{http::field::origin, "https://chat.example.com:8080"}})));
-  CHECK(none.allows(request({{http::field::origin, "http://CHAT.example.com:8080"}})));
-  CHECK_FALSE(none.allows(request({{http::field::origin, "https://chat.example.com"}})));
+  CHECK_FALSE(none.allows(request({{http::field::origin, "https://chat.example.com:8080"}})));
   CHECK_FALSE(none.allows(request({{http::field::origin, "https://evil.example"}})));
-  CHECK_FALSE(none.allows(request({{http::field::origin, "null"}})));
-  CHECK(none.cors_origin(request({{http::field::origin, "https://chat.example.com:8080"}}))
-          .empty()); // same-origin needs no CORS fields
 
   allowed_origins listed({"https://app.example"});
   CHECK(listed.allows(request({{http::field::origin, "https://app.example"}})));

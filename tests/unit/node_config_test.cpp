@@ -21,7 +21,7 @@ TEST_CASE("defaults match the documented fixed keys") {
   REQUIRE(r.error.empty());
   CHECK(r.cfg.token_ttl == millis(3600000));
   CHECK(r.cfg.refresh_ttl == millis(30LL * 86400000));
-  CHECK(r.cfg.allowed_origins.empty());
+  CHECK(r.cfg.allowed_origins == std::vector<std::string>{"self"});
   CHECK(r.cfg.tls_cert.empty());
   CHECK(r.cfg.max_connections_per_ip == 1000);
   CHECK(r.cfg.max_connections_per_user == 100);
@@ -135,12 +135,13 @@ TEST_CASE("bad values and unknown keys name the key") {
   }
 }
 
-TEST_CASE("allowed origins: a comma-separated list, empty by default") {
-  CHECK(load({}).cfg.allowed_origins.empty());
-  auto r = load({"--net.allowed-origins=https://a.example, http://b.example:8080,*"});
+TEST_CASE("allowed origins: a comma-separated list, self by default, empty when set so") {
+  CHECK(load({}).cfg.allowed_origins == std::vector<std::string>{"self"});
+  CHECK(load({"--net.allowed-origins="}).cfg.allowed_origins.empty());
+  auto r = load({"--net.allowed-origins=https://a.example, http://b.example:8080,*,self"});
   REQUIRE(r.error.empty());
   CHECK(r.cfg.allowed_origins
-        == std::vector<std::string>{"https://a.example", "http://b.example:8080", "*"});
+        == std::vector<std::string>{"https://a.example", "http://b.example:8080", "*", "self"});
 }
 
 TEST_CASE("Socket.IO settings") {
