@@ -49,6 +49,13 @@ void write_msg_fields(json_writer& w, const chat_message& m) {
   put(w, m.cid);
 }
 
+void write_room_user(json_writer& w, const std::string& room, const std::string& user) {
+  w.Key("room");
+  put(w, room);
+  w.Key("user");
+  put(w, user);
+}
+
 } // namespace
 
 std::string_view valid_text(std::string_view s) {
@@ -139,10 +146,7 @@ frame_ptr object_encoder::history(const std::string& room,
 frame_ptr object_encoder::member(const std::string& room, const std::string& user,
                                  bool joined) const {
   return frame(object("member", [&](json_writer& w) {
-    w.Key("room");
-    put(w, room);
-    w.Key("user");
-    put(w, user);
+    write_room_user(w, room, user);
     w.Key("event");
     w.String(joined ? "join" : "leave");
   }), no_rid);
@@ -173,20 +177,14 @@ frame_ptr object_encoder::presence_reply(const std::map<std::string, bool>& onli
 
 frame_ptr object_encoder::typing(const std::string& room, const std::string& user) const {
   return frame(object("typing", [&](json_writer& w) {
-    w.Key("room");
-    put(w, room);
-    w.Key("user");
-    put(w, user);
+    write_room_user(w, room, user);
   }), no_rid);
 }
 
 frame_ptr object_encoder::read(const std::string& room, const std::string& user,
                                uint64_t seq) const {
   return frame(object("read", [&](json_writer& w) {
-    w.Key("room");
-    put(w, room);
-    w.Key("user");
-    put(w, user);
+    write_room_user(w, room, user);
     w.Key("seq");
     w.Uint64(seq);
   }), no_rid);
