@@ -110,6 +110,8 @@ void session::open_websocket(std::shared_ptr<ws_link> link, clock::time_point) {
   transport_ = transport::websocket;
   ws_ = std::move(link);
   ws_->push(make_frame(packet_type::open, open_packet(false)));
+  if (phase_ == phase::open)
+    direct_.store(ws_.get(), std::memory_order_release);
 }
 
 void session::release_poll_locked(after_unlock& a) {
@@ -142,6 +144,7 @@ void session::close_now_locked(close_cause cause, const std::string& reason, cha
     close_reason_ = reason;
   }
   phase_ = phase::closed;
+  direct_.store(nullptr, std::memory_order_release);
   final_packet_ = final_packet;
   queue_.clear();
   queue_bytes_ = 0;
@@ -376,6 +379,7 @@ void session::probe_message(bool binary, std::string_view payload) {
         ws_->push(std::move(f));
       queue_.clear();
       queue_bytes_ = 0;
+      direct_.store(ws_.get(), std::memory_order_release); // after what was queued
       release_poll_locked(a);
     } else {
       abort_upgrade_locked(1002, "unexpected packet during the upgrade");
@@ -492,6 +496,10 @@ void session::shutdown(const std::string& reason) {
 }
 
 bool session::push(frame_ptr frame) {
+  // On a WebSocket the link bounds and orders its own queue: the state lock is not needed
+  // (a push racing with a close finds the link closed, as it would find the session).
+  if (auto* ws = direct_.load(std::memory_order_acquire))
+    return ws->push(std::move(frame));
   after_unlock a;
   bool ok;
   {
@@ -517,6 +525,7 @@ void session::close(uint16_t code, const std::string& reason, close_cause cause)
     close_reason_ = reason.empty() ? "closed by the server" : reason;
     cause_ = cause;
     if (transport_ == transport::websocket) {
+      direct_.store(nullptr, std::memory_order_release);
       ws_->close(code, reason);
       phase_ = phase::closed;
       a.unregister = true;

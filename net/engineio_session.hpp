@@ -197,6 +197,9 @@ private:
   std::deque<frame_ptr> queue_; // polling
   uint64_t queue_bytes_ = 0;
   std::shared_ptr<ws_link> ws_;    // the WebSocket transport
+  // ws_ once the session is open on it, for push() without the state lock (a delivery to
+  // a WebSocket client takes only the link's own lock); null before and after.
+  std::atomic<ws_link*> direct_{nullptr};
   std::shared_ptr<ws_link> probe_; // a WebSocket being upgraded to
   bool probe_answered_ = false;    // 3probe sent: GETs are answered at once
   clock::time_point upgrade_deadline_;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "actors/wire.hpp"
+#include "net/object_encoder.hpp"
 
 #include <rapidjson/fwd.h>
 
@@ -23,29 +24,14 @@ command invalid_command(std::string message, std::string rid = {});
 // protocol's decoder (native, Socket.IO). `rid` goes into the command or its error.
 command decode_command(std::string_view name, const rapidjson::Value& fields, std::string rid);
 
-class native_encoder final : public wire_encoder {
+// Encoder id 0: the objects of object_encoder.hpp, each with its "rid", one per text frame.
+class native_encoder final : public object_encoder {
 public:
   static const native_encoder& instance();
   int id() const override { return 0; }
-  frame_ptr hello(const std::string& user, const std::string& node,
-                  const std::string& session) const override;
-  frame_ptr joined(const std::string& room, uint64_t seq, const std::string& rid) const override;
-  frame_ptr left(const std::string& room, const std::string& rid) const override;
-  frame_ptr ack(const std::string& room, const std::string& cid, uint64_t seq, int64_t ts_ms,
-                const std::string& rid) const override;
-  frame_ptr msg(const chat_message& m) const override;
-  frame_ptr history(const std::string& room, const std::vector<const chat_message*>& ms,
-                    const std::string& rid) const override;
-  frame_ptr member(const std::string& room, const std::string& user, bool joined) const override;
-  frame_ptr presence(const std::string& user, bool online) const override;
-  frame_ptr presence_reply(const std::map<std::string, bool>& online,
-                           const std::string& rid) const override;
-  frame_ptr typing(const std::string& room, const std::string& user) const override;
-  frame_ptr read(const std::string& room, const std::string& user, uint64_t seq) const override;
-  frame_ptr error(error_code code, const std::string& message,
-                  const std::string& rid) const override;
-  frame_ptr pong(const std::string& rid) const override;
-  frame_ptr authed(int64_t expires_s, const std::string& rid) const override;
+
+protected:
+  frame_ptr frame(const open_object& object, const std::string& rid) const override;
 };
 
 } // namespace chat::net

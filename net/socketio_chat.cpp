@@ -1,11 +1,8 @@
-// Chat adapter and encoder for Socket.IO clients. The encoder wraps the native encoder's
-// frames: one extra copy of the object per encoding (once per room message, not per
-// recipient), and no second place where the fields of a server frame are written.
+// Chat adapter and encoder for Socket.IO clients. The encoder frames the objects that
+// object_encoder writes for every protocol: one frame per room message, written once.
 #include "net/socketio_chat.hpp"
 
-#include "net/engineio_packet.hpp"
 #include "net/native_codec.hpp"
-#include "net/ws_frame.hpp"
 
 #include <rapidjson/document.h>
 
@@ -17,30 +14,6 @@ namespace {
 
 constexpr size_t max_token_bytes = 4096;
 constexpr size_t max_user_bytes = 64;
-
-const native_encoder& native() { return native_encoder::instance(); }
-
-// 43<rid>[object] when the client asked for an ack, else 42["event",object].
-frame_ptr wrap(const frame_ptr& native_frame, std::string_view event, const std::string& rid) {
-  auto object = eio::view_frame(*native_frame).payload;
-  size_t len = rid.empty() ? 2 + 2 + event.size() + 2 + object.size() + 1
-                           : 2 + rid.size() + 1 + object.size() + 1;
-  auto f = std::make_shared<std::string>();
-  f->reserve(len + 10);
-  append_frame_header(*f, ws_opcode::text, len);
-  if (rid.empty()) {
-    f->append("42[\"");
-    f->append(event);
-    f->append("\",");
-  } else {
-    f->append("43");
-    f->append(rid);
-    f->push_back('[');
-  }
-  f->append(object);
-  f->push_back(']');
-  return f;
-}
 
 std::string string_field(const rapidjson::Value& obj, const char* key, size_t max,
                          std::string& error) {
@@ -87,67 +60,10 @@ const chat_encoder& chat_encoder::instance() {
   return enc;
 }
 
-frame_ptr chat_encoder::hello(const std::string& user, const std::string& node,
-                              const std::string& session) const {
-  return wrap(native().hello(user, node, session), "hello", {});
-}
-
-frame_ptr chat_encoder::joined(const std::string& room, uint64_t seq, const std::string& rid) const {
-  return wrap(native().joined(room, seq, {}), "joined", rid);
-}
-
-frame_ptr chat_encoder::left(const std::string& room, const std::string& rid) const {
-  return wrap(native().left(room, {}), "left", rid);
-}
-
-frame_ptr chat_encoder::ack(const std::string& room, const std::string& cid, uint64_t seq,
-                            int64_t ts_ms, const std::string& rid) const {
-  return wrap(native().ack(room, cid, seq, ts_ms, {}), "ack", rid);
-}
-
-frame_ptr chat_encoder::msg(const chat_message& m) const {
-  return wrap(native().msg(m), "msg", {});
-}
-
-frame_ptr chat_encoder::history(const std::string& room, const std::vector<const chat_message*>& ms,
-                                const std::string& rid) const {
-  return wrap(native().history(room, ms, {}), "history", rid);
-}
-
-frame_ptr chat_encoder::member(const std::string& room, const std::string& user,
-                               bool joined) const {
-  return wrap(native().member(room, user, joined), "member", {});
-}
-
-frame_ptr chat_encoder::presence(const std::string& user, bool online) const {
-  return wrap(native().presence(user, online), "presence", {});
-}
-
-frame_ptr chat_encoder::presence_reply(const std::map<std::string, bool>& online,
-                                       const std::string& rid) const {
-  return wrap(native().presence_reply(online, {}), "presence", rid);
-}
-
-frame_ptr chat_encoder::typing(const std::string& room, const std::string& user) const {
-  return wrap(native().typing(room, user), "typing", {});
-}
-
-frame_ptr chat_encoder::read(const std::string& room, const std::string& user,
-                             uint64_t seq) const {
-  return wrap(native().read(room, user, seq), "read", {});
-}
-
-frame_ptr chat_encoder::error(error_code code, const std::string& message,
-                              const std::string& rid) const {
-  return wrap(native().error(code, message, {}), "error", rid);
-}
-
-frame_ptr chat_encoder::pong(const std::string& rid) const {
-  return wrap(native().pong({}), "pong", rid);
-}
-
-frame_ptr chat_encoder::authed(int64_t expires_s, const std::string& rid) const {
-  return wrap(native().authed(expires_s, {}), "authed", rid);
+frame_ptr chat_encoder::frame(const open_object& object, const std::string& rid) const {
+  if (rid.empty())
+    return text_frame({"42[\"", object.op, "\",", object.text, "}]"});
+  return text_frame({"43", rid, "[", object.text, "}]"});
 }
 
 void chat_app::on_connect(session& s, const std::string& nsp, const rapidjson::Value& auth) {

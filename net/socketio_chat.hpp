@@ -6,6 +6,7 @@
 // (42["msg",{...}]). Only the main namespace "/" carries the chat.
 #pragma once
 
+#include "net/object_encoder.hpp"
 #include "net/socketio_session.hpp"
 
 namespace chat::net::sio {
@@ -23,32 +24,17 @@ struct chat_auth {
 };
 chat_auth parse_chat_auth(const rapidjson::Value& auth);
 
-// Encoder id 1: ready-to-write WebSocket text frames holding Engine.IO message packets.
-// The polling transport sends the same frames' payloads (see engineio_packet.hpp). Each
-// frame wraps the native encoder's object, so both protocols always carry the same fields.
-class chat_encoder final : public wire_encoder {
+// Encoder id 1: ready-to-write WebSocket text frames holding Engine.IO message packets
+// with the objects of object_encoder.hpp: 43<rid>[{...}] for a reply the client asked an
+// ack for, else 42["<op>",{...}]. The polling transport sends the same frames' payloads
+// (see engineio_packet.hpp).
+class chat_encoder final : public object_encoder {
 public:
   static const chat_encoder& instance();
   int id() const override { return 1; }
-  frame_ptr hello(const std::string& user, const std::string& node,
-                  const std::string& session) const override;
-  frame_ptr joined(const std::string& room, uint64_t seq, const std::string& rid) const override;
-  frame_ptr left(const std::string& room, const std::string& rid) const override;
-  frame_ptr ack(const std::string& room, const std::string& cid, uint64_t seq, int64_t ts_ms,
-                const std::string& rid) const override;
-  frame_ptr msg(const chat_message& m) const override;
-  frame_ptr history(const std::string& room, const std::vector<const chat_message*>& ms,
-                    const std::string& rid) const override;
-  frame_ptr member(const std::string& room, const std::string& user, bool joined) const override;
-  frame_ptr presence(const std::string& user, bool online) const override;
-  frame_ptr presence_reply(const std::map<std::string, bool>& online,
-                           const std::string& rid) const override;
-  frame_ptr typing(const std::string& room, const std::string& user) const override;
-  frame_ptr read(const std::string& room, const std::string& user, uint64_t seq) const override;
-  frame_ptr error(error_code code, const std::string& message,
-                  const std::string& rid) const override;
-  frame_ptr pong(const std::string& rid) const override;
-  frame_ptr authed(int64_t expires_s, const std::string& rid) const override;
+
+protected:
+  frame_ptr frame(const open_object& object, const std::string& rid) const override;
 };
 
 // What the chat adapter needs from the node; the listener glue implements it.

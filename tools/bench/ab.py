@@ -4,6 +4,10 @@ reuses bench.py's node and load-run machinery).
 
   python3 tools/bench/ab.py --a build/tools/chatd --b other/chatd [--rates 5000,10000]
       [--runs 3] [--warmup 5] [--duration 20] [--wait-quiet 120] [--out FILE]
+      [--proto-a native|sio] [--proto-b native|sio]
+
+The sides may also differ by the clients' protocol: --a and --b the same binary with
+--proto-a native --proto-b sio compares the native protocol with Socket.IO.
 
 Runs are interleaved (rate by rate, A then B, the order flipped every other round) so that
 load from other processes spreads over both sides; every run is on a fresh node with the
@@ -50,6 +54,9 @@ def main():
     ap.add_argument("--wait-quiet", type=int, default=120, metavar="SECONDS")
     ap.add_argument("--quiet-pct", type=float, default=25.0)
     ap.add_argument("--out", help="also write the markdown to FILE")
+    for side in ("a", "b"):
+        ap.add_argument("--proto-" + side, choices=["native", "sio"], default="native",
+                        help="client protocol of side %s's load generator" % side.upper())
     o = ap.parse_args()
 
     workdir = tempfile.mkdtemp(prefix="chat-ab-")
@@ -72,7 +79,8 @@ def main():
                     try:
                         args = bench.loadgen_args(node.ws_port, bench.STD["conns"],
                                                   bench.STD["rooms"], bench.STD["senders"], rate,
-                                                  o.warmup, o.duration, o.drain, 1)
+                                                  o.warmup, o.duration, o.drain, 1,
+                                                  proto=getattr(o, "proto_" + side))
                         run = bench.LoadRun(loadgen, args, node, warmup=o.warmup,
                                             duration=o.duration)
                     finally:
@@ -103,8 +111,8 @@ def main():
         for side in ("a", "b"):
             v = per.get((side, rate), [])
             if v:
-                out.append("| %s | %d | %d | %.2f | %.2f | %.2f | %.2f |" % (
-                    side.upper(), rate, len(v), statistics.mean(v), statistics.median(v),
+                out.append("| %s (%s) | %d | %d | %.2f | %.2f | %.2f | %.2f |" % (
+                    side.upper(), getattr(o, "proto_" + side), rate, len(v), statistics.mean(v), statistics.median(v),
                     min(v), max(v)))
     text = "\n".join(out) + "\n"
     sys.stdout.write(text)

@@ -195,6 +195,8 @@ class Node:
             "--net.port=0",
             "--admin.port=0",
             "--storage.path=%s" % self.data_dir,
+            # chat-loadgen connects as ?user=NAME (native) or auth {user} (Socket.IO).
+            "--security.allow-anonymous=true",
         ] + list(extra_flags)
         self.argv = [chatd] + self.flags
         self.ws_port = None
@@ -899,8 +901,8 @@ class Bench:
         L.append("Every node: `%s` run from the repository root; `PORT` is the ws port it "
                  "printed, `DIR` a fresh temporary directory." % (
                      "build/tools/chatd --config-file=%s --net.host=127.0.0.1 --net.port=0 "
-                     "--admin.port=0 --storage.path=DIR" % os.path.relpath(self.config_file,
-                                                                          REPO)))
+                     "--admin.port=0 --storage.path=DIR --security.allow-anonymous=true" %
+                     os.path.relpath(self.config_file, REPO)))
         L.append("")
         L.append("| # | chatd extra flags | chat-loadgen |")
         L.append("| --- | --- | --- |")
@@ -1190,7 +1192,8 @@ def threads_text(run):
 
 
 def extra_flags_text(run):
-    std = ("--config-file=", "--net.host=", "--net.port=", "--admin.port=", "--storage.path=")
+    std = ("--config-file=", "--net.host=", "--net.port=", "--admin.port=", "--storage.path=",
+           "--security.allow-anonymous=")
     extra = [f for f in run.node_flags if not f.startswith(std)]
     return " ".join("`%s`" % f for f in extra) if extra else "none"
 
