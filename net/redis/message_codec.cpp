@@ -1,4 +1,5 @@
-// Encoding and strict decoding of room messages carried by Redis (see message_codec.hpp).
+// Encoding and strict decoding of room messages and presence events carried by Redis (see
+// message_codec.hpp).
 #include "net/redis/message_codec.hpp"
 
 #include "net/redis/resp.hpp"
@@ -90,6 +91,72 @@ std::string decode_published(std::string_view payload, size_t max_bytes, room_me
   if (err.empty())
     out.seq = seq;
   return err;
+}
+
+std::string encode_room_fields(const std::vector<std::string>& rooms) {
+  std::string out;
+  for (auto& r : rooms)
+    put(out, r);
+  return out;
+}
+
+std::string encode_presence_event(const presence_event& e) {
+  std::string out(1, e.online ? '+' : '-');
+  put(out, e.user);
+  return out + encode_room_fields(e.rooms);
+}
+
+std::string decode_presence_event(std::string_view payload, size_t max_bytes,
+                                  presence_event& out) {
+  if (payload.size() > max_bytes)
+    return "presence event larger than " + std::to_string(max_bytes) + " bytes";
+  if (payload.empty() || (payload[0] != '+' && payload[0] != '-'))
+    return "unknown presence event";
+  out.online = payload[0] == '+';
+  payload.remove_prefix(1);
+  std::string_view user;
+  if (!take(payload, user) || user.empty())
+    return "malformed user";
+  out.user.assign(user);
+  out.rooms.clear();
+  while (!payload.empty()) {
+    std::string_view room;
+    if (!take(payload, room) || room.empty())
+      return "malformed room";
+    out.rooms.emplace_back(room);
+  }
+  return {};
+}
+
+std::string encode_revocation(const revocation& r) {
+  std::string out = "r";
+  put(out, r.origin);
+  put(out, r.user);
+  put(out, std::to_string(r.valid_after_s));
+  return out;
+}
+
+std::string decode_revocation(std::string_view payload, revocation& out) {
+  constexpr size_t max_bytes = 4096; // two names and a number
+  if (payload.size() > max_bytes)
+    return "revocation larger than " + std::to_string(max_bytes) + " bytes";
+  if (payload.empty() || payload[0] != 'r')
+    return "unknown revocation format";
+  payload.remove_prefix(1);
+  std::string_view origin, user, after;
+  if (!take(payload, origin) || !take(payload, user) || !take(payload, after))
+    return "truncated or malformed field";
+  if (!payload.empty())
+    return "trailing bytes after the revocation";
+  if (user.empty())
+    return "empty user";
+  int64_t s;
+  if (!parse_int(after, s))
+    return "bad time";
+  out.origin.assign(origin);
+  out.user.assign(user);
+  out.valid_after_s = s;
+  return {};
 }
 
 } // namespace chat::redis
