@@ -104,9 +104,11 @@ TEST_CASE("presence is global, and a killed node's users go offline within TTL +
   CHECK(left.find("\"n1\"") == std::string::npos);
 }
 
-TEST_CASE("presence events reach room members on every node") {
-  redis_server redis;
-  node_group c(redis.uri(), 2, {"--redis.node-ttl=2s"});
+namespace {
+
+// The whole story on two nodes sharing the Redis at `uri` (a server or a cluster).
+void presence_events_reach_every_node(const std::string& uri) {
+  node_group c(uri, 2, {"--redis.node-ttl=2s"});
   // carol listens on node 1; everyone else comes and goes on node 0 unless said otherwise.
   ws_client carol(c.port(1), "user=carol");
   carol.join("lobby");
@@ -158,4 +160,16 @@ TEST_CASE("presence events reach room members on every node") {
   frank.send(R"({"op":"ping"})");
   for (auto f = frank.next(); f.op() != "pong"; f = frank.next())
     CHECK(f.op() != "presence");
+}
+
+} // namespace
+
+TEST_CASE("presence events reach room members on every node") {
+  redis_server redis;
+  presence_events_reach_every_node(redis.uri());
+}
+
+TEST_CASE("presence events reach room members on every node, on a Redis Cluster") {
+  redis_cluster cluster; // the events channel has one hash tag: one slot, SPUBLISH
+  presence_events_reach_every_node(cluster.uri());
 }

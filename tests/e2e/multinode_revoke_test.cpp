@@ -70,10 +70,11 @@ TEST_CASE("a revocation on one node closes the user's sockets on every node") {
   INFO(revokes());
 }
 
-TEST_CASE("logging out on one node closes the user's sockets on the others") {
-  redis_server redis;
+namespace {
+
+void logout_closes_everywhere(const std::string& uri) {
   token_key_file key;
-  node_group c(redis.uri(), 2, key.node_args());
+  node_group c(uri, 2, key.node_args());
   REQUIRE(all_ready(c));
   auto token = register_user(c.port(1), "trudy", "trudy's password");
   ws_client there(c.port(0), "token=" + token);
@@ -84,4 +85,16 @@ TEST_CASE("logging out on one node closes the user's sockets on the others") {
   closed_revoked(there);
   CHECK(std::chrono::steady_clock::now() - t0 < 5s);
   CHECK(error_of(upgrade_answer(c.port(0), "/ws?token=" + token)) == "token revoked");
+}
+
+} // namespace
+
+TEST_CASE("logging out on one node closes the user's sockets on the others") {
+  redis_server redis;
+  logout_closes_everywhere(redis.uri());
+}
+
+TEST_CASE("logging out closes the user's sockets on every node, on a Redis Cluster") {
+  redis_cluster cluster; // the revocations channel shares the {presence} hash tag
+  logout_closes_everywhere(cluster.uri());
 }
