@@ -5,6 +5,7 @@
 #include "net/redis/resp.hpp"
 
 #include <charconv>
+#include <initializer_list>
 
 namespace chat::redis {
 
@@ -38,6 +39,18 @@ bool take(std::string_view& in, std::string_view& field) {
   return true;
 }
 
+// Reads one field into each of `fields`, after which nothing may be left; "" or what is
+// wrong with it (`what` names the whole).
+std::string take_all(std::string_view in, std::initializer_list<std::string_view*> fields,
+                     const char* what) {
+  for (auto* f : fields)
+    if (!take(in, *f))
+      return "truncated or malformed field";
+  if (!in.empty())
+    return std::string("trailing bytes after the ") + what;
+  return {};
+}
+
 } // namespace
 
 std::string encode_body(const room_message& m) {
@@ -61,11 +74,9 @@ std::string decode_body(std::string_view body, size_t max_bytes, room_message& o
     return "unknown message format";
   body.remove_prefix(1);
   std::string_view room, user, cid, origin, ts, text;
-  if (!take(body, room) || !take(body, user) || !take(body, cid) || !take(body, origin)
-      || !take(body, ts) || !take(body, text))
-    return "truncated or malformed field";
-  if (!body.empty())
-    return "trailing bytes after the message";
+  if (auto err = take_all(body, {&room, &user, &cid, &origin, &ts, &text}, "message");
+      !err.empty())
+    return err;
   if (room.empty())
     return "empty room";
   int64_t ts_ms;
@@ -144,10 +155,8 @@ std::string decode_revocation(std::string_view payload, revocation& out) {
     return "unknown revocation format";
   payload.remove_prefix(1);
   std::string_view origin, user, after;
-  if (!take(payload, origin) || !take(payload, user) || !take(payload, after))
-    return "truncated or malformed field";
-  if (!payload.empty())
-    return "trailing bytes after the revocation";
+  if (auto err = take_all(payload, {&origin, &user, &after}, "revocation"); !err.empty())
+    return err;
   if (user.empty())
     return "empty user";
   int64_t s;

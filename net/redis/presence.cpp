@@ -8,10 +8,9 @@
 #include <boost/asio/post.hpp>
 
 #include <algorithm>
-#include <set>
 #include <future>
+#include <set>
 #include <unordered_map>
-#include <unordered_set>
 
 namespace chat::redis {
 
