@@ -167,6 +167,7 @@ struct presence::core : std::enable_shared_from_this<presence::core> {
   // Users Redis may not know right -> the rooms to tell if they went offline.
   std::unordered_map<std::string, std::string> unsent;
   bool started = false, stopping = false, dead = false;
+  bool registered = false; // a `set` succeeded: the node entry exists
 
   core(client& c, events e)
     : rc(c), ev(std::move(e)), node(c.config().node), node_key(node_prefix + node),
@@ -268,7 +269,11 @@ struct presence::core : std::enable_shared_from_this<presence::core> {
       return;
     }
     // 1: our node entry had vanished (Redis lost it, or we were reaped): send everything.
-    if (resp.value.type == reply::kind::integer && resp.value.integer == 1 && !stopping) {
+    // The first answer says 1 too (the entry is new): what it could miss is still queued.
+    bool vanished = resp.value.type == reply::kind::integer && resp.value.integer == 1;
+    bool first = !registered;
+    registered = true;
+    if (vanished && !first && !stopping) {
       for (auto& [user, count] : users)
         unsent.emplace(user, std::string{});
       flush_unsent();
