@@ -268,12 +268,17 @@ connection_actor::behavior_type connection_impl(conn_pointer self, node_context*
         st.ctx->persistence->log_access(
           {st.me.user, st.ctx->cfg.node, st.remote, "disconnect", std::move(reason), now_ms()});
       std::vector<room_actor> rooms;
+      std::vector<std::string> names;
       rooms.reserve(st.rooms.size());
+      names.reserve(st.rooms.size());
       for (auto& [name, room] : st.rooms) {
         self->send(room, r_leave_atom::value, st.me, false, std::string{});
         rooms.push_back(room);
+        names.push_back(name);
       }
-      self->send(st.ctx->presence, p_detach_atom::value, st.me.user, std::move(rooms));
+      // After the leaves: a room hears that the user left before it went offline.
+      self->send(st.ctx->presence, p_detach_atom::value, st.me.user, std::move(rooms),
+                 std::move(names));
       st.rooms.clear();
       self->quit();
     },

@@ -37,6 +37,8 @@ using p_users_atom = caf::atom_constant<caf::atom("p_users")>;
 using p_attach_atom = caf::atom_constant<caf::atom("p_attach")>;
 using p_detach_atom = caf::atom_constant<caf::atom("p_detach")>;
 using p_query_atom = caf::atom_constant<caf::atom("p_query")>;
+using p_member_atom = caf::atom_constant<caf::atom("p_member")>;
+using p_remote_atom = caf::atom_constant<caf::atom("p_remote")>;
 using w_store_atom = caf::atom_constant<caf::atom("w_store")>;
 using w_flush_atom = caf::atom_constant<caf::atom("w_flush")>;
 using w_tick_atom = caf::atom_constant<caf::atom("w_tick")>;
@@ -114,7 +116,12 @@ struct presence_stats {
 
 using presence_actor = caf::typed_actor<
   caf::reacts_to<p_attach_atom, std::string>,                           // user
-  caf::reacts_to<p_detach_atom, std::string, std::vector<room_actor>>,  // user, its rooms
+  // user, its rooms (handles, names)
+  caf::reacts_to<p_detach_atom, std::string, std::vector<room_actor>, std::vector<std::string>>,
+  // With Redis: a room's first join by the user on this node (true) / its last leave.
+  caf::reacts_to<p_member_atom, std::string, std::string, bool>, // user, room, joined
+  // With Redis: a presence event for the members of these rooms here (user, online, rooms).
+  caf::reacts_to<p_remote_atom, std::string, bool, std::vector<std::string>>,
   caf::replies_to<p_query_atom, std::vector<std::string>>::with<presence_map>,
   caf::replies_to<p_users_atom>::with<presence_stats>>;
 

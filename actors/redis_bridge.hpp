@@ -1,11 +1,13 @@
 // The node's way to Redis when redis.uri is set: one client (its own io thread, pipelined
 // commands, pub/sub), the room log (the sequencing script, stream reads) shared by every
-// room actor's Redis sequencer, and global presence (this node's users and heartbeat).
+// room actor's Redis sequencer, global presence (this node's users and heartbeat, events
+// for room members) and token revocations heard from other nodes.
 // Without redis.uri the node has none of this.
 #pragma once
 
 #include "net/redis/client.hpp"
 #include "net/redis/presence.hpp"
+#include "net/redis/revocations.hpp"
 #include "net/redis/room_log.hpp"
 
 #include <memory>
@@ -14,8 +16,8 @@
 namespace chat {
 
 struct redis_bridge {
-  explicit redis_bridge(const redis::settings& s)
-    : client(s), log(client), presence(client, redis::presence::events{}) {}
+  redis_bridge(const redis::settings& s, redis::presence::events ev)
+    : client(s), log(client), presence(client, std::move(ev)), revocations(client) {}
   // The client first, then heartbeats and reaping.
   void start() {
     client.start();
@@ -29,6 +31,7 @@ struct redis_bridge {
   redis::client client;
   redis::room_log log;
   redis::presence presence;
+  redis::revocations revocations;
   const std::string& node() const { return client.config().node; }
 };
 

@@ -156,6 +156,10 @@ room_actor::behavior_type room_impl(room_pointer self, node_context* ctx, std::s
     [self](r_pres_atom, std::string& user, bool online) {
       note(self);
       auto& st = self->state;
+      // A user still (or again) in the room here: its members know it is online. (Leaves
+      // reach a room before the presence event that follows them.)
+      if (st.user_refs.count(user))
+        return;
       st.broadcast([&](const wire_encoder& e) { return e.presence(user, online); }, 0, &user);
     },
     [self](r_persist_atom, uint64_t seq) {

@@ -69,6 +69,8 @@ void room_state::join(join_request& req) {
   if (first) {
     broadcast([&](const wire_encoder& e) { return e.member(name, mem.user, true); });
     broadcast([&](const wire_encoder& e) { return e.presence(mem.user, true); });
+    if (cluster) // members on other nodes hear it through Redis
+      self->send(ctx->presence, p_member_atom::value, mem.user, name, true);
   }
   bool behind = req.has_since && req.since < last;
   uint64_t conn = mem.conn;
@@ -105,6 +107,8 @@ void room_state::remove_member(size_t index, bool reply, const std::string& rid)
   if (refs != user_refs.end() && --refs->second == 0) {
     user_refs.erase(refs);
     broadcast([&](const wire_encoder& e) { return e.member(name, ref.user, false); });
+    if (cluster)
+      self->send(ctx->presence, p_member_atom::value, ref.user, name, false);
   }
   if (reply)
     ref.out->push(ref.enc->left(name, rid));

@@ -1,9 +1,11 @@
-// Encoding and strict decoding of room messages carried by Redis (see message_codec.hpp).
+// Encoding and strict decoding of room messages and presence events carried by Redis (see
+// message_codec.hpp).
 #include "net/redis/message_codec.hpp"
 
 #include "net/redis/resp.hpp"
 
 #include <charconv>
+#include <initializer_list>
 
 namespace chat::redis {
 
@@ -37,6 +39,18 @@ bool take(std::string_view& in, std::string_view& field) {
   return true;
 }
 
+// Reads one field into each of `fields`, after which nothing may be left; "" or what is
+// wrong with it (`what` names the whole).
+std::string take_all(std::string_view in, std::initializer_list<std::string_view*> fields,
+                     const char* what) {
+  for (auto* f : fields)
+    if (!take(in, *f))
+      return "truncated or malformed field";
+  if (!in.empty())
+    return std::string("trailing bytes after the ") + what;
+  return {};
+}
+
 } // namespace
 
 std::string encode_body(const room_message& m) {
@@ -60,11 +74,9 @@ std::string decode_body(std::string_view body, size_t max_bytes, room_message& o
     return "unknown message format";
   body.remove_prefix(1);
   std::string_view room, user, cid, origin, ts, text;
-  if (!take(body, room) || !take(body, user) || !take(body, cid) || !take(body, origin)
-      || !take(body, ts) || !take(body, text))
-    return "truncated or malformed field";
-  if (!body.empty())
-    return "trailing bytes after the message";
+  if (auto err = take_all(body, {&room, &user, &cid, &origin, &ts, &text}, "message");
+      !err.empty())
+    return err;
   if (room.empty())
     return "empty room";
   int64_t ts_ms;
@@ -90,6 +102,70 @@ std::string decode_published(std::string_view payload, size_t max_bytes, room_me
   if (err.empty())
     out.seq = seq;
   return err;
+}
+
+std::string encode_room_fields(const std::vector<std::string>& rooms) {
+  std::string out;
+  for (auto& r : rooms)
+    put(out, r);
+  return out;
+}
+
+std::string encode_presence_event(const presence_event& e) {
+  std::string out(1, e.online ? '+' : '-');
+  put(out, e.user);
+  return out + encode_room_fields(e.rooms);
+}
+
+std::string decode_presence_event(std::string_view payload, size_t max_bytes,
+                                  presence_event& out) {
+  if (payload.size() > max_bytes)
+    return "presence event larger than " + std::to_string(max_bytes) + " bytes";
+  if (payload.empty() || (payload[0] != '+' && payload[0] != '-'))
+    return "unknown presence event";
+  out.online = payload[0] == '+';
+  payload.remove_prefix(1);
+  std::string_view user;
+  if (!take(payload, user) || user.empty())
+    return "malformed user";
+  out.user.assign(user);
+  out.rooms.clear();
+  while (!payload.empty()) {
+    std::string_view room;
+    if (!take(payload, room) || room.empty())
+      return "malformed room";
+    out.rooms.emplace_back(room);
+  }
+  return {};
+}
+
+std::string encode_revocation(const revocation& r) {
+  std::string out = "r";
+  put(out, r.origin);
+  put(out, r.user);
+  put(out, std::to_string(r.valid_after_s));
+  return out;
+}
+
+std::string decode_revocation(std::string_view payload, revocation& out) {
+  constexpr size_t max_bytes = 4096; // two names and a number
+  if (payload.size() > max_bytes)
+    return "revocation larger than " + std::to_string(max_bytes) + " bytes";
+  if (payload.empty() || payload[0] != 'r')
+    return "unknown revocation format";
+  payload.remove_prefix(1);
+  std::string_view origin, user, after;
+  if (auto err = take_all(payload, {&origin, &user, &after}, "revocation"); !err.empty())
+    return err;
+  if (user.empty())
+    return "empty user";
+  int64_t s;
+  if (!parse_int(after, s))
+    return "bad time";
+  out.origin.assign(origin);
+  out.user.assign(user);
+  out.valid_after_s = s;
+  return {};
 }
 
 } // namespace chat::redis

@@ -1,20 +1,25 @@
-// Global presence over Redis: which nodes are alive and which users each holds.
+// Global presence over Redis: which nodes are alive, which users each holds, and the
+// presence events room members on every node hear.
 //
 // Keys (one hash tag, so one cluster slot and one script can see them all):
 //   {presence}:nodes          sorted set: node -> expiry (ms, Redis's clock)
 //   {presence}:node:<name>    hash: user -> connections on that node
-//   {presence}:events         channel: "+user" (online) / "-user" (offline)
-// A user is online while any live node lists them. Each node refreshes its expiry every
-// node-ttl/3 (the same script call that reports users), and every node reaps, once a
-// second, nodes whose expiry passed: their users go offline (an event for each user no
-// other live node holds) and their entries are deleted. So a killed node's users go
-// offline within node-ttl + 1 s. A node's own hash also expires (3 x node-ttl) in case no
-// node is left to reap it.
+//   {presence}:rooms:<name>   hash: user -> the rooms it is in on that node (fields)
+//   {presence}:events         channel: presence events (message_codec.hpp), one publish
+//                             per change, whatever the number of members hearing it
+// A user is online while any live node lists them. Events: "+user" when a user comes
+// online anywhere, "+user room" at a node's first join of a room by that user, and
+// "-user rooms..." when the user is held by no live node any more — with the rooms its
+// last connection was in (a clean close) or that its dead node listed (reaping). Each node
+// refreshes its expiry every node-ttl/3 (the same script call that reports users), and
+// every node reaps, once a second, nodes whose expiry passed: their users go offline (an
+// event for each user no other live node holds) and their entries are deleted. So a
+// killed node's users go offline within node-ttl + 1 s. A node's own hashes also expire
+// (3 x node-ttl) in case no node is left to reap them.
 //
-// The node's own users are kept here as well (user -> local connection count): when
-// Redis lost them (restart, flush) or this node was reaped while alive (it stalled past
-// its TTL), the next heartbeat notices that the node entry had vanished and sends them
-// all again.
+// The node's own users and their rooms are kept here as well: when Redis lost them
+// (restart, flush) or this node was reaped while alive (it stalled past its TTL), the
+// next heartbeat notices that the node entry had vanished and sends them all again.
 #pragma once
 
 #include "net/redis/client.hpp"
@@ -38,12 +43,16 @@ struct node_info {
 class presence {
 public:
   struct events {
-    // A user came online / went offline cluster-wide (io thread).
-    std::function<void(const std::string& user, bool online)> on_change;
+    // A user came online / went offline cluster-wide, or joined a room on some node
+    // (online, with that room); `rooms`: the rooms whose members should hear it (io thread).
+    std::function<void(const std::string& user, bool online,
+                       const std::vector<std::string>& rooms)> on_change;
     // The events subscription is in place — first after start(), again after each
     // reconnect: changes from now on arrive, earlier ones may have been missed; query the
     // users that matter (io thread).
     std::function<void()> on_resync;
+    // An event that did not decode was dropped (io thread).
+    std::function<void()> on_malformed;
   };
 
   presence(client& c, events ev);
@@ -58,8 +67,14 @@ public:
   // Returns once Redis answered or `wait` passed. Not from a client callback.
   void stop(millis wait = millis(2000));
 
-  // Any thread: the number of this node's connections of `user` (0: none left).
-  void set_connections(const std::string& user, uint32_t count);
+  // Any thread: the number of this node's connections of `user` (0: none left; `rooms`:
+  // the rooms its last connection was in, told if the user is now offline everywhere).
+  void set_connections(const std::string& user, uint32_t count,
+                       std::vector<std::string> rooms = {});
+  // Any thread: `user`'s first join of `room` on this node (an event, if the user is held
+  // here) / its last leave. Call in order with set_connections (one caller).
+  void joined(const std::string& user, const std::string& room);
+  void parted(const std::string& user, const std::string& room);
 
   // Any thread; callbacks on the io thread.
   void live_nodes(std::function<void(bool ok, std::vector<node_info>)> done);

@@ -3,6 +3,7 @@
 // /admin/ (and required off loopback); logins, failures, token refusals and revocations in
 // the access log of the SQLite store.
 #include "support/auth_client.hpp"
+#include "support/node_probes.hpp"
 #include "support/node_process.hpp"
 #include "support/raw_socket.hpp"
 #include "support/ws_client.hpp"
@@ -40,19 +41,6 @@ ctl_result chatctl(uint16_t admin_port, const std::string& args) {
   int status = pclose(p);
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
-}
-
-std::string sqlite_query(const std::string& db, const std::string& sql) {
-  auto cmd = "sqlite3 " + db + " \"" + sql + "\"";
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p);
-  std::string out;
-  char buf[512];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0)
-    out.append(buf, n);
-  REQUIRE(pclose(p) == 0);
-  return out;
 }
 
 } // namespace

@@ -3,6 +3,7 @@
 // encryption at rest no text is readable in the database files; a failing store makes
 // persisted acks wait while live traffic flows, and everything acked reaches the store.
 #include "support/http_get.hpp"
+#include "support/node_probes.hpp"
 #include "support/node_process.hpp"
 #include "support/room_history.hpp"
 #include "support/ws_client.hpp"
@@ -327,17 +328,6 @@ TEST_CASE("messages not yet committed stay in the room's ring: history and repla
   CHECK(history.front().first == 1);
   CHECK(history.back().first == 40);
 }
-
-namespace {
-
-std::string sqlite_query(const std::string& db, const std::string& sql) {
-  auto out = make_temp_dir() + "/query.txt";
-  auto cmd = "sqlite3 " + db + " \"" + sql + "\" > " + out + " 2>&1";
-  REQUIRE(std::system(cmd.c_str()) == 0);
-  return file_bytes(out);
-}
-
-} // namespace
 
 TEST_CASE("connects, disconnects and online flags reach the user store") {
   auto dir = make_temp_dir();

@@ -4,6 +4,7 @@
 #include "support/http_get.hpp"
 #include "support/node_process.hpp"
 
+#include <cstdio>
 #include <fstream>
 #include <stdexcept>
 
@@ -51,6 +52,21 @@ std::string key_file(const std::string& dir, uint32_t id) {
   auto path = dir + "/key" + std::to_string(id);
   std::ofstream(path) << line;
   return path;
+}
+
+std::string sqlite_query(const std::string& db, const std::string& sql) {
+  auto cmd = "sqlite3 " + db + " \"" + sql + "\" 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p)
+    throw std::runtime_error("cannot run sqlite3");
+  std::string out;
+  char buf[512];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0)
+    out.append(buf, n);
+  if (pclose(p) != 0)
+    throw std::runtime_error("sqlite3 failed: " + out);
+  return out;
 }
 
 } // namespace chat::test

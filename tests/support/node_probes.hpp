@@ -1,5 +1,6 @@
 // What end-to-end tests read from a running node besides its protocol: a /metrics sample,
-// its resident memory, a room's whole history, a key file for encryption at rest.
+// its resident memory, a room's whole history, a key file for encryption at rest, what its
+// SQLite database holds.
 #pragma once
 
 #include "support/ws_client.hpp"
@@ -24,6 +25,9 @@ inline constexpr bool rss_is_meaningful = true;
 #endif
 // A room's whole history, oldest first (seq, text), paging back with `before`.
 std::vector<std::pair<uint64_t, std::string>> history_of(ws_client& c, const std::string& room);
+// The output of the sqlite3 shell running `sql` on the database file `db` (throws when it
+// fails). SQL without double quotes.
+std::string sqlite_query(const std::string& db, const std::string& sql);
 // Writes a new at-rest key with `id` (chatd --gen-key) to a file in `dir`; its path.
 std::string key_file(const std::string& dir, uint32_t id);
 

@@ -195,23 +195,28 @@ TEST_CASE("a key created during a migration is written where ASK says") {
   CHECK(rc.counters().redirects >= 1);
 }
 
-TEST_CASE("presence works on a cluster") {
+TEST_CASE("presence and its events work on a cluster") {
   auto s = test::test_settings(cluster());
   s.node = "cn1";
   s.node_ttl = 1000ms;
   mailbox<std::string> heard, listening;
   client rc(s);
-  presence p(rc, {[&](const std::string& user, bool online) {
-                    heard.push(user + (online ? "+" : "-"));
+  presence p(rc, {[&](const std::string& user, bool online, const std::vector<std::string>& in) {
+                    std::string rooms;
+                    for (auto& r : in)
+                      rooms += " " + r;
+                    heard.push(user + (online ? "+" : "-") + rooms);
                   },
-                  [&] { listening.push("ok"); }});
+                  [&] { listening.push("ok"); }, {}});
   rc.start();
   p.start();
   REQUIRE(listening.wait_count(1));
   p.set_connections("zoe", 1);
   REQUIRE(heard.wait([](auto& v) { return !v.empty() && v.back() == "zoe+"; }));
-  p.set_connections("zoe", 0);
-  REQUIRE(heard.wait([](auto& v) { return v.back() == "zoe-"; }));
+  p.joined("zoe", "lobby");
+  REQUIRE(heard.wait([](auto& v) { return v.back() == "zoe+ lobby"; }));
+  p.set_connections("zoe", 0, {"lobby", "dev"});
+  REQUIRE(heard.wait([](auto& v) { return v.back() == "zoe- lobby dev"; }));
   p.stop();
 }
 

@@ -96,6 +96,39 @@ TEST_CASE("malformed room messages are refused with a reason") {
   CHECK_FALSE(decode_published("99999999999999999999999:" + body, 1 << 20, out).empty());
 }
 
+TEST_CASE("presence events and revocations round-trip; malformed ones are refused") {
+  presence_event e{"al:ice", false, {"lobby", "1:x", std::string("a\0b", 3)}};
+  auto bytes = encode_presence_event(e);
+  CHECK(bytes == std::string("-6:al:ice5:lobby3:1:x3:a\0b", 26));
+  presence_event out;
+  REQUIRE(decode_presence_event(bytes, 1 << 20, out).empty());
+  CHECK(out.user == e.user);
+  CHECK_FALSE(out.online);
+  CHECK(out.rooms == e.rooms);
+  REQUIRE(decode_presence_event("+3:bob", 1 << 20, out).empty());
+  CHECK(out.online);
+  CHECK(out.rooms.empty());
+  for (std::string bad : {"", "+", "*3:bob", "+0:", "+3:bo", "+3:bob0:", "+3:bob2:x",
+                          "+03:bob", "+3:bob5:lobby!", "-99999999999:a"}) {
+    INFO(bad);
+    CHECK_FALSE(decode_presence_event(bad, 1 << 20, out).empty());
+  }
+  CHECK_FALSE(decode_presence_event(bytes, bytes.size() - 1, out).empty()); // over the bound
+
+  revocation r{"n1", "mallory", 1700000000};
+  revocation back;
+  REQUIRE(decode_revocation(encode_revocation(r), back).empty());
+  CHECK(back.origin == "n1");
+  CHECK(back.user == "mallory");
+  CHECK(back.valid_after_s == 1700000000);
+  for (std::string bad : {"", "r", "x2:n17:mallory1:1", "r2:n17:mallory1:x", "r2:n10:1:1",
+                          "r2:n17:mallory1:1!", "r2:n17:mallory"}) {
+    INFO(bad);
+    CHECK_FALSE(decode_revocation(bad, back).empty());
+  }
+  CHECK_FALSE(decode_revocation("r2:n1" + std::string(5000, '7'), back).empty());
+}
+
 TEST_CASE("commands are formatted as arrays of bulk strings") {
   std::string out;
   append_command(out, {"SET", "k", std::string_view("a\0b", 3)});

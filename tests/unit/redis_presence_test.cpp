@@ -2,7 +2,8 @@
 // own names) — online while any node holds a connection, events reach every node, a node
 // that stops heartbeating (as after kill -9) takes its users offline within TTL + 2 s, a
 // restarted node clears what it left, and nodes report their users again after Redis lost
-// everything.
+// everything. Events name the rooms whose members should hear them: a node's first join of
+// a room, the rooms of a user's last connection, the rooms a dead node listed.
 #include "net/redis/presence.hpp"
 #include "support/mailbox.hpp"
 #include "support/redis_server.hpp"
@@ -21,6 +22,7 @@ namespace {
 struct change {
   std::string user;
   bool online;
+  std::vector<std::string> rooms;
 };
 
 // One node's Redis client and presence, recording the changes it hears.
@@ -36,10 +38,11 @@ struct node {
     s.node_ttl = 1000ms;
     rc = std::make_unique<client>(s);
     p = std::make_unique<presence>(*rc, presence::events{
-                                          [this](const std::string& user, bool online) {
-                                            heard.push({user, online});
+                                          [this](const std::string& user, bool online,
+                                                 const std::vector<std::string>& rooms) {
+                                            heard.push({user, online, rooms});
                                           },
-                                          [this] { listening.push(true); }});
+                                          [this] { listening.push(true); }, {}});
     rc->start();
     p->start();
     REQUIRE(listening.wait_count(1)); // events from now on reach this node
@@ -54,10 +57,11 @@ struct node {
     rc.reset();
   }
 
-  bool heard_that(const std::string& user, bool online) {
+  bool heard_that(const std::string& user, bool online,
+                  const std::vector<std::string>* rooms = nullptr) {
     return heard.wait([&](const std::vector<change>& v) {
       for (auto& c : v)
-        if (c.user == user && c.online == online)
+        if (c.user == user && c.online == online && (!rooms || c.rooms == *rooms))
           return true;
       return false;
     });
@@ -191,4 +195,42 @@ TEST_CASE("a node that stops cleanly takes its users offline at once") {
     [](const std::vector<change>& v) { return !v.empty() && v.back().user == "frank" && !v.back().online; },
     900ms));
   CHECK(n1.nodes().size() == 1);
+}
+
+TEST_CASE("events name the rooms: first joins, a last connection's rooms, a dead node's rooms") {
+  test::redis_server server;
+  node n1(server, "n1"), n2(server, "n2");
+  using rooms = std::vector<std::string>;
+  const rooms none, lobby{"lobby"}, odd{"odd:name 1"}, both{"lobby", "odd:name 1"};
+  n2.p->joined("gina", "lobby"); // not held by n2: no event
+  n2.p->set_connections("gina", 1);
+  REQUIRE(n1.heard_that("gina", true, &none));
+  n2.p->joined("gina", "lobby");
+  n2.p->joined("gina", "odd:name 1");
+  REQUIRE(n1.heard_that("gina", true, &lobby));
+  REQUIRE(n1.heard_that("gina", true, &odd));
+  CHECK(n1.count("gina", true) == 3);
+  n2.p->set_connections("gina", 0, both);
+  REQUIRE(n1.heard_that("gina", false, &both));
+  CHECK(server.command({"HEXISTS", "{presence}:rooms:n2", "gina"}).integer == 0);
+
+  // A node that dies: its users' rooms come from what it listed (a part removes one).
+  n2.p->set_connections("hank", 1);
+  n2.p->joined("hank", "lobby");
+  n2.p->joined("hank", "odd:name 1");
+  n2.p->parted("hank", "odd:name 1");
+  REQUIRE(n1.heard_that("hank", true, &odd));
+  REQUIRE(test::eventually([&] {
+    return server.command({"HGET", "{presence}:rooms:n2", "hank"}).str == "5:lobby";
+  }));
+  n2.crash();
+  REQUIRE(n1.heard.wait(
+    [&](const std::vector<change>& v) {
+      for (auto& c : v)
+        if (c.user == "hank" && !c.online)
+          return c.rooms == lobby;
+      return false;
+    },
+    3000ms));
+  CHECK(server.command({"EXISTS", "{presence}:rooms:n2"}).integer == 0);
 }

@@ -6,6 +6,7 @@
 // next start.
 #include "actors/node_context.hpp"
 #include "actors/persistence_pool.hpp"
+#include "actors/presence_actor.hpp"
 #include "actors/redis_bridge.hpp"
 #include "actors/retention.hpp"
 #include "actors/store_readers.hpp"
@@ -162,7 +163,7 @@ int main(int argc, char** argv) {
     if (!cfg.redis_uri.empty()) {
       // Nodes sharing this Redis are one chat: rooms take their seqs from it (the client
       // connects in the background; sends wait for it up to redis.unavailable-timeout).
-      ctx->redis = std::make_shared<chat::redis_bridge>(rs);
+      ctx->redis = std::make_shared<chat::redis_bridge>(rs, chat::presence_listener(*ctx));
       ctx->redis->start();
     }
     auto srv = std::make_unique<chat::net::server>(*ctx);
@@ -171,9 +172,18 @@ int main(int argc, char** argv) {
       gate.set_accounts(std::make_unique<chat::auth::account_service>(
         chat::auth::settings_from(cfg), std::move(*token_key), stores.accounts,
         [&gate](chat::auth::auth_event e) { gate.log(e); },
-        [&gate](const std::string& user, int64_t valid_after_s) {
+        [&gate, redis = ctx->redis](const std::string& user, int64_t valid_after_s) {
+          if (redis) // every other node closes the user's connections too
+            redis->revocations.publish(user, valid_after_s);
           return gate.admit().revoke(user, valid_after_s);
         }));
+      if (ctx->redis)
+        ctx->redis->revocations.start([&gate](const chat::redis::revocation& r) {
+          auto closed = gate.admit().revoke(r.user, r.valid_after_s);
+          if (closed > 0)
+            gate.log({r.user, "node " + r.origin, "revoke",
+                      std::to_string(closed) + " connection(s) closed"});
+        });
     }
     try {
       srv->start(chat::tools::make_admin_routes(*ctx, *srv));

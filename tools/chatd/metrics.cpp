@@ -4,6 +4,7 @@
 
 #include "actors/node_context.hpp"
 #include "actors/persistence_pool.hpp"
+#include "actors/redis_bridge.hpp"
 #include "net/auth/account_service.hpp"
 #include "net/client_gate.hpp"
 #include "net/origin_policy.hpp"
@@ -231,6 +232,14 @@ std::string render_metrics(admin_snapshot& snap, const net::origin_counters& ref
              std::string("table=\"") + tables[i] + "\"");
   e.counter("chat_prune_failures_total", "Pruning batches that failed (retried next pass).",
             double(c.prune_failures.load()));
+  if (ctx.redis) {
+    auto& rv = ctx.redis->revocations;
+    e.counter("chat_redis_revocations_unsent_total",
+              "Revocations this node could not tell the other nodes (Redis unreachable).",
+              double(rv.failed()));
+    e.counter("chat_redis_bad_revocations_total",
+              "Revocations from Redis that did not decode; dropped.", double(rv.malformed()));
+  }
   e.family("chat_actors", "gauge", "Actors by kind.");
   e.sample("chat_actors", double(t.rooms), "kind=\"room\"");
   e.sample("chat_actors", double(t.connections), "kind=\"connection\"");
