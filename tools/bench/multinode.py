@@ -30,10 +30,14 @@ def cpu_s(pid):
 
 def start_node(name, data, redis_uri):
     args = [CHATD, "--net.port=0", "--admin.port=0", "--storage.path=" + data,
-            "--chat.node=" + name, "--log.level=warn"]
+            "--chat.node=" + name, "--log.level=warn",
+            "--security.allow-anonymous=true"]
     if redis_uri:
         args.append("--redis.uri=" + redis_uri)
-    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    # From the source tree, so that chatd reads its caf-application.conf (the scheduler
+    # policy in it matters: CAF's default work-stealing polls).
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                         cwd=ROOT)
     ws = None
     while ws is None:
         line = p.stdout.readline()
@@ -43,6 +47,16 @@ def start_node(name, data, redis_uri):
         if m:
             ws = int(m.group(1))
     return p, ws
+
+
+def command_stats(port):
+    """Redis's own account (INFO commandstats, whole run): calls and usec per call."""
+    out = subprocess.run(["redis-cli", "-p", str(port), "INFO", "commandstats"],
+                         capture_output=True, text=True).stdout
+    stats = {}
+    for m in re.finditer(r"cmdstat_(\w+):calls=(\d+),usec=(\d+),usec_per_call=([\d.]+)", out):
+        stats[m.group(1)] = (int(m.group(2)), float(m.group(4)))
+    return stats
 
 
 def run(nodes, rate, duration, warmup=3, drain=2):
@@ -80,6 +94,8 @@ def run(nodes, rate, duration, warmup=3, drain=2):
         end = (time.time(), [cpu_s(p) for p in watched])
         out, _ = lg.communicate()
         rep = json.loads(out)
+        if redis:
+            rep["redis_commands"] = command_stats(port)
         return rep, begin, end
     finally:
         for p in procs:
@@ -111,6 +127,11 @@ def main():
               % (nodes, a.rate, rep.get("sent_per_s", 0), rep.get("delivered_ratio", 0),
                  rep.get("order_violations", -1), lat.get("p50"), lat.get("p99"), ack.get("p99"),
                  cpu, secs, per_k * 1e3, ",".join("%.2f" % x for x in parts)))
+        cmds = rep.get("redis_commands")
+        if cmds:
+            busiest = sorted(cmds.items(), key=lambda kv: -kv[1][0] * kv[1][1])[:6]
+            print("  redis commands (calls, usec per call): "
+                  + ", ".join("%s=%d/%.1f" % (k, v[0], v[1]) for k, v in busiest))
         sys.stdout.flush()
 
 
