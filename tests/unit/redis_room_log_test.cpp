@@ -97,14 +97,15 @@ TEST_CASE("concurrent callers on two clients get distinct seqs, published in seq
   std::vector<std::thread> callers;
   std::atomic<int> done{0};
   for (int t = 0; t < threads; ++t) {
-    callers.emplace_back([&, t] {
-      auto& log = t % 2 ? log_b : log_a;
+    // Structured bindings cannot be captured in C++17 (clang refuses): a pointer can.
+    auto* log = t % 2 ? &log_b : &log_a;
+    callers.emplace_back([&, t, log] {
       std::vector<std::future<seq_result>> results;
       for (int i = 0; i < per_thread; ++i) {
         auto cid = std::to_string(t) + "-" + std::to_string(i);
         auto p = std::make_shared<std::promise<seq_result>>();
         results.push_back(p->get_future());
-        REQUIRE(log.sequence(msg("lobby", "user" + std::to_string(t), cid, "text " + cid), 0,
+        REQUIRE(log->sequence(msg("lobby", "user" + std::to_string(t), cid, "text " + cid), 0,
                              false, [p](seq_result&& r) { p->set_value(std::move(r)); }));
       }
       for (int i = 0; i < per_thread; ++i) {
