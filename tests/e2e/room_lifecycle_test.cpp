@@ -11,7 +11,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <thread>
+#include <vector>
 
 using namespace chat::test;
 
@@ -109,24 +111,29 @@ TEST_CASE("100,000 idle rooms: health answers in milliseconds, SIGTERM within se
   auto rss = rss_kib(node.pid());
   // A few sampler rounds over idle rooms, then health under load of nothing.
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));
-  std::chrono::milliseconds slowest{0};
+  std::vector<std::chrono::milliseconds> took;
   for (int i = 0; i < 20; ++i) {
     int status = 0;
-    slowest = std::max(slowest, time_get(node.admin_port(), "/healthz", status));
+    took.push_back(time_get(node.admin_port(), "/healthz", status));
     CHECK(status == 200);
-    slowest = std::max(slowest, time_get(node.admin_port(), "/readyz", status));
+    took.push_back(time_get(node.admin_port(), "/readyz", status));
     CHECK(status == 200);
   }
+  std::sort(took.begin(), took.end());
+  auto median = took[took.size() / 2];
   WARN("100,000 rooms created in "
        << std::chrono::duration_cast<std::chrono::milliseconds>(created).count()
-       << " ms; RSS " << rss / 1024 << " MiB; slowest /healthz or /readyz " << slowest.count()
-       << " ms (during creation " << worst_health.count() << " ms)");
-  CHECK(slowest < std::chrono::milliseconds(50));
+       << " ms; RSS " << rss / 1024 << " MiB; /healthz and /readyz median " << median.count()
+       << " ms, slowest " << took.back().count() << " ms (during creation "
+       << worst_health.count() << " ms)");
+  // The median: a health check that walked the rooms would be slow every time, while one
+  // slow answer is the scheduler of a loaded (or sanitized) test machine.
+  CHECK(median < std::chrono::milliseconds(50));
   c.close();
   auto s0 = std::chrono::steady_clock::now();
   CHECK(node.stop() == 0);
   auto stop_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
     std::chrono::steady_clock::now() - s0);
   WARN("SIGTERM with 100,000 rooms took " << stop_ms.count() << " ms");
-  CHECK(stop_ms < std::chrono::seconds(5));
+  CHECK(stop_ms < std::chrono::seconds(5) * sanitizer_slowdown);
 }

@@ -18,11 +18,18 @@ double metric(uint16_t admin_port, const std::string& series);
 // Resident set size of a process in KiB (/proc/PID/status).
 uint64_t rss_kib(pid_t pid);
 // Under AddressSanitizer freed memory waits in quarantine: RSS bounds cannot be checked.
-#ifdef __SANITIZE_ADDRESS__
-inline constexpr bool rss_is_meaningful = false;
+// (gcc says so with __SANITIZE_ADDRESS__, clang with __has_feature.)
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool sanitized = true;
+#elif defined(__has_feature)
+inline constexpr bool sanitized = __has_feature(address_sanitizer);
 #else
-inline constexpr bool rss_is_meaningful = true;
+inline constexpr bool sanitized = false;
 #endif
+inline constexpr bool rss_is_meaningful = !sanitized;
+// Bounds on wall time that a product promises (shutdown within seconds) hold for a release
+// build; instrumented code runs about this many times slower.
+inline constexpr int sanitizer_slowdown = sanitized ? 3 : 1;
 // A room's whole history, oldest first (seq, text), paging back with `before`.
 std::vector<std::pair<uint64_t, std::string>> history_of(ws_client& c, const std::string& room);
 // The output of the sqlite3 shell running `sql` on the database file `db` (throws when it
