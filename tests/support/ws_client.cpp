@@ -2,7 +2,10 @@
 #include "support/ws_client.hpp"
 
 #include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket.hpp>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -14,6 +17,12 @@ namespace chat::test {
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 using tcp = boost::asio::ip::tcp;
+
+struct ws_client::link {
+  boost::asio::io_context ioc;
+  websocket::stream<beast::tcp_stream> ws{ioc};
+  beast::flat_buffer buf;
+};
 
 bool frame::has(const char* key) const {
   return doc->IsObject() && doc->HasMember(key);
@@ -40,18 +49,19 @@ uint64_t frame::u64(const char* key) const {
 
 ws_client::ws_client(uint16_t port, const std::string& query,
                      const std::vector<std::pair<std::string, std::string>>& fields)
-  : ws_(ioc_) {
+  : link_(std::make_unique<link>()) {
+  auto& ws = link_->ws;
   tcp::endpoint ep(boost::asio::ip::make_address("127.0.0.1"), port);
-  beast::get_lowest_layer(ws_).expires_after(std::chrono::seconds(5));
-  beast::get_lowest_layer(ws_).connect(ep);
-  beast::get_lowest_layer(ws_).socket().set_option(tcp::no_delay(true));
-  beast::get_lowest_layer(ws_).expires_never();
-  ws_.read_message_max(64 << 20);
-  ws_.set_option(websocket::stream_base::decorator([fields](websocket::request_type& req) {
+  beast::get_lowest_layer(ws).expires_after(std::chrono::seconds(5));
+  beast::get_lowest_layer(ws).connect(ep);
+  beast::get_lowest_layer(ws).socket().set_option(tcp::no_delay(true));
+  beast::get_lowest_layer(ws).expires_never();
+  ws.read_message_max(64 << 20);
+  ws.set_option(websocket::stream_base::decorator([fields](websocket::request_type& req) {
     for (auto& [name, value] : fields)
       req.set(name, value);
   }));
-  ws_.handshake("127.0.0.1", "/ws" + (query.empty() ? "" : "?" + query));
+  ws.handshake("127.0.0.1", "/ws" + (query.empty() ? "" : "?" + query));
   open_ = true;
   hello_ = next_op("hello");
 }
@@ -64,41 +74,48 @@ ws_client::~ws_client() {
 }
 
 void ws_client::send(const std::string& text) {
-  ws_.text(true);
-  ws_.write(boost::asio::buffer(text));
+  link_->ws.text(true);
+  link_->ws.write(boost::asio::buffer(text));
 }
 
 void ws_client::send_binary(const std::string& data) {
-  ws_.binary(true);
-  ws_.write(boost::asio::buffer(data));
+  link_->ws.binary(true);
+  link_->ws.write(boost::asio::buffer(data));
+}
+
+uint16_t ws_client::close_code() const {
+  return uint16_t(link_->ws.reason().code);
 }
 
 frame ws_client::next(ms timeout) {
   if (!open_)
     throw std::runtime_error("connection is closed");
+  auto& ioc = link_->ioc;
+  auto& ws = link_->ws;
+  auto& buf = link_->buf;
   bool done = false;
   beast::error_code result;
-  buf_.clear();
-  ws_.async_read(buf_, [&](beast::error_code ec, size_t) {
+  buf.clear();
+  ws.async_read(buf, [&](beast::error_code ec, size_t) {
     done = true;
     result = ec;
   });
-  ioc_.restart();
-  ioc_.run_for(timeout);
+  ioc.restart();
+  ioc.run_for(timeout);
   if (!done) {
-    beast::get_lowest_layer(ws_).socket().cancel();
-    ioc_.restart();
-    ioc_.run();
+    beast::get_lowest_layer(ws).socket().cancel();
+    ioc.restart();
+    ioc.run();
     open_ = false;
     throw std::runtime_error("timeout waiting for a frame");
   }
   if (result) {
     open_ = false;
     throw std::runtime_error("connection closed: " + result.message() + " ("
-                             + std::string(ws_.reason().reason.data(), ws_.reason().reason.size()) + ")");
+                             + std::string(ws.reason().reason.data(), ws.reason().reason.size()) + ")");
   }
   frame f;
-  f.raw = beast::buffers_to_string(buf_.data());
+  f.raw = beast::buffers_to_string(buf.data());
   f.doc = std::make_shared<rapidjson::Document>();
   f.doc->Parse(f.raw.c_str(), f.raw.size());
   if (f.doc->HasParseError() || !f.doc->IsObject())
@@ -132,7 +149,7 @@ bool ws_client::closed_within(ms timeout, std::string* reason) {
       if (open_)
         throw; // not a close: a bad frame is the test's failure, not a closed connection
       if (reason)
-        *reason = std::string(ws_.reason().reason.data(), ws_.reason().reason.size());
+        *reason = std::string(link_->ws.reason().reason.data(), link_->ws.reason().reason.size());
       return true;
     }
   }
@@ -144,8 +161,9 @@ void ws_client::close() {
     return;
   open_ = false;
   beast::error_code ec;
-  beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ec);
-  beast::get_lowest_layer(ws_).socket().close(ec);
+  auto& socket = beast::get_lowest_layer(link_->ws).socket();
+  socket.shutdown(tcp::socket::shutdown_both, ec);
+  socket.close(ec);
 }
 
 namespace {
