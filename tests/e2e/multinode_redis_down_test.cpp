@@ -11,6 +11,7 @@
 #include "support/eventually.hpp"
 #include "support/http_get.hpp"
 #include "support/multinode.hpp"
+#include "support/node_probes.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -129,6 +130,37 @@ void lost_restarted_and_flushed(const redis_for_room& redis) {
     history_is_gap_free(c, other, other_last);
 }
 
+// Alice's message "x" is numbered and acked, then forgotten by both nodes' rooms (a
+// dedupe window of one message) and by Redis (FLUSHALL): her retry of it on the other node
+// must still get its original seq (the store holds it), not a second one.
+void retry_after_loss_gets_original_seq(const std::string& uri,
+                                        const std::function<void()>& flush) {
+  node_group c(uri, 2, {"--chat.dedupe-window=1"});
+  ws_client a(c.port(0), "user=alice");
+  ws_client b(c.port(1), "user=bob");
+  a.join("r");
+  b.join("r");
+  uint64_t last = exchange(a, b, "r", "m", 2, 0); // cids m0 (seq 1), m1 (seq 2)
+  REQUIRE(eventually([&] { return history_of(b, "r").size() == last; }));
+
+  flush();
+  ws_client again(c.port(1), "user=alice");
+  again.join("r");
+  again.send(send_frame("r", "m0", "m0"));
+  auto ack = again.next_op("ack", milliseconds(10000));
+  CHECK(ack.u64("seq") == 1);
+  again.send(send_frame("r", "another text", "m1")); // (the room's window knows m1)
+  auto err = again.next_op("error", milliseconds(10000));
+  CHECK(err.str("code") == "conflict");
+  last = exchange(again, b, "r", "new", 1, last); // a new cid: the next seq
+  CHECK(metric(c.admin_port(1), "chat_redis_cid_checks_total") == 2); // m0, new0
+  history_is_gap_free(c, "r", last);
+  auto h = history_of(b, "r");
+  REQUIRE(h.size() == 3);
+  CHECK(h[0].second == "m0");
+  CHECK(h[2].second == "new0");
+}
+
 int slot_of_room(const std::string& room) {
   return chat::redis::key_slot(chat::redis::keys_for(room).seq);
 }
@@ -152,4 +184,16 @@ TEST_CASE("the room's cluster master killed, restarted empty, then flushed: the 
                               [&] { cluster.restart(master); },
                               [&](auto& args) { return cluster.node(master).command(args); },
                               other});
+}
+
+TEST_CASE("a retry of a message numbered before Redis lost its data gets its original seq") {
+  redis_server redis;
+  retry_after_loss_gets_original_seq(redis.uri(), [&] { redis.command({"FLUSHALL"}); });
+}
+
+TEST_CASE("the same when the room's cluster master lost its data") {
+  redis_cluster cluster;
+  size_t master = cluster.owner_of(slot_of_room("r"));
+  retry_after_loss_gets_original_seq(cluster.uri(),
+                                     [&] { cluster.node(master).command({"FLUSHALL"}); });
 }
