@@ -66,7 +66,8 @@ void redis_sequencer::send(uint64_t ticket, bool seeded) {
   redis::room_message rm{m.room, 0, m.user, m.cid, m.text, m.ts_ms, ctx_.redis->node()};
   uint64_t floor = std::max({last_, highest_, floor_});
   bool queued = ctx_.redis->log.sequence(
-    rm, floor, seeded, [room = self_->address(), ticket](redis::seq_result&& r) {
+    rm, floor, seeded, i->second.checked,
+    [room = self_->address(), ticket](redis::seq_result&& r) {
       auto ev = std::make_shared<redis_event>();
       ev->what = event_kind::reply;
       ev->ticket = ticket;
@@ -168,6 +169,7 @@ void redis_sequencer::replied(uint64_t ticket, redis::seq_result& r) {
     }
     case redis::seq_status::needs_seed:
       i->second.sent = false;
+      i->second.checked = false; // what the store holds may change during the seeding wait
       seed_wait_.push_back(ticket);
       if (!seeding_) {
         seeding_ = true;
@@ -175,6 +177,10 @@ void redis_sequencer::replied(uint64_t ticket, redis::seq_result& r) {
                     + seed_margin;
         post_later(event_kind::seed, ctx_.persistence ? wait : std::chrono::milliseconds(0));
       }
+      break;
+    case redis::seq_status::needs_check:
+      i->second.sent = false;
+      check_store(ticket);
       break;
     case redis::seq_status::failed: {
       ctx_.counters.redis_send_failures.fetch_add(1, std::memory_order_relaxed);
@@ -221,6 +227,79 @@ void redis_sequencer::seed() {
         resend(std::max(r.start.last_seq, r.start.mark));
       },
       [this](caf::error&) { post_later(event_kind::seed, retry_after); });
+}
+
+// Redis lost its dedupe entries lately: the store tells whether this (user, cid) names a
+// message numbered before the loss.
+void redis_sequencer::check_store(uint64_t ticket) {
+  ctx_.counters.redis_cid_checks.fetch_add(1, std::memory_order_relaxed);
+  to_check_.push_back(ticket);
+  if (!checking_)
+    check_next();
+}
+
+void redis_sequencer::check_next() {
+  checking_ = false;
+  while (!to_check_.empty() && !checking_) {
+    auto ticket = to_check_.front();
+    to_check_.pop_front();
+    auto i = inflight_.find(ticket);
+    if (i == inflight_.end())
+      continue;
+    if (!ctx_.readers) { // no store: nothing numbered before the loss can be found
+      i->second.checked = true;
+      send(ticket, false);
+      continue;
+    }
+    auto reader = ctx_.readers->acquire();
+    if (!reader) {
+      read_reply busy{false, "store busy", {}, {}};
+      checked(ticket, busy);
+      continue;
+    }
+    checking_ = true;
+    auto& m = i->second.m;
+    self_->request(reader, ctx_.cfg.read_timeout, rd_cid_atom::value, room_, m.user, m.cid)
+      .then(
+        [this, ticket](read_reply& r) {
+          checked(ticket, r);
+          check_next();
+        },
+        [this, ticket](caf::error& e) {
+          ctx_.counters.store_read_failures.fetch_add(1, std::memory_order_relaxed);
+          read_reply failed{false, caf::to_string(e), {}, {}};
+          checked(ticket, failed);
+          check_next();
+        });
+  }
+}
+
+void redis_sequencer::checked(uint64_t ticket, read_reply& r) {
+  auto i = inflight_.find(ticket);
+  if (i == inflight_.end())
+    return;
+  if (!r.ok) {
+    auto m = std::move(i->second.m);
+    inflight_.erase(i);
+    refused_(ticket, std::move(m), refusal::unavailable, 0,
+             "the store could not tell whether this cid was used (" + r.error
+               + "); retry with the same cid");
+    drain();
+    return;
+  }
+  if (r.messages.empty()) {
+    i->second.checked = true;
+    send(ticket, false);
+    return;
+  }
+  // A retry of a message numbered before the loss: answered as a repeat (a duplicate is
+  // stored again under its seq, which the store ignores, and acked with it).
+  auto& original = r.messages.front();
+  auto why = original.text == i->second.m.text ? refusal::duplicate : refusal::conflict;
+  auto m = std::move(i->second.m);
+  inflight_.erase(i);
+  refused_(ticket, std::move(m), why, original.seq, {});
+  drain();
 }
 
 // --- ordering --------------------------------------------------------------------------

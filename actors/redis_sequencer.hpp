@@ -13,6 +13,9 @@
 // is held while a submitted message with its (user, cid) awaits a reply. One whose reply
 // never came (lost connection, timeout) is delivered as an `orphan`: stored by this
 // node, acked to nobody (its sender retries with the same cid and gets its seq).
+// After Redis lost the room's data, an own message whose (user, cid) Redis does not know
+// is first looked up in the store (needs_check, see room_log.hpp): a retry of a message
+// numbered before the loss is answered with that message's seq, never numbered again.
 //
 // Every Redis callback runs on the Redis client's thread and only posts an event to the
 // room actor (r_redis); all state here lives on the room actor's thread.
@@ -22,6 +25,7 @@
 #include "actors/sequencer.hpp"
 #include "net/redis/room_log.hpp"
 
+#include <deque>
 #include <functional>
 #include <map>
 #include <string>
@@ -30,6 +34,7 @@
 namespace chat {
 
 struct node_context;
+struct read_reply;
 
 // What the Redis thread (or a store read, or a timer) learned, for the room's sequencer.
 struct redis_event {
@@ -77,7 +82,8 @@ public:
 private:
   struct own {
     chat_message m;
-    bool sent = false; // with the script (not waiting for seeding)
+    bool sent = false;    // with the script (not waiting for seeding or the store)
+    bool checked = false; // the store does not hold its (user, cid) (after needs_check)
   };
   struct held {
     chat_message m;
@@ -95,6 +101,9 @@ private:
   void stored(redis_event& ev);
   void part_done();
   void seed();
+  void check_store(uint64_t ticket);
+  void check_next();
+  void checked(uint64_t ticket, read_reply& r);
   void post_later(redis_event::kind k, std::chrono::milliseconds after, uint64_t value = 0);
   void sync_done();
   uint64_t skippable(uint64_t seq);
@@ -108,6 +117,9 @@ private:
   std::map<uint64_t, held> ahead_;   // seq -> message, above last_
   std::vector<std::pair<uint64_t, uint64_t>> lost_; // seqs neither stream nor store hold
   std::vector<uint64_t> seed_wait_; // tickets waiting for seeding
+  // Tickets whose cid the store is asked about, one read at a time so that they go back to
+  // the script in the order they came (a sender's messages keep their order).
+  std::deque<uint64_t> to_check_;
   uint64_t last_ = 0;    // delivered up to here
   uint64_t highest_ = 0; // the highest seq known to exist
   uint64_t floor_ = 0;   // from seeding: no seq at or below it may be handed out again
@@ -115,7 +127,7 @@ private:
   std::function<void()> synced_; // set while syncing
   uint64_t sync_gen_ = 0;         // subscriptions so far (tells a late timer from a current one)
   uint64_t sync_upto_ = 0;        // 1 + the counter read after subscribing (0: not yet)
-  bool seeding_ = false, watching_ = false, retry_armed_ = false;
+  bool seeding_ = false, watching_ = false, retry_armed_ = false, checking_ = false;
 };
 
 } // namespace chat

@@ -144,9 +144,10 @@ struct node_counters {
   std::array<std::atomic<uint64_t>, 3> pruned{}; // retention: access log, users, messages
   std::atomic<uint64_t> prune_failures{0};
   // Redis (multi-node): sends Redis did not sequence, gap repairs started, seqs skipped
-  // because neither the room's stream nor the store held them, undecodable messages.
+  // because neither the room's stream nor the store held them, undecodable messages, sends
+  // whose cid was looked up in the store because Redis had lost its dedupe entries.
   std::atomic<uint64_t> redis_send_failures{0}, redis_repairs{0}, redis_seq_skipped{0};
-  std::atomic<uint64_t> redis_bad_messages{0};
+  std::atomic<uint64_t> redis_bad_messages{0}, redis_cid_checks{0};
   traffic_counters traffic;
 };
 

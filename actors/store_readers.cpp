@@ -136,6 +136,18 @@ caf::behavior reader_impl(reader_pointer self, std::shared_ptr<storage::message_
             out.messages.push_back(std::move(m));
       });
     },
+    [self](rd_cid_atom, const std::string& room, const std::string& user,
+           const std::string& cid) {
+      auto& st = self->state;
+      return st.run("message id read", room, [&](read_reply& out) {
+        auto seq = st.store->find_cid(room, user, cid);
+        if (seq == 0)
+          return;
+        for (auto& m : st.store->since(room, seq - 1, 1))
+          if (m.seq == seq)
+            out.messages.push_back(std::move(m));
+      });
+    },
     [self](rd_probe_atom) {
       bool ok = false;
       try {

@@ -27,6 +27,7 @@ using rd_start_atom = caf::atom_constant<caf::atom("rd_start")>;
 using rd_since_atom = caf::atom_constant<caf::atom("rd_since")>;
 using rd_hist_atom = caf::atom_constant<caf::atom("rd_hist")>;
 using rd_one_atom = caf::atom_constant<caf::atom("rd_one")>;
+using rd_cid_atom = caf::atom_constant<caf::atom("rd_cid")>;
 using rd_probe_atom = caf::atom_constant<caf::atom("rd_probe")>;
 
 // What a room needs from the store to start: where its numbering continues and the
@@ -49,6 +50,7 @@ struct read_reply {
 //   (rd_since, room, after, upto, max_count, max_bytes): seq in (after, upto], upto 0: any
 //   (rd_hist, room, before, limit, max_bytes): the newest `limit` below `before` (0: all)
 //   (rd_one, room, seq): the message with this seq, or none
+//   (rd_cid, room, user, cid): the message `user` stored under `cid`, or none
 class store_readers {
 public:
   using store_factory = std::function<std::unique_ptr<storage::message_store>()>;

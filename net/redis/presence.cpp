@@ -28,7 +28,9 @@ constexpr size_t max_event_bytes = 1 << 20;
 // prefix, op args...
 //   set     user count rooms ... -> 1 when this node's entry had vanished (resend everything)
 //                                  (rooms: encoded fields, told when the user goes offline)
-//   join    user room          -> 1 (event published) / 0 (the user is not held here)
+//   join    user room          -> 1 (recorded; the event published unless another live
+//                                  node lists the user in the room) / 0 (the user is not
+//                                  held here)
 //   part    user room          -> 1
 //   reap                       -> number of dead nodes removed
 //   remove                     -> 1
@@ -60,6 +62,17 @@ end
 local function held(user, live, except)
   for _, n in ipairs(live) do
     if n ~= except and redis.call('HEXISTS', prefix .. n, user) == 1 then return true end
+  end
+  return false
+end
+-- Whether a live node other than `except` lists `room` among `user`'s rooms.
+local function in_room_elsewhere(user, room, except)
+  for _, n in ipairs(live_nodes()) do
+    if n ~= except then
+      for _, r in ipairs(fields(redis.call('HGET', rprefix .. n, user) or '')) do
+        if r == room then return true end
+      end
+    end
   end
   return false
 end
@@ -99,13 +112,16 @@ if op == 'set' then
 elseif op == 'join' or op == 'part' then
   local user, room = ARGV[8], ARGV[9]
   if op == 'join' and redis.call('HEXISTS', KEYS[2], user) == 0 then return 0 end
-  local kept = {}
+  local kept, had = {}, false
   for _, r in ipairs(fields(redis.call('HGET', KEYS[3], user) or '')) do
-    if r ~= room then kept[#kept + 1] = field(r) end
+    if r ~= room then kept[#kept + 1] = field(r) else had = true end
   end
   if op == 'join' then
     kept[#kept + 1] = field(room)
-    redis.call(pub, chan, '+' .. field(user) .. field(room))
+    -- The room's members heard `online` when the user's first node joined it.
+    if not had and not in_room_elsewhere(user, room, node) then
+      redis.call(pub, chan, '+' .. field(user) .. field(room))
+    end
   end
   if #kept == 0 then
     redis.call('HDEL', KEYS[3], user)

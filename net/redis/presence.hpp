@@ -8,7 +8,8 @@
 //   {presence}:events         channel: presence events (message_codec.hpp), one publish
 //                             per change, whatever the number of members hearing it
 // A user is online while any live node lists them. Events: "+user" when a user comes
-// online anywhere, "+user room" at a node's first join of a room by that user, and
+// online anywhere, "+user room" at the first join of a room by that user on any live node
+// (a node joining a room where another live node already has the user says nothing), and
 // "-user rooms..." when the user is held by no live node any more — with the rooms its
 // last connection was in (a clean close) or that its dead node listed (reaping). Each node
 // refreshes its expiry every node-ttl/3 (the same script call that reports users), and

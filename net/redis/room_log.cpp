@@ -11,10 +11,12 @@ namespace chat::redis {
 
 namespace {
 
-// KEYS: seq, hist, cida, cidb.
+// KEYS: seq, hist, cida, cidb, seeded.
 // ARGV: body, channel, floor, seeded, stream-max, dedupe-window, dedupe field ("" = none),
-//       text fingerprint, publish command, ts, idle ttl ms (stream and dedupe hashes).
-// Returns {1, seq} sequenced, {2, seq, ts} duplicate, {3, seq, ts} conflict, {4, 0} seed.
+//       text fingerprint, publish command, ts, idle ttl ms (stream and dedupe hashes),
+//       store checked.
+// Returns {1, seq} sequenced, {2, seq, ts} duplicate, {3, seq, ts} conflict, {4, 0} seed,
+// {5, 0} check the store.
 // Numbers are formatted with %d: Lua's tostring() switches to exponents past 1e14.
 const script& sequence_script() {
   static const script s(R"lua(
@@ -27,6 +29,13 @@ if field ~= '' then
       if fp == ARGV[8] then return {2, tonumber(seq), tonumber(ts)} end
       return {3, tonumber(seq), tonumber(ts)}
     end
+  end
+  -- Within a window after a seeding the dedupe hashes miss what was numbered before the
+  -- loss: an unknown (user, cid) is checked against the store first.
+  if ARGV[12] ~= '1' then
+    local seeded = redis.call('GET', KEYS[5])
+    local counter = tonumber(redis.call('GET', KEYS[1]) or '0')
+    if seeded and counter < tonumber(seeded) + tonumber(ARGV[6]) then return {5, 0} end
   end
 end
 local floor = tonumber(ARGV[3])
@@ -43,6 +52,11 @@ if seq == 1 then
   if top[1] then base = tonumber(string.match(top[1][1], '^(%d+)')) end
   if floor > base then base = floor end
   if base > 0 then
+    redis.call('SET', KEYS[5], string.format('%d', base), 'PX', ARGV[11])
+    if field ~= '' and ARGV[12] ~= '1' then
+      redis.call('SET', KEYS[1], string.format('%d', base))
+      return {5, 0}
+    end
     seq = base + 1
     redis.call('SET', KEYS[1], string.format('%d', seq))
   end
@@ -145,9 +159,11 @@ seq_result parse_sequenced(response&& resp) {
   case 2: res.status = seq_status::duplicate; break;
   case 3: res.status = seq_status::conflict; break;
   case 4: res.status = seq_status::needs_seed; break;
+  case 5: res.status = seq_status::needs_check; break;
   default: res.error = "unexpected status from the sequencing script";
   }
-  if (res.status != seq_status::needs_seed && res.status != seq_status::failed && seq == 0) {
+  if (res.status != seq_status::needs_seed && res.status != seq_status::needs_check
+      && res.status != seq_status::failed && seq == 0) {
     res.status = seq_status::failed;
     res.error = "the sequencing script returned seq 0";
   }
@@ -165,14 +181,14 @@ bool parse_entry_id(const std::string& id, uint64_t& seq) {
 room_keys keys_for(std::string_view room) {
   auto tag = tag_of(room);
   return room_keys{tagged("seq:", tag), tagged("hist:", tag), tagged("cida:", tag),
-                   tagged("cidb:", tag), tagged("chat:", tag)};
+                   tagged("cidb:", tag), tagged("chat:", tag), tagged("seeded:", tag)};
 }
 
 std::string room_channel(std::string_view room) { return tagged("chat:", tag_of(room)); }
 
 room_log::room_log(client& c) : client_(c) { client_.add_script(sequence_script()); }
 
-bool room_log::sequence(const room_message& m, uint64_t floor, bool seeded,
+bool room_log::sequence(const room_message& m, uint64_t floor, bool seeded, bool checked,
                         std::function<void(seq_result&&)> done) {
   auto k = keys_for(m.room);
   auto body = encode_body(m);
@@ -183,9 +199,10 @@ bool room_log::sequence(const room_message& m, uint64_t floor, bool seeded,
   auto fp = fingerprint(m.text);
   auto ts = std::to_string(m.ts_ms);
   auto idle = std::to_string(client_.config().room_idle_ttl.count());
-  return client_.eval(sequence_script(), {k.seq, k.hist, k.cid_a, k.cid_b},
+  return client_.eval(sequence_script(), {k.seq, k.hist, k.cid_a, k.cid_b, k.seeded},
                       {body, k.channel, floor_s, seeded ? "1" : "0", max_s, window_s, field, fp,
-                       client_.config().cluster ? "SPUBLISH" : "PUBLISH", ts, idle},
+                       client_.config().cluster ? "SPUBLISH" : "PUBLISH", ts, idle,
+                       checked ? "1" : "0"},
                       [done = std::move(done)](response&& resp) {
                         done(parse_sequenced(std::move(resp)));
                       });

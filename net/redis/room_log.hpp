@@ -8,6 +8,7 @@
 //   hist:{tag}             stream, entry id "<seq>-0", field m = body; MAXLEN ~ stream-max
 //   cida:{tag}, cidb:{tag} dedupe hashes, alternating generations of dedupe-window seqs
 //   chat:{tag}             channel: "<seq>:<body>" (PUBLISH, or SPUBLISH on a cluster)
+//   seeded:{tag}           the floor of the last seeding (see below), while recent
 // The stream and the dedupe hashes expire after redis.room-idle-ttl without messages (the
 // counter stays: a few dozen bytes per room), so rooms that went quiet cost no memory.
 //
@@ -20,6 +21,14 @@
 // max(counter, floor, last stream id) + 1 and writes the counter back, in one atomic step:
 // the counter never goes backwards, and two nodes seeding at once cannot hand out one seq
 // twice (the second sees the first's counter).
+//
+// Dedupe after a loss. Redis lost the dedupe hashes with the counter, so a retry of a
+// message numbered before the loss (its ack lost too) would be numbered again. A seeding
+// that raises the counter writes the floor to seeded:{tag}, and until the counter has
+// passed it by redis.dedupe-window (the dedupe hashes' own guarantee), a (user, cid) the
+// hashes do not know answers `needs_check`, the seeding call included: the caller looks
+// the id up in the shared store (every message numbered before the loss is there once the
+// seeding wait is over) and answers the sender from it, or calls again with `checked`.
 #pragma once
 
 #include "net/redis/message_codec.hpp"
@@ -37,7 +46,7 @@ namespace chat::redis {
 class client;
 
 struct room_keys {
-  std::string seq, hist, cid_a, cid_b, channel;
+  std::string seq, hist, cid_a, cid_b, channel, seeded;
 };
 room_keys keys_for(std::string_view room);
 std::string room_channel(std::string_view room);
@@ -47,6 +56,7 @@ enum class seq_status : uint8_t {
   duplicate,  // this (user, cid) was sequenced before with the same text: `seq` is its seq
   conflict,   // this (user, cid) was sequenced before with another text: `seq` is that one
   needs_seed, // the counter is missing: seed (see above) and call again with seeded=true
+  needs_check, // Redis lost its dedupe entries lately: check the store, call with checked
   failed,     // no answer: see `fail` (unavailable: not run; lost/timeout: may have run)
 };
 
@@ -73,8 +83,9 @@ public:
   explicit room_log(client& c);
 
   // Sequences `m` (its seq is ignored; room, user, cid, text, ts_ms, origin are used).
-  // `floor`: no seq at or below it is handed out. False when refused (queue bound).
-  bool sequence(const room_message& m, uint64_t floor, bool seeded,
+  // `floor`: no seq at or below it is handed out; `checked`: the store does not hold the
+  // (user, cid) (after needs_check). False when refused (queue bound).
+  bool sequence(const room_message& m, uint64_t floor, bool seeded, bool checked,
                 std::function<void(seq_result&&)> done);
   // Messages with after < seq <= upto (upto 0: up to the newest), at most max_count.
   bool fetch(std::string_view room, uint64_t after, uint64_t upto, uint32_t max_count,

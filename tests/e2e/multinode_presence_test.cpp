@@ -106,9 +106,10 @@ TEST_CASE("presence is global, and a killed node's users go offline within TTL +
 
 namespace {
 
-// The whole story on two nodes sharing the Redis at `uri` (a server or a cluster).
+// The whole story on nodes sharing the Redis at `uri` (a server or a cluster): two, and a
+// third for a user joining one room on two nodes other than the listener's.
 void presence_events_reach_every_node(const std::string& uri) {
-  node_group c(uri, 2, {"--redis.node-ttl=2s"});
+  node_group c(uri, 3, {"--redis.node-ttl=2s"});
   // carol listens on node 1; everyone else comes and goes on node 0 unless said otherwise.
   ws_client carol(c.port(1), "user=carol");
   carol.join("lobby");
@@ -140,6 +141,22 @@ void presence_events_reach_every_node(const std::string& uri) {
   CHECK(status_of(carol, "bob") == "online");
   bob_here.close();
   CHECK(hears(carol, "bob", "offline"));
+
+  // grace joins the lobby on node 0, then on node 2: carol hears `online` once. Node 2
+  // publishes in order: a second `online` would reach carol before henry's.
+  {
+    ws_client grace_0(c.port(0), "user=grace");
+    grace_0.join("lobby");
+    REQUIRE(hears(carol, "grace", "online"));
+    ws_client grace_2(c.port(2), "user=grace");
+    grace_2.join("lobby");
+    ws_client henry(c.port(2), "user=henry");
+    henry.join("lobby");
+    seen.clear();
+    REQUIRE(hears(carol, "henry", "online", seen));
+    CHECK(presence_frames(seen, "grace", "online") == 0);
+  }
+  CHECK(hears(carol, "grace", "offline"));
 
   // A member of a room the user is not in hears nothing about it.
   ws_client frank(c.port(1), "user=frank");

@@ -1,7 +1,8 @@
 // Real redis-server processes for tests: a single server on a free port (no persistence,
 // its own temporary directory, killed when the test process exits — even by a crash) that
 // can be killed and restarted on the same port to simulate losing everything, and a real
-// 3-master Redis Cluster created with `redis-cli --cluster create`.
+// 3-master Redis Cluster created with `redis-cli --cluster create`, whose masters can be
+// killed and restarted empty under their cluster identity.
 #pragma once
 
 #include "net/redis/resp.hpp"
@@ -71,8 +72,14 @@ public:
   void finish_move(int slot, size_t to);
   // Every node reports cluster_state:ok and the same owner for each slot.
   bool healthy() const;
+  // Starts master `i` again after node(i).kill9(), on its port and empty (no persistence)
+  // but with its nodes.conf, so it rejoins as itself owning the same slots; waits until
+  // the cluster is healthy and the master accepts writes (a restarted master refuses them
+  // for about two seconds).
+  void restart(size_t i);
 
 private:
+  void wait_healthy(const char* what) const;
   std::vector<std::unique_ptr<redis_server>> nodes_;
 };
 

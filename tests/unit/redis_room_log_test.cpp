@@ -34,10 +34,11 @@ room_message msg(const std::string& room, const std::string& user, const std::st
 }
 
 seq_result sequence(room_log& log, const room_message& m, uint64_t floor = 0,
-                    bool seeded = false) {
+                    bool seeded = false, bool checked = false) {
   auto p = std::make_shared<std::promise<seq_result>>();
   auto f = p->get_future();
-  REQUIRE(log.sequence(m, floor, seeded, [p](seq_result&& r) { p->set_value(std::move(r)); }));
+  REQUIRE(log.sequence(m, floor, seeded, checked,
+                       [p](seq_result&& r) { p->set_value(std::move(r)); }));
   REQUIRE(f.wait_for(10s) == std::future_status::ready);
   return f.get();
 }
@@ -106,7 +107,7 @@ TEST_CASE("concurrent callers on two clients get distinct seqs, published in seq
         auto p = std::make_shared<std::promise<seq_result>>();
         results.push_back(p->get_future());
         REQUIRE(log->sequence(msg("lobby", "user" + std::to_string(t), cid, "text " + cid), 0,
-                             false, [p](seq_result&& r) { p->set_value(std::move(r)); }));
+                             false, false, [p](seq_result&& r) { p->set_value(std::move(r)); }));
       }
       for (int i = 0; i < per_thread; ++i) {
         auto r = results[size_t(i)].get();
@@ -211,7 +212,8 @@ TEST_CASE("after FLUSHALL the counter is seeded before any seq is handed out") {
 
   // Both nodes seed at once, each from a floor covering what was handed out (a's own
   // knowledge: 10; b's store read plus margin: 15). Whatever the interleaving, every seq is
-  // new, and the counter only goes up.
+  // new, and the counter only goes up. (The callers have checked the store for their cids:
+  // see the next test.)
   constexpr int per_client = 200;
   std::vector<std::future<seq_result>> results;
   for (int i = 0; i < per_client; ++i) {
@@ -220,7 +222,7 @@ TEST_CASE("after FLUSHALL the counter is seeded before any seq is handed out") {
       results.push_back(p->get_future());
       auto& log = side ? log_b : log_a;
       REQUIRE(log.sequence(msg("r", side ? "b" : "a", std::to_string(i), "y"), side ? 15 : 10,
-                           true, [p](seq_result&& r) { p->set_value(std::move(r)); }));
+                           true, true, [p](seq_result&& r) { p->set_value(std::move(r)); }));
     }
   }
   std::set<uint64_t> after;
@@ -238,10 +240,10 @@ TEST_CASE("after FLUSHALL the counter is seeded before any seq is handed out") {
     CHECK(published[i].seq > published[i - 1].seq);
 
   // Once seeded, ordinary calls continue; a floor above the counter still wins.
-  auto next = sequence(log_a, msg("r", "u", "n", "z"));
+  auto next = sequence(log_a, msg("r", "u", "n", "z"), 0, false, true);
   CHECK(next.status == seq_status::sequenced);
   CHECK(next.seq == *after.rbegin() + 1);
-  CHECK(sequence(log_a, msg("r", "u", "m", "z"), 5000).seq == 5001);
+  CHECK(sequence(log_a, msg("r", "u", "m", "z"), 5000, false, true).seq == 5001);
   bool ok = false;
   uint64_t last = 0;
   std::promise<void> got;
@@ -253,6 +255,41 @@ TEST_CASE("after FLUSHALL the counter is seeded before any seq is handed out") {
   got.get_future().wait();
   CHECK(ok);
   CHECK(last == 5001);
+}
+
+TEST_CASE("after a loss, unknown cids are checked against the store for one dedupe window") {
+  test::redis_server server;
+  auto s = test::test_settings(server);
+  s.dedupe_window = 5;
+  two_nodes nodes(s);
+  auto& [obs, a, b, log_a, log_b] = nodes;
+  for (int i = 1; i <= 3; ++i) // a new room: nothing to check, nothing remembered as seeded
+    REQUIRE(sequence(log_a, msg("r", "u", std::to_string(i), "x"), 0, true).seq == uint64_t(i));
+  CHECK(server.command({"EXISTS", "seeded:{r}"}).integer == 0);
+
+  REQUIRE(server.command({"FLUSHALL"}).str == "OK");
+  // Cid "2" was numbered before the loss; Redis forgot it. The seeding call itself asks
+  // for a check (the counter is written: others go on above the floor meanwhile) ...
+  auto first = sequence(log_b, msg("r", "u", "2", "x"), 3, true);
+  CHECK(first.status == seq_status::needs_check);
+  CHECK(server.command({"GET", "seq:{r}"}).str == "3");
+  CHECK(server.command({"GET", "seeded:{r}"}).str == "3");
+  // ... and so does any unknown cid, on any client, until the counter passed the floor by
+  // the dedupe window; a checked call is numbered, and its cid is known from then on.
+  CHECK(sequence(log_a, msg("r", "u", "4", "x")).status == seq_status::needs_check);
+  auto fresh = sequence(log_a, msg("r", "u", "4", "x"), 0, false, true);
+  REQUIRE(fresh.status == seq_status::sequenced);
+  CHECK(fresh.seq == 4);
+  auto again = sequence(log_b, msg("r", "u", "4", "x"));
+  CHECK(again.status == seq_status::duplicate);
+  CHECK(again.seq == 4);
+  CHECK(sequence(log_a, msg("r", "", "", "no cid")).seq == 5); // nothing to check
+  for (int i = 6; i <= 7; ++i)
+    REQUIRE(sequence(log_a, msg("r", "u", std::to_string(i), "x"), 0, false, true).seq
+            == uint64_t(i));
+  CHECK(sequence(log_a, msg("r", "u", "8", "x")).status == seq_status::needs_check);
+  REQUIRE(sequence(log_a, msg("r", "u", "8", "x"), 0, false, true).seq == 8); // 3 + 5
+  CHECK(sequence(log_b, msg("r", "u", "9", "x")).seq == 9); // past the window: as before
 }
 
 TEST_CASE("gap repair reads a range from the stream and names what it no longer holds") {

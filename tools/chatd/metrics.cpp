@@ -220,6 +220,9 @@ std::string render_metrics(admin_snapshot& snap, const net::origin_counters& ref
      c.redis_seq_skipped},
     {"chat_redis_bad_messages_total", "Messages from Redis that did not decode; dropped.",
      c.redis_bad_messages},
+    {"chat_redis_cid_checks_total",
+     "Sends whose cid was looked up in the store: Redis had lost the room's dedupe entries.",
+     c.redis_cid_checks},
   };
   for (auto& m : lifecycle)
     e.counter(m.name, m.help, double(m.value.load()));

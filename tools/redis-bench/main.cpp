@@ -122,7 +122,7 @@ int main(int argc, char** argv) {
     m.origin = "bench";
     // The first call seeds the room's counter.
     std::promise<void> seeded;
-    log.sequence(m, 0, true, [&seeded](seq_result&&) { seeded.set_value(); });
+    log.sequence(m, 0, true, false, [&seeded](seq_result&&) { seeded.set_value(); });
     seeded.get_future().wait();
 
     auto cpu_server0 = server_cpu_s(rc);
@@ -136,7 +136,7 @@ int main(int argc, char** argv) {
       for (size_t i = 0; i < n; ++i) {
         m.cid = cids ? std::to_string(sent + i) : std::string();
         m.ts_ms = int64_t(sent + i);
-        if (!log.sequence(m, 0, false, [&](seq_result&& r) {
+        if (!log.sequence(m, 0, false, false, [&](seq_result&& r) {
               if (r.status != seq_status::sequenced)
                 ++failures;
               answered.add();
