@@ -6,7 +6,10 @@ nodes (chat-loadgen --ports). Prints one line per run: delivered ratio, order vi
 p99 ack latency, and the CPU of the chat processes (nodes + Redis) per 1,000 deliveries
 during the measured window. Builds nothing: uses build/tools/chatd and chat-loadgen.
 
-  tools/bench/multinode.py [--rate 5000] [--duration 20]
+  tools/bench/multinode.py [--rate 5000] [--duration 20] [--nodes 1,2] [--chatd PATH]
+
+--chatd runs another chatd binary (A/B comparisons: keep a copy of the base build); it still
+runs from the source tree, so it reads this tree's caf-application.conf.
 """
 import argparse, json, os, re, shutil, signal, socket, subprocess, sys, tempfile, time
 
@@ -109,11 +112,15 @@ def run(nodes, rate, duration, warmup=3, drain=2):
 
 
 def main():
+    global CHATD
     ap = argparse.ArgumentParser()
     ap.add_argument("--rate", type=int, default=5000)
     ap.add_argument("--duration", type=int, default=20)
+    ap.add_argument("--nodes", default="1,2", help="node counts to run, in order")
+    ap.add_argument("--chatd", default=CHATD, help="the chatd binary")
     a = ap.parse_args()
-    for nodes in (1, 2):
+    CHATD = os.path.abspath(a.chatd)
+    for nodes in [int(n) for n in a.nodes.split(",")]:
         rep, begin, end = run(nodes, a.rate, a.duration)
         parts = [e - b for b, e in zip(begin[1], end[1])] if begin else []
         cpu = sum(parts) if begin else float("nan")
