@@ -31,6 +31,22 @@ def cpu_s(pid):
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
+def thread_cpu_s(pid):
+    """CPU seconds of a process's threads, summed by thread name (chat.io, chat.redis, CAF's
+    caf.multiplexer workers, caf.actor detached actors such as the store writer, ...)."""
+    out = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                head, rest = f.read().rsplit(")", 1)
+            fields = rest.split()
+        except OSError:
+            continue
+        name = head.split("(", 1)[1]
+        out[name] = out.get(name, 0) + (int(fields[11]) + int(fields[12])) / TICK
+    return out
+
+
 def start_node(name, data, redis_uri):
     args = [CHATD, "--net.port=0", "--admin.port=0", "--storage.path=" + data,
             "--chat.node=" + name, "--log.level=warn",
@@ -91,10 +107,11 @@ def run(nodes, rate, duration, warmup=3, drain=2):
         for line in lg.stderr:
             lines.append(line)
             if begin is None and " measure " in line:
-                begin = (time.time(), [cpu_s(p) for p in watched])
+                begin = (time.time(), [cpu_s(p) for p in watched],
+                         [thread_cpu_s(p) for p in watched])
             if begin is not None and " drain " in line:
                 break
-        end = (time.time(), [cpu_s(p) for p in watched])
+        end = (time.time(), [cpu_s(p) for p in watched], [thread_cpu_s(p) for p in watched])
         out, _ = lg.communicate()
         rep = json.loads(out)
         if redis:
@@ -134,6 +151,13 @@ def main():
               % (nodes, a.rate, rep.get("sent_per_s", 0), rep.get("delivered_ratio", 0),
                  rep.get("order_violations", -1), lat.get("p50"), lat.get("p99"), ack.get("p99"),
                  cpu, secs, per_k * 1e3, ",".join("%.2f" % x for x in parts)))
+        if begin:
+            for i, (b, e) in enumerate(zip(begin[2], end[2])):
+                label = "redis" if nodes > 1 and i == nodes else "node%d" % i
+                print("  %s threads (CPU s): " % label + ", ".join(
+                    "%s=%.2f" % (k, e[k] - b.get(k, 0))
+                    for k in sorted(e, key=lambda k: -(e[k] - b.get(k, 0)))
+                    if e[k] - b.get(k, 0) >= 0.01))
         cmds = rep.get("redis_commands")
         if cmds:
             busiest = sorted(cmds.items(), key=lambda kv: -kv[1][0] * kv[1][1])[:6]
