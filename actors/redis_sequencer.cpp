@@ -126,10 +126,14 @@ void redis_sequencer::on_event(redis_event& ev) {
     case event_kind::reply:
       replied(ev.ticket, ev.result);
       return;
-    case event_kind::published:
-      add(to_chat(std::move(ev.msg)), remote, false);
+    case event_kind::published: {
+      // This node's own messages come back too: their copy is what stores one whose
+      // reply was lost, before Redis may lose the counter (seeding reads the store).
+      auto origin = std::move(ev.msg.origin);
+      add(to_chat(std::move(ev.msg)), remote, origin == ctx_.redis->node());
       drain();
       return;
+    }
     case event_kind::active:
       read_counter();
       return;
@@ -226,10 +230,14 @@ void redis_sequencer::replied(uint64_t ticket, redis::seq_result& r) {
       ctx_.counters.redis_send_failures.fetch_add(1, std::memory_order_relaxed);
       auto m = std::move(i->second.m);
       inflight_.erase(i);
-      // Written, then no reply: the script may have run. Its channel copy was dropped
-      // (ours), so learn from the counter whether a seq was handed out, and repair it.
-      if (r.fail == redis::failure::lost || r.fail == redis::failure::timeout)
+      // Written, then no reply: the script may have run. Its copy from the channel
+      // delivers it (as an orphan); in case that copy was lost too, learn from the counter
+      // whether a seq was handed out, and repair it from the stream; once more a command
+      // timeout later, in case Redis ran it only after the reset.
+      if (r.fail == redis::failure::lost || r.fail == redis::failure::timeout) {
         read_counter();
+        post_later(event_kind::active, ctx_.cfg.redis_command_timeout);
+      }
       refused_(ticket, std::move(m), refusal::unavailable, 0,
                "Redis did not sequence the message (" + r.error + "); retry with the same cid");
       break;
@@ -479,23 +487,19 @@ void redis_sequencer::watch(bool on, std::function<void()> synced) {
   redis::channel_handlers h;
   auto room = inbox_;
   size_t max_bytes = ctx_.redis->client.config().max_message_bytes;
-  h.on_message = [room, max_bytes, name = room_, node = ctx_.redis->node(),
+  h.on_message = [room, max_bytes, name = room_,
                   counters = &ctx_.counters](std::string_view payload) {
-    redis::room_message msg;
-    auto why = redis::decode_published(payload, max_bytes, msg);
-    if (why.empty() && msg.room != name)
-      why = "it names room '" + msg.room + "'";
+    redis_event ev;
+    ev.what = event_kind::published;
+    auto why = redis::decode_published(payload, max_bytes, ev.msg);
+    if (why.empty() && ev.msg.room != name)
+      why = "it names room '" + ev.msg.room + "'";
     if (!why.empty()) {
       counters->redis_bad_messages.fetch_add(1, std::memory_order_relaxed);
       CHAT_LOG_LIMITED(spdlog::level::warn, "room '{}': dropped a message from Redis: {}", name,
                        why);
       return;
     }
-    if (msg.origin == node)
-      return; // this node's own: its reply (or, without one, the counter) tells the room
-    redis_event ev;
-    ev.what = event_kind::published;
-    ev.msg = std::move(msg);
     post(room, std::move(ev));
   };
   h.on_active = [room](bool) {

@@ -4,19 +4,17 @@
 //
 // Sources, all merged in `ahead_` (seq -> message) above the last delivered seq:
 //  - the script's reply to an own message (the only way an own message gets its ticket);
-//  - the channel (subscribed while the room has local members, see watch()), for other
-//    nodes' messages: the copies of this node's own ones are dropped on the Redis thread
-//    (their replies carry all the room needs; measured in docs/BENCHMARKS.md, issue 10);
+//  - the channel (subscribed while the room has local members, see watch());
 //  - gap repair: when a seq is known to exist (a later one arrived, or the counter read
 //    after (re)subscribing is higher) but is missing, it is read from the room's stream,
 //    then from the store; what neither holds was never handed out (a seeding jump) or is
 //    lost, and is skipped.
-// A send whose reply never came (lost connection, timeout) may have been sequenced: the
-// room then reads the counter, and the seqs above what it delivered are repaired from
-// the stream. A message of this node's found that way is held while a submitted message
-// with its (user, cid) still awaits a reply; otherwise it is delivered as an `orphan`:
-// stored by this node, acked to nobody (its sender retries with the same cid and gets its
-// seq).
+// A message this node sequenced may arrive on the channel (or from a repair) before the
+// script's reply: it is held while a submitted message with its (user, cid) awaits a
+// reply. One whose reply never came (lost connection, timeout) is delivered as an
+// `orphan`: stored by this node, acked to nobody (its sender retries with the same cid and
+// gets its seq). Such a send also makes the room read its counter, so the seq is repaired
+// from the stream even when the channel's copy was lost with the reply.
 //
 // Every Redis callback runs on the Redis client's thread and only queues an event in the
 // room's redis_inbox; all state here lives on the room actor's thread.

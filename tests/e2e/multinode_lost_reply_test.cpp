@@ -1,9 +1,9 @@
 // End-to-end: a send whose sequencing script ran in Redis but whose reply was lost (the node
 // talks to Redis through a relay that swallows the replies on its command connection). The
-// node drops its own messages' copies from the room's channel, so it must learn from the
-// room's counter that a seq was handed out: the members on that node get the message, in
-// order, without waiting for a later one; the sender gets `unavailable`, and its retry with
-// the same cid is acked with the original seq and delivered to nobody twice.
+// members on that node get the message (an orphan: from the channel's copy, or repaired
+// after the counter read that a lost reply triggers), in order, without waiting for a later
+// one; the sender gets `unavailable`, and its retry with the same cid is acked with the
+// original seq and delivered to nobody twice.
 #include "support/eventually.hpp"
 #include "support/http_get.hpp"
 #include "support/multinode.hpp"
