@@ -101,7 +101,7 @@ using room_actor = caf::typed_actor<
   caf::reacts_to<r_idle_atom, uint64_t>,    // the idle timer of this generation expired
   caf::reacts_to<r_stop_atom>,              // node shutdown: stop after what is queued
   caf::reacts_to<r_drain_atom, uint64_t>,   // this connection's queue drained (pacing)
-  caf::reacts_to<r_redis_atom, redis_event_ptr>, // for its Redis sequencer
+  caf::reacts_to<r_redis_atom, redis_event_ptr>, // for its Redis sequencer (null: take its inbox)
   caf::replies_to<r_stats_atom, bool>::with<room_stats>>; // bool: with the member list
 
 using presence_map = std::map<std::string, bool>; // user -> online

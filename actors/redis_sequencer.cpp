@@ -26,11 +26,8 @@ constexpr std::chrono::milliseconds seed_margin{500};
 
 using event_kind = redis_event::kind;
 
-// Posts `ev` to the room (from the Redis thread); dropped when the room is gone.
-void post(const caf::actor_addr& room, std::shared_ptr<redis_event> ev) {
-  if (auto h = caf::actor_cast<room_actor>(room))
-    caf::anon_send(h, r_redis_atom::value, std::move(ev));
-}
+// Queues `ev` for the room (from the Redis thread); dropped when the room is gone.
+void post(const std::shared_ptr<redis_inbox>& room, redis_event&& ev) { room->push(std::move(ev)); }
 
 chat_message to_chat(redis::room_message&& m) {
   return chat_message{std::move(m.room), m.seq, std::move(m.user), std::move(m.cid),
@@ -40,7 +37,50 @@ chat_message to_chat(redis::room_message&& m) {
 } // namespace
 
 redis_sequencer::redis_sequencer(node_context& ctx, room_actor::pointer self, std::string room)
-  : ctx_(ctx), self_(self), room_(std::move(room)) {
+  : ctx_(ctx), self_(self), room_(std::move(room)), keys_(redis::keys_for(room_)),
+    inbox_(std::make_shared<redis_inbox>(self->address())) {}
+
+redis_sequencer::~redis_sequencer() { inbox_->close(); }
+
+void redis_sequencer::take_inbox() {
+  inbox_->take(taken_);
+  for (auto& ev : taken_)
+    on_event(ev);
+  taken_.clear();
+}
+
+void redis_sequencer::drop_inbox() {
+  inbox_->take(taken_);
+  taken_.clear();
+}
+
+// --- the hand-over from the Redis thread ------------------------------------------------
+
+void redis_inbox::push(redis_event&& ev) {
+  {
+    std::lock_guard<std::mutex> guard(mu_);
+    if (closed_)
+      return;
+    items_.push_back(std::move(ev));
+    if (items_.size() > 1)
+      return; // the room was messaged and has not taken the inbox yet
+  }
+  if (auto h = caf::actor_cast<room_actor>(room_))
+    caf::anon_send(h, r_redis_atom::value, redis_event_ptr{});
+  else
+    close(); // the room is gone: nobody would ever take these
+}
+
+void redis_inbox::take(std::vector<redis_event>& out) {
+  std::lock_guard<std::mutex> guard(mu_);
+  items_.swap(out);
+}
+
+void redis_inbox::close() {
+  std::vector<redis_event> dropped;
+  std::lock_guard<std::mutex> guard(mu_);
+  closed_ = true;
+  items_.swap(dropped);
 }
 
 void redis_sequencer::start(uint64_t last_seq, sink deliver, refuse refused) {
@@ -66,12 +106,12 @@ void redis_sequencer::send(uint64_t ticket, bool seeded) {
   redis::room_message rm{m.room, 0, m.user, m.cid, m.text, m.ts_ms, ctx_.redis->node()};
   uint64_t floor = std::max({last_, highest_, floor_});
   bool queued = ctx_.redis->log.sequence(
-    rm, floor, seeded, i->second.checked,
-    [room = self_->address(), ticket](redis::seq_result&& r) {
-      auto ev = std::make_shared<redis_event>();
-      ev->what = event_kind::reply;
-      ev->ticket = ticket;
-      ev->result = std::move(r);
+    keys_, rm, floor, seeded, i->second.checked,
+    [room = inbox_, ticket](redis::seq_result&& r) {
+      redis_event ev;
+      ev.what = event_kind::reply;
+      ev.ticket = ticket;
+      ev.result = std::move(r);
       post(room, std::move(ev));
     });
   if (!queued) {
@@ -88,19 +128,15 @@ void redis_sequencer::on_event(redis_event& ev) {
       replied(ev.ticket, ev.result);
       return;
     case event_kind::published: {
+      // This node's own messages come back too: their copy is what stores one whose
+      // reply was lost, before Redis may lose the counter (seeding reads the store).
       auto origin = std::move(ev.msg.origin);
       add(to_chat(std::move(ev.msg)), remote, origin == ctx_.redis->node());
       drain();
       return;
     }
     case event_kind::active:
-      ctx_.redis->log.last_seq(room_, [room = self_->address()](bool ok, uint64_t seq) {
-        auto ev = std::make_shared<redis_event>();
-        ev->what = event_kind::counter;
-        ev->ok = ok;
-        ev->value = seq;
-        post(room, std::move(ev));
-      });
+      read_counter();
       return;
     case event_kind::counter:
       if (!ev.ok) {
@@ -135,6 +171,20 @@ void redis_sequencer::on_event(redis_event& ev) {
       }
       return;
   }
+}
+
+// The room's counter: every seq up to it exists, and is delivered (or repaired) in order.
+void redis_sequencer::read_counter() {
+  bool queued =
+    ctx_.redis->log.last_seq(room_, [room = inbox_](bool ok, uint64_t seq) {
+      redis_event ev;
+      ev.what = event_kind::counter;
+      ev.ok = ok;
+      ev.value = seq;
+      post(room, std::move(ev));
+    });
+  if (!queued)
+    post_later(event_kind::active, retry_after);
 }
 
 // --- own messages ----------------------------------------------------------------------
@@ -186,6 +236,14 @@ void redis_sequencer::replied(uint64_t ticket, redis::seq_result& r) {
       ctx_.counters.redis_send_failures.fetch_add(1, std::memory_order_relaxed);
       auto m = std::move(i->second.m);
       inflight_.erase(i);
+      // Written, then no reply: the script may have run. Its copy from the channel
+      // delivers it (as an orphan); in case that copy was lost too, learn from the counter
+      // whether a seq was handed out, and repair it from the stream; once more a command
+      // timeout later, in case Redis ran it only after the reset.
+      if (r.fail == redis::failure::lost || r.fail == redis::failure::timeout) {
+        read_counter();
+        post_later(event_kind::active, ctx_.cfg.redis_command_timeout);
+      }
       refused_(ticket, std::move(m), refusal::unavailable, 0,
                "Redis did not sequence the message (" + r.error + "); retry with the same cid");
       break;
@@ -387,12 +445,12 @@ void redis_sequencer::repair(uint64_t after, uint64_t upto) {
   ++parts_;
   bool queued = ctx_.redis->log.fetch(
     room_, after, upto, repair_rows,
-    [room = self_->address(), after, upto](redis::range_result&& r) {
-      auto ev = std::make_shared<redis_event>();
-      ev->what = event_kind::fetched;
-      ev->after = after;
-      ev->upto = upto;
-      ev->range = std::move(r);
+    [room = inbox_, after, upto](redis::range_result&& r) {
+      redis_event ev;
+      ev.what = event_kind::fetched;
+      ev.after = after;
+      ev.upto = upto;
+      ev.range = std::move(r);
       post(room, std::move(ev));
     });
   if (!queued) {
@@ -498,7 +556,7 @@ void redis_sequencer::watch(bool on, std::function<void()> synced) {
   if (on == watching_)
     return;
   watching_ = on;
-  auto channel = redis::room_channel(room_);
+  auto channel = keys_.channel;
   synced_ = std::move(synced);
   sync_upto_ = 0;
   if (!on) {
@@ -506,15 +564,15 @@ void redis_sequencer::watch(bool on, std::function<void()> synced) {
     return;
   }
   redis::channel_handlers h;
-  auto room = self_->address();
+  auto room = inbox_;
   size_t max_bytes = ctx_.redis->client.config().max_message_bytes;
   h.on_message = [room, max_bytes, name = room_,
                   counters = &ctx_.counters](std::string_view payload) {
-    auto ev = std::make_shared<redis_event>();
-    ev->what = event_kind::published;
-    auto why = redis::decode_published(payload, max_bytes, ev->msg);
-    if (why.empty() && ev->msg.room != name)
-      why = "it names room '" + ev->msg.room + "'";
+    redis_event ev;
+    ev.what = event_kind::published;
+    auto why = redis::decode_published(payload, max_bytes, ev.msg);
+    if (why.empty() && ev.msg.room != name)
+      why = "it names room '" + ev.msg.room + "'";
     if (!why.empty()) {
       counters->redis_bad_messages.fetch_add(1, std::memory_order_relaxed);
       CHAT_LOG_LIMITED(spdlog::level::warn, "room '{}': dropped a message from Redis: {}", name,
@@ -524,8 +582,8 @@ void redis_sequencer::watch(bool on, std::function<void()> synced) {
     post(room, std::move(ev));
   };
   h.on_active = [room](bool) {
-    auto ev = std::make_shared<redis_event>();
-    ev->what = event_kind::active;
+    redis_event ev;
+    ev.what = event_kind::active;
     post(room, std::move(ev));
   };
   ctx_.redis->client.subscribe(std::move(channel), std::move(h));

@@ -9,16 +9,18 @@
 //    after (re)subscribing is higher) but is missing, it is read from the room's stream,
 //    then from the store; what neither holds was never handed out (a seeding jump) or is
 //    lost, and is skipped.
-// A message this node sequenced may arrive on the channel before the script's reply: it
-// is held while a submitted message with its (user, cid) awaits a reply. One whose reply
-// never came (lost connection, timeout) is delivered as an `orphan`: stored by this
-// node, acked to nobody (its sender retries with the same cid and gets its seq).
+// A message this node sequenced may arrive on the channel (or from a repair) before the
+// script's reply: it is held while a submitted message with its (user, cid) awaits a
+// reply. One whose reply never came (lost connection, timeout) is delivered as an
+// `orphan`: stored by this node, acked to nobody (its sender retries with the same cid and
+// gets its seq). Such a send also makes the room read its counter, so the seq is repaired
+// from the stream even when the channel's copy was lost with the reply.
 // After Redis lost the room's data, an own message whose (user, cid) Redis does not know
 // is first looked up in the store (needs_check, see room_log.hpp): a retry of a message
 // numbered before the loss is answered with that message's seq, never numbered again.
 //
-// Every Redis callback runs on the Redis client's thread and only posts an event to the
-// room actor (r_redis); all state here lives on the room actor's thread.
+// Every Redis callback runs on the Redis client's thread and only queues an event in the
+// room's redis_inbox; all state here lives on the room actor's thread.
 #pragma once
 
 #include "actors/interfaces.hpp"
@@ -28,6 +30,8 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -58,9 +62,29 @@ struct redis_event {
   bool ok = false;
 };
 
+// Hand-over of a room's events from the Redis thread: the room is messaged (r_redis with
+// no event) only when its inbox turns non-empty, and takes everything queued by then, so
+// a burst of replies and channel messages costs one actor message, not one each. Closed
+// (emptied, pushes dropped) when the room goes, or when it cannot be messaged.
+class redis_inbox {
+public:
+  explicit redis_inbox(caf::actor_addr room) : room_(std::move(room)) {}
+  void push(redis_event&& ev);
+  // Swaps the queued events into `out` (empty; its capacity is reused).
+  void take(std::vector<redis_event>& out);
+  void close();
+
+private:
+  std::mutex mu_;
+  std::vector<redis_event> items_;
+  bool closed_ = false;
+  const caf::actor_addr room_;
+};
+
 class redis_sequencer final : public sequencer {
 public:
   redis_sequencer(node_context& ctx, room_actor::pointer self, std::string room);
+  ~redis_sequencer() override;
 
   void start(uint64_t last_seq, sink deliver, refuse refused) override;
   void submit(chat_message&& m, uint64_t ticket) override;
@@ -78,6 +102,10 @@ public:
   void watch(bool on, std::function<void()> synced = {});
   bool watching() const { return watching_; }
   void on_event(redis_event& ev);
+  // The room was messaged about its inbox: handles every event queued there, in order.
+  void take_inbox();
+  // The same for a failed room: the events are dropped.
+  void drop_inbox();
 
 private:
   struct own {
@@ -92,6 +120,7 @@ private:
   };
 
   void send(uint64_t ticket, bool seeded);
+  void read_counter();
   void replied(uint64_t ticket, redis::seq_result& r);
   void add(chat_message&& m, uint64_t ticket, bool ours);
   bool claimed(const chat_message& m) const;
@@ -111,6 +140,9 @@ private:
   node_context& ctx_;
   room_actor::pointer self_;
   std::string room_;
+  redis::room_keys keys_; // the room's Redis keys, formatted once
+  std::shared_ptr<redis_inbox> inbox_;
+  std::vector<redis_event> taken_; // take_inbox()'s batch (capacity kept)
   sink deliver_;
   refuse refused_;
   std::map<uint64_t, own> inflight_; // ticket -> submitted, no answer yet

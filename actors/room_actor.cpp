@@ -175,11 +175,20 @@ room_actor::behavior_type room_impl(room_pointer self, node_context* ctx, std::s
     [self](r_stop_atom) { self->state.stop(); },
     [self](r_drain_atom, uint64_t conn) { self->state.drained(conn); },
     [self](r_redis_atom, redis_event_ptr& ev) {
+      // No event: the Redis thread queued events in the sequencer's inbox.
       auto& st = self->state;
-      if (st.cluster && st.phase != room_phase::failed) {
-        st.cluster->on_event(*ev);
-        st.settle();
+      if (!st.cluster)
+        return;
+      if (st.phase == room_phase::failed) {
+        if (!ev)
+          st.cluster->drop_inbox();
+        return;
       }
+      if (ev)
+        st.cluster->on_event(*ev);
+      else
+        st.cluster->take_inbox();
+      st.settle();
     },
     [self](r_stats_atom, bool with_members) {
       auto& st = self->state;

@@ -5,6 +5,8 @@
 
 #include <boost/asio/post.hpp>
 
+#include <pthread.h>
+
 namespace chat::net {
 
 io_worker::io_worker(std::chrono::milliseconds tick_interval)
@@ -50,7 +52,10 @@ void io_worker::arm_tick() {
 
 void io_worker::start() {
   arm_tick();
-  thread_ = std::thread([this] { ioc_.run(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "chat.io"); // per-thread CPU in top, perf, benchmarks
+    ioc_.run();
+  });
 }
 
 void io_worker::stop() {

@@ -186,23 +186,29 @@ room_keys keys_for(std::string_view room) {
 
 std::string room_channel(std::string_view room) { return tagged("chat:", tag_of(room)); }
 
-room_log::room_log(client& c) : client_(c) { client_.add_script(sequence_script()); }
+room_log::room_log(client& c)
+  : client_(c), stream_max_(std::to_string(c.config().stream_max)),
+    dedupe_window_(std::to_string(c.config().dedupe_window)),
+    idle_ttl_(std::to_string(c.config().room_idle_ttl.count())) {
+  client_.add_script(sequence_script());
+}
 
 bool room_log::sequence(const room_message& m, uint64_t floor, bool seeded, bool checked,
                         std::function<void(seq_result&&)> done) {
-  auto k = keys_for(m.room);
+  return sequence(keys_for(m.room), m, floor, seeded, checked, std::move(done));
+}
+
+bool room_log::sequence(const room_keys& k, const room_message& m, uint64_t floor, bool seeded,
+                        bool checked, std::function<void(seq_result&&)> done) {
   auto body = encode_body(m);
   auto floor_s = std::to_string(floor);
-  auto max_s = std::to_string(client_.config().stream_max);
-  auto window_s = std::to_string(client_.config().dedupe_window);
   auto field = dedupe_field(m);
   auto fp = fingerprint(m.text);
   auto ts = std::to_string(m.ts_ms);
-  auto idle = std::to_string(client_.config().room_idle_ttl.count());
   return client_.eval(sequence_script(), {k.seq, k.hist, k.cid_a, k.cid_b, k.seeded},
-                      {body, k.channel, floor_s, seeded ? "1" : "0", max_s, window_s, field, fp,
-                       client_.config().cluster ? "SPUBLISH" : "PUBLISH", ts, idle,
-                       checked ? "1" : "0"},
+                      {body, k.channel, floor_s, seeded ? "1" : "0", stream_max_, dedupe_window_,
+                       field, fp, client_.config().cluster ? "SPUBLISH" : "PUBLISH", ts,
+                       idle_ttl_, checked ? "1" : "0"},
                       [done = std::move(done)](response&& resp) {
                         done(parse_sequenced(std::move(resp)));
                       });

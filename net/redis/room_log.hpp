@@ -87,6 +87,9 @@ public:
   // (user, cid) (after needs_check). False when refused (queue bound).
   bool sequence(const room_message& m, uint64_t floor, bool seeded, bool checked,
                 std::function<void(seq_result&&)> done);
+  // The same with the room's keys (keys_for(m.room)) computed once by the caller.
+  bool sequence(const room_keys& keys, const room_message& m, uint64_t floor, bool seeded,
+                bool checked, std::function<void(seq_result&&)> done);
   // Messages with after < seq <= upto (upto 0: up to the newest), at most max_count.
   bool fetch(std::string_view room, uint64_t after, uint64_t upto, uint32_t max_count,
              std::function<void(range_result&&)> done);
@@ -95,6 +98,8 @@ public:
 
 private:
   client& client_;
+  // Script arguments fixed by the settings, formatted once.
+  std::string stream_max_, dedupe_window_, idle_ttl_;
 };
 
 // Parses an XRANGE reply of a room's stream for (after, upto]; exposed for tests and fuzzing.

@@ -6,7 +6,10 @@ nodes (chat-loadgen --ports). Prints one line per run: delivered ratio, order vi
 p99 ack latency, and the CPU of the chat processes (nodes + Redis) per 1,000 deliveries
 during the measured window. Builds nothing: uses build/tools/chatd and chat-loadgen.
 
-  tools/bench/multinode.py [--rate 5000] [--duration 20]
+  tools/bench/multinode.py [--rate 5000] [--duration 20] [--nodes 1,2] [--chatd PATH]
+
+--chatd runs another chatd binary (A/B comparisons: keep a copy of the base build); it still
+runs from the source tree, so it reads this tree's caf-application.conf.
 """
 import argparse, json, os, re, shutil, signal, socket, subprocess, sys, tempfile, time
 
@@ -26,6 +29,22 @@ def cpu_s(pid):
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def thread_cpu_s(pid):
+    """CPU seconds of a process's threads, summed by thread name (chat.io, chat.redis, CAF's
+    caf.multiplexer workers, caf.actor detached actors such as the store writer, ...)."""
+    out = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                head, rest = f.read().rsplit(")", 1)
+            fields = rest.split()
+        except OSError:
+            continue
+        name = head.split("(", 1)[1]
+        out[name] = out.get(name, 0) + (int(fields[11]) + int(fields[12])) / TICK
+    return out
 
 
 def start_node(name, data, redis_uri):
@@ -88,10 +107,11 @@ def run(nodes, rate, duration, warmup=3, drain=2):
         for line in lg.stderr:
             lines.append(line)
             if begin is None and " measure " in line:
-                begin = (time.time(), [cpu_s(p) for p in watched])
+                begin = (time.time(), [cpu_s(p) for p in watched],
+                         [thread_cpu_s(p) for p in watched])
             if begin is not None and " drain " in line:
                 break
-        end = (time.time(), [cpu_s(p) for p in watched])
+        end = (time.time(), [cpu_s(p) for p in watched], [thread_cpu_s(p) for p in watched])
         out, _ = lg.communicate()
         rep = json.loads(out)
         if redis:
@@ -109,11 +129,15 @@ def run(nodes, rate, duration, warmup=3, drain=2):
 
 
 def main():
+    global CHATD
     ap = argparse.ArgumentParser()
     ap.add_argument("--rate", type=int, default=5000)
     ap.add_argument("--duration", type=int, default=20)
+    ap.add_argument("--nodes", default="1,2", help="node counts to run, in order")
+    ap.add_argument("--chatd", default=CHATD, help="the chatd binary")
     a = ap.parse_args()
-    for nodes in (1, 2):
+    CHATD = os.path.abspath(a.chatd)
+    for nodes in [int(n) for n in a.nodes.split(",")]:
         rep, begin, end = run(nodes, a.rate, a.duration)
         parts = [e - b for b, e in zip(begin[1], end[1])] if begin else []
         cpu = sum(parts) if begin else float("nan")
@@ -127,6 +151,13 @@ def main():
               % (nodes, a.rate, rep.get("sent_per_s", 0), rep.get("delivered_ratio", 0),
                  rep.get("order_violations", -1), lat.get("p50"), lat.get("p99"), ack.get("p99"),
                  cpu, secs, per_k * 1e3, ",".join("%.2f" % x for x in parts)))
+        if begin:
+            for i, (b, e) in enumerate(zip(begin[2], end[2])):
+                label = "redis" if nodes > 1 and i == nodes else "node%d" % i
+                print("  %s threads (CPU s): " % label + ", ".join(
+                    "%s=%.2f" % (k, e[k] - b.get(k, 0))
+                    for k in sorted(e, key=lambda k: -(e[k] - b.get(k, 0)))
+                    if e[k] - b.get(k, 0) >= 0.01))
         cmds = rep.get("redis_commands")
         if cmds:
             busiest = sorted(cmds.items(), key=lambda kv: -kv[1][0] * kv[1][1])[:6]
