@@ -84,3 +84,30 @@ TEST_CASE("a client that stops reading is dropped; the others receive everything
   sender.send(send_frame("busy", "still here", "last"));
   CHECK(reader.next_op("msg").str("text") == "still here");
 }
+
+// A frame cut by a full socket is finished from where it stopped: a member that pauses
+// while 18 MB are sent to it (loopback buffers hold about 4 MB: a 30 KB frame is cut where
+// the socket filled) gets every frame whole and in order once it reads again.
+TEST_CASE("a client that pauses reading gets every frame whole once it resumes") {
+  constexpr int messages = 600;
+  node_process node({"--storage.backend=memory", "--net.queue-bytes=33554432",
+                     "--chat.rate-limit=100000", "--chat.rate-burst=100000"});
+  ws_client sender(node.port(), "user=sender");
+  ws_client paused(node.port(), "user=paused");
+  sender.join("pause");
+  paused.join("pause");
+
+  const std::string text(30000, 'y');
+  for (int batch = 0; batch < messages / 10; ++batch) {
+    for (int k = 0; k < 10; ++k)
+      sender.send(send_frame("pause", text, std::to_string(batch * 10 + k)));
+    for (int k = 0; k < 20; ++k) // the sender reads its own copies and acks
+      sender.next(std::chrono::milliseconds(20000));
+  }
+  for (uint64_t expect = 1; expect <= messages; ++expect) {
+    auto m = paused.next_op("msg", std::chrono::milliseconds(20000));
+    REQUIRE(m.u64("seq") == expect);
+    REQUIRE(m.str("text") == text);
+  }
+  CHECK(!paused.closed_within(std::chrono::milliseconds(100)));
+}
