@@ -48,6 +48,25 @@ public:
     return verdict::fresh;
   }
 
+  // Forgets (user, cid) if it is held for exactly (room, text): a claim whose message was
+  // refused elsewhere (Redis answered `conflict`) must not stand in for the original.
+  void release(std::string_view user, std::string_view cid, uint64_t room, uint64_t text) {
+    if (per_stripe_ == 0)
+      return;
+    uint64_t key = key_of(user, cid);
+    size_t stripe = key % stripes;
+    size_t home = (key / stripes) % per_stripe_;
+    std::lock_guard<std::mutex> guard(locks_[stripe].m);
+    for (size_t probe = 0; probe < max_probe; ++probe) {
+      auto& s = slots_[stripe * per_stripe_ + (home + probe) % per_stripe_];
+      if (s.key == key) {
+        if (s.room == room && s.text == text)
+          s = slot{};
+        return;
+      }
+    }
+  }
+
   size_t capacity() const { return slots_.size(); }
 
 private:

@@ -296,7 +296,11 @@ void room_state::refused(uint64_t ticket, chat_message&& m, sequencer::refusal w
       }
       [[fallthrough]];
     case sequencer::refusal::conflict: {
-      // Found cluster-wide: the original's text is unknown here when it conflicts.
+      // Found cluster-wide: the original's text is unknown here when it conflicts. The
+      // refused text leaves the node's cid index, so a retry of the original is not
+      // answered `conflict` by it.
+      if (why == sequencer::refusal::conflict)
+        ctx->cids.release(m.user, m.cid, name_hash, p.text);
       uint64_t original = why == sequencer::refusal::duplicate ? p.text : p.text + 1;
       send_request again{std::move(p.sender), std::move(m.cid), {}, p.ack_persisted,
                          std::move(p.rid), 0};

@@ -143,6 +143,28 @@ TEST_CASE("a cid retried on another node gets its original seq, a reused one a c
   CHECK(m2.u64("seq") == first.u64("seq") + 1);
 }
 
+// Node 1's room remembers 4 cids (chat.dedupe-window), Redis 1,000: once 10 newer
+// messages have passed, only Redis knows c9 there. A text Redis refused must not stay in
+// node 1's cid index, or the original's retry would be refused by the index.
+TEST_CASE("after a refused text, a retry of the original on that node gets its seq") {
+  redis_server redis;
+  node_group c(redis.uri(), 2, {"--chat.dedupe-window=4", "--redis.dedupe-window=1000"});
+  ws_client a(c.port(0), "user=carol");
+  ws_client b(c.port(1), "user=carol");
+  a.join("late");
+  b.join("late");
+  a.send(send_frame("late", "original", "c9"));
+  auto first = a.next_op("ack");
+  for (int i = 0; i < 10; ++i) {
+    a.send(send_frame("late", "later " + std::to_string(i), "n" + std::to_string(i)));
+    a.next_op("ack");
+  }
+  b.send(send_frame("late", "another text", "c9"));
+  CHECK(b.next_op("error").str("code") == "conflict");
+  b.send(send_frame("late", "original", "c9"));
+  CHECK(b.next_op("ack").u64("seq") == first.u64("seq"));
+}
+
 TEST_CASE("join with since on another node replays what other nodes sequenced") {
   redis_server redis;
   node_group c(redis.uri(), 2);

@@ -125,6 +125,10 @@ TEST_CASE("the cid index tells repeats from conflicts across rooms") {
   CHECK(idx.claim("u", "1", 7, 101) == cid_index::verdict::conflict); // another text
   CHECK(idx.claim("u", "1", 8, 100) == cid_index::verdict::conflict); // another room
   CHECK(idx.claim("v", "1", 8, 100) == cid_index::verdict::fresh);    // another user
+  idx.release("v", "1", 8, 101); // held for another text: kept
+  CHECK(idx.claim("v", "1", 8, 101) == cid_index::verdict::conflict);
+  idx.release("v", "1", 8, 100); // refused elsewhere: forgotten
+  CHECK(idx.claim("v", "1", 8, 101) == cid_index::verdict::fresh);
   cid_index off(0);
   CHECK(off.claim("u", "1", 7, 100) == cid_index::verdict::fresh);
   CHECK(off.claim("u", "1", 8, 100) == cid_index::verdict::fresh);
