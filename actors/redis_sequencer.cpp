@@ -25,6 +25,8 @@ constexpr size_t max_ahead = 20000;
 constexpr std::chrono::milliseconds seed_margin{500};
 
 using event_kind = redis_event::kind;
+// An `active` event's value when it is the counter's retry timer.
+constexpr uint64_t counter_retry = 1;
 
 // Queues `ev` for the room (from the Redis thread); dropped when the room is gone.
 void post(const std::shared_ptr<redis_inbox>& room, redis_event&& ev) { room->push(std::move(ev)); }
@@ -136,11 +138,13 @@ void redis_sequencer::on_event(redis_event& ev) {
       return;
     }
     case event_kind::active:
+      if (ev.value == counter_retry)
+        counter_retry_armed_ = false;
       read_counter();
       return;
     case event_kind::counter:
       if (!ev.ok) {
-        post_later(event_kind::active, retry_after);
+        retry_counter();
         return;
       }
       highest_ = std::max(highest_, ev.value);
@@ -184,7 +188,16 @@ void redis_sequencer::read_counter() {
       post(room, std::move(ev));
     });
   if (!queued)
-    post_later(event_kind::active, retry_after);
+    retry_counter();
+}
+
+// One retry timer at a time: however many reads failed (one per lost reply while Redis is
+// down), the room keeps one read going until Redis answers.
+void redis_sequencer::retry_counter() {
+  if (counter_retry_armed_)
+    return;
+  counter_retry_armed_ = true;
+  post_later(event_kind::active, retry_after, counter_retry);
 }
 
 // --- own messages ----------------------------------------------------------------------

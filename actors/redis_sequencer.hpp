@@ -121,6 +121,7 @@ private:
 
   void send(uint64_t ticket, bool seeded);
   void read_counter();
+  void retry_counter();
   void replied(uint64_t ticket, redis::seq_result& r);
   void add(chat_message&& m, uint64_t ticket, bool ours);
   bool claimed(const chat_message& m) const;
@@ -160,6 +161,7 @@ private:
   uint64_t sync_gen_ = 0;         // subscriptions so far (tells a late timer from a current one)
   uint64_t sync_upto_ = 0;        // 1 + the counter read after subscribing (0: not yet)
   bool seeding_ = false, watching_ = false, retry_armed_ = false, checking_ = false;
+  bool counter_retry_armed_ = false;
 };
 
 } // namespace chat
