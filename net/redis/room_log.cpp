@@ -4,6 +4,7 @@
 #include "config/log.hpp"
 #include "net/redis/client.hpp"
 #include "net/redis/script.hpp"
+#include "net/redis/slot_map.hpp"
 
 #include <cstdio>
 
@@ -34,8 +35,8 @@ if field ~= '' then
   -- loss: an unknown (user, cid) is checked against the store first.
   if ARGV[12] ~= '1' then
     local seeded = redis.call('GET', KEYS[5])
-    local counter = tonumber(redis.call('GET', KEYS[1]) or '0')
-    if seeded and counter < tonumber(seeded) + tonumber(ARGV[6]) then return {5, 0} end
+    if seeded and tonumber(redis.call('GET', KEYS[1]) or '0') < tonumber(seeded) + tonumber(ARGV[6])
+    then return {5, 0} end
   end
 end
 local floor = tonumber(ARGV[3])
@@ -187,7 +188,7 @@ room_keys keys_for(std::string_view room) {
 std::string room_channel(std::string_view room) { return tagged("chat:", tag_of(room)); }
 
 room_log::room_log(client& c)
-  : client_(c), stream_max_(std::to_string(c.config().stream_max)),
+  : client_(c), gate_(c), stream_max_(std::to_string(c.config().stream_max)),
     dedupe_window_(std::to_string(c.config().dedupe_window)),
     idle_ttl_(std::to_string(c.config().room_idle_ttl.count())) {
   client_.add_script(sequence_script());
@@ -205,10 +206,12 @@ bool room_log::sequence(const room_keys& k, const room_message& m, uint64_t floo
   auto field = dedupe_field(m);
   auto fp = fingerprint(m.text);
   auto ts = std::to_string(m.ts_ms);
-  return client_.eval(sequence_script(), {k.seq, k.hist, k.cid_a, k.cid_b, k.seeded},
-                      {body, k.channel, floor_s, seeded ? "1" : "0", stream_max_, dedupe_window_,
-                       field, fp, client_.config().cluster ? "SPUBLISH" : "PUBLISH", ts,
-                       idle_ttl_, checked ? "1" : "0"},
+  std::string bytes;
+  sequence_script().append_evalsha(
+    bytes, {k.seq, k.hist, k.cid_a, k.cid_b, k.seeded},
+    {body, k.channel, floor_s, seeded ? "1" : "0", stream_max_, dedupe_window_, field, fp,
+     client_.config().cluster ? "SPUBLISH" : "PUBLISH", ts, idle_ttl_, checked ? "1" : "0"});
+  return gate_.submit(sequence_script(), std::move(bytes), key_slot(k.seq),
                       [done = std::move(done)](response&& resp) {
                         done(parse_sequenced(std::move(resp)));
                       });

@@ -31,6 +31,7 @@
 // seeding wait is over) and answers the sender from it, or calls again with `checked`.
 #pragma once
 
+#include "net/redis/burst_gate.hpp"
 #include "net/redis/message_codec.hpp"
 #include "net/redis/request.hpp"
 
@@ -98,6 +99,7 @@ public:
 
 private:
   client& client_;
+  burst_gate gate_; // sequencing calls: one round trip per burst
   // Script arguments fixed by the settings, formatted once.
   std::string stream_max_, dedupe_window_, idle_ttl_;
 };

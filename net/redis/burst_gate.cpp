@@ -1,0 +1,91 @@
+// Holding sequencing calls back while a burst is unanswered (see burst_gate.hpp).
+#include "net/redis/burst_gate.hpp"
+
+#include "net/redis/client.hpp"
+#include "net/redis/link.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include <mutex>
+#include <vector>
+
+namespace chat::redis {
+
+struct burst_gate::state : std::enable_shared_from_this<state> {
+  explicit state(client& cl) : c(cl) {}
+
+  client& c;
+  std::mutex mu;
+  std::vector<request> held;  // in submission order
+  uint64_t held_bytes = 0;
+  size_t outstanding = 0;     // calls sent in the last burst(s) and not answered yet
+  bool posted = false;        // a release() is on its way to the client's thread
+  std::vector<request> burst; // release()'s scratch (client's thread only)
+
+  // On the client's thread: sends what is held, unless a burst is unanswered.
+  void release() {
+    {
+      std::lock_guard<std::mutex> guard(mu);
+      posted = false;
+      if ((outstanding > 0 && c.up()) || held.empty())
+        return;
+      burst.swap(held);
+      held_bytes = 0;
+      outstanding += burst.size();
+    }
+    for (auto& r : burst) {
+      callback wrapped = [self = shared_from_this(), done = std::move(r.done)](response&& resp) {
+        done(std::move(resp));
+        self->answered();
+      };
+      r.done = std::move(wrapped);
+      if (!c.submit(r)) // left as it was: answer it here
+        r.done(response{failure::rejected, {}});
+    }
+    burst.clear();
+  }
+
+  void answered() {
+    bool go;
+    {
+      std::lock_guard<std::mutex> guard(mu);
+      --outstanding;
+      go = outstanding == 0 && !held.empty() && !posted;
+    }
+    if (go)
+      release();
+  }
+};
+
+burst_gate::burst_gate(client& c) : state_(std::make_shared<state>(c)) {}
+
+burst_gate::~burst_gate() = default;
+
+bool burst_gate::submit(const script& s, std::string&& bytes, int32_t slot, callback done) {
+  auto& st = *state_;
+  const auto& cfg = st.c.config();
+  request r;
+  r.bytes = std::move(bytes);
+  r.slot = slot;
+  r.scr = &s;
+  r.done = std::move(done);
+  r.deadline_ns = now_ns() + int64_t(cfg.unavailable_timeout.count()) * 1000000;
+  if (cfg.cluster)
+    return st.c.submit(r);
+  bool post;
+  {
+    std::lock_guard<std::mutex> guard(st.mu);
+    if (st.held.size() >= cfg.queue_commands || st.held_bytes + r.bytes.size() > cfg.queue_bytes)
+      return false;
+    st.held_bytes += r.bytes.size();
+    st.held.push_back(std::move(r));
+    post = !st.posted && (st.outstanding == 0 || !st.c.up());
+    if (post)
+      st.posted = true;
+  }
+  if (post)
+    boost::asio::post(st.c.io(), [self = state_] { self->release(); });
+  return true;
+}
+
+} // namespace chat::redis
