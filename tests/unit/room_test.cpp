@@ -12,6 +12,9 @@
 #include <catch2/catch.hpp>
 #include <rapidjson/document.h>
 
+#include <deque>
+#include <map>
+#include <random>
 #include <thread>
 
 using namespace chat;
@@ -100,6 +103,46 @@ TEST_CASE("the dedupe window remembers the newest cids and forgets the oldest") 
   CHECK(w.find("v", "a").seq == 0);
   CHECK(w.find("u", "e").seq == 6);
   CHECK(w.size() == 3);
+}
+
+TEST_CASE("the dedupe window agrees with a plain model over many inserts and evictions") {
+  // Small capacities wrap the ring and grow the index many times; few distinct users and
+  // cids make repeats, and splits like ("ab", "c") / ("a", "bc") must stay apart.
+  for (size_t capacity : {1, 2, 7, 64, 1000}) {
+    dedupe_window w(capacity);
+    std::map<std::pair<std::string, std::string>, dedupe_window::entry> model;
+    std::deque<std::pair<std::string, std::string>> order;
+    std::mt19937 rng{static_cast<uint32_t>(capacity)};
+    auto pick = [&](int n) { return std::uniform_int_distribution<int>(0, n - 1)(rng); };
+    for (uint64_t seq = 1; seq <= 20000; ++seq) {
+      auto user = std::string(size_t(pick(3)), 'a') + (pick(2) ? "b" : "");
+      auto cid = (pick(2) ? "b" : "") + std::to_string(pick(int(capacity) * 3 + 5));
+      if (pick(5) == 0)
+        cid = std::string(40, 'x') + cid; // longer than the small-string buffer
+      auto key = std::make_pair(user, cid);
+      uint64_t text = 1 + uint64_t(pick(4));
+      auto got = w.find(user, cid);
+      auto it = model.find(key);
+      REQUIRE(got.seq == (it == model.end() ? 0 : it->second.seq));
+      REQUIRE(got.text == (it == model.end() ? 0 : it->second.text));
+      w.insert(user, cid, seq, text);
+      if (it == model.end()) {
+        model.emplace(key, dedupe_window::entry{seq, text});
+        order.push_back(key);
+        if (order.size() > capacity) {
+          model.erase(order.front());
+          order.pop_front();
+        }
+      }
+      REQUIRE(w.size() == model.size());
+    }
+    for (auto& [key, e] : model)
+      CHECK(w.find(key.first, key.second).seq == e.seq);
+  }
+  dedupe_window w(4);
+  w.insert("ab", "c", 1, 1);
+  CHECK(w.find("a", "bc").seq == 0);
+  CHECK(w.find("ab", "c").seq == 1);
 }
 
 TEST_CASE("the local sequencer holds messages past its limit until it rises") {
