@@ -6,6 +6,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include <atomic>
 #include <mutex>
 #include <vector>
 
@@ -21,6 +22,7 @@ struct burst_gate::state : std::enable_shared_from_this<state> {
   size_t outstanding = 0;     // calls sent in the last burst(s) and not answered yet
   bool posted = false;        // a release() is on its way to the client's thread
   std::vector<request> burst; // release()'s scratch (client's thread only)
+  std::atomic<uint64_t> bursts{0}, calls{0};
 
   // On the client's thread: sends what is held, unless a burst is unanswered.
   void release() {
@@ -33,6 +35,8 @@ struct burst_gate::state : std::enable_shared_from_this<state> {
       held_bytes = 0;
       outstanding += burst.size();
     }
+    bursts.fetch_add(1, std::memory_order_relaxed);
+    calls.fetch_add(burst.size(), std::memory_order_relaxed);
     for (auto& r : burst) {
       callback wrapped = [self = shared_from_this(), done = std::move(r.done)](response&& resp) {
         done(std::move(resp));
@@ -61,6 +65,10 @@ burst_gate::burst_gate(client& c) : state_(std::make_shared<state>(c)) {}
 
 burst_gate::~burst_gate() = default;
 
+uint64_t burst_gate::bursts() const { return state_->bursts.load(std::memory_order_relaxed); }
+
+uint64_t burst_gate::calls() const { return state_->calls.load(std::memory_order_relaxed); }
+
 bool burst_gate::submit(const script& s, std::string&& bytes, int32_t slot, callback done) {
   auto& st = *state_;
   const auto& cfg = st.c.config();
@@ -70,8 +78,13 @@ bool burst_gate::submit(const script& s, std::string&& bytes, int32_t slot, call
   r.scr = &s;
   r.done = std::move(done);
   r.deadline_ns = now_ns() + int64_t(cfg.unavailable_timeout.count()) * 1000000;
-  if (cfg.cluster)
-    return st.c.submit(r);
+  if (cfg.cluster) {
+    if (!st.c.submit(r))
+      return false;
+    st.bursts.fetch_add(1, std::memory_order_relaxed);
+    st.calls.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
   bool post;
   {
     std::lock_guard<std::mutex> guard(st.mu);

@@ -38,6 +38,10 @@ public:
   // the client gets failure::rejected.
   bool submit(const script& s, std::string&& bytes, int32_t slot, callback done);
 
+  // Bursts sent and the calls they carried (calls / bursts: the mean burst).
+  uint64_t bursts() const;
+  uint64_t calls() const;
+
 private:
   struct state; // shared with the callbacks on the client's thread
   std::shared_ptr<state> state_;

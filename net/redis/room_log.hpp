@@ -96,6 +96,7 @@ public:
              std::function<void(range_result&&)> done);
   // The room's counter (0 when missing).
   bool last_seq(std::string_view room, std::function<void(bool ok, uint64_t seq)> done);
+  const burst_gate& gate() const { return gate_; }
 
 private:
   client& client_;

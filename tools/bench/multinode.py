@@ -12,6 +12,7 @@ during the measured window. Builds nothing: uses build/tools/chatd and chat-load
 runs from the source tree, so it reads this tree's caf-application.conf.
 """
 import argparse, json, os, re, shutil, signal, socket, subprocess, sys, tempfile, time
+import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CHATD = os.path.join(ROOT, "build/tools/chatd")
@@ -57,15 +58,28 @@ def start_node(name, data, redis_uri):
     # policy in it matters: CAF's default work-stealing polls).
     p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                          cwd=ROOT)
-    ws = None
-    while ws is None:
+    ws = admin = None
+    while ws is None or admin is None:
         line = p.stdout.readline()
         if not line:
             raise RuntimeError("chatd exited")
-        m = re.match(r"listening ws=.*:(\d+)", line)
+        m = re.match(r"listening (ws|admin)=.*:(\d+)", line)
+        if m and m.group(1) == "ws":
+            ws = int(m.group(2))
+        elif m:
+            admin = int(m.group(2))
+    return p, ws, admin
+
+
+def metrics(admin):
+    """The node's counters from /metrics (name -> value, unlabelled series only)."""
+    body = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % admin, timeout=5).read()
+    out = {}
+    for line in body.decode().splitlines():
+        m = re.match(r"^(\w+) ([0-9.e+-]+)$", line)
         if m:
-            ws = int(m.group(1))
-    return p, ws
+            out[m.group(1)] = float(m.group(2))
+    return out
 
 
 def command_stats(port):
@@ -90,11 +104,12 @@ def run(nodes, rate, duration, warmup=3, drain=2):
                                      stdout=subprocess.DEVNULL)
             uri = "redis://127.0.0.1:%d" % port
             time.sleep(0.3)
-        ports = []
+        ports, admins = [], []
         for i in range(nodes):
-            p, ws = start_node("n%d" % i, work, uri)
+            p, ws, admin = start_node("n%d" % i, work, uri)
             procs.append(p)
             ports.append(ws)
+            admins.append(admin)
         watched = [p.pid for p in procs] + ([redis.pid] if redis else [])
         lg = subprocess.Popen([LOADGEN, "--ports", ",".join(map(str, ports)), "--conns", "1000",
                                "--rooms", "100", "--senders", "100", "--rate", str(rate),
@@ -116,6 +131,12 @@ def run(nodes, rate, duration, warmup=3, drain=2):
         rep = json.loads(out)
         if redis:
             rep["redis_commands"] = command_stats(port)
+            # Whole run: sequencing calls per Redis round trip (burst), per node.
+            rep["bursts"] = []
+            for a in admins:
+                m = metrics(a)
+                rep["bursts"].append((m.get("chat_redis_sequence_calls_total", 0),
+                                      m.get("chat_redis_sequence_bursts_total", 0)))
         return rep, begin, end
     finally:
         for p in procs:
@@ -163,6 +184,9 @@ def main():
             busiest = sorted(cmds.items(), key=lambda kv: -kv[1][0] * kv[1][1])[:6]
             print("  redis commands (calls, usec per call): "
                   + ", ".join("%s=%d/%.1f" % (k, v[0], v[1]) for k, v in busiest))
+        if rep.get("bursts"):
+            print("  sequencing calls per Redis round trip, by node: " + ", ".join(
+                "%.2f" % (c / b if b else 0) for c, b in rep["bursts"]))
         sys.stdout.flush()
 
 

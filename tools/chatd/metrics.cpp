@@ -236,6 +236,42 @@ std::string render_metrics(admin_snapshot& snap, const net::origin_counters& ref
   e.counter("chat_prune_failures_total", "Pruning batches that failed (retried next pass).",
             double(c.prune_failures.load()));
   if (ctx.redis) {
+    auto& rs = ctx.redis->client.counters();
+    struct {
+      const char* name;
+      const char* help;
+      const std::atomic<uint64_t>& value;
+    } client_counters[] = {
+      {"chat_redis_commands_total", "Commands accepted for sending to Redis.", rs.commands},
+      {"chat_redis_writes_total", "Socket writes to Redis (each carries one or more commands).",
+       rs.batches},
+      {"chat_redis_error_replies_total", "Commands Redis answered with an error.",
+       rs.error_replies},
+      {"chat_redis_rejected_total", "Commands refused at once (queue bound or stopped).",
+       rs.rejected},
+      {"chat_redis_unavailable_total", "Commands failed unsent after redis.unavailable-timeout.",
+       rs.unavailable},
+      {"chat_redis_lost_total", "Commands in flight when their connection dropped.", rs.lost},
+      {"chat_redis_timeouts_total", "Connections reset after redis.command-timeout.",
+       rs.timeouts},
+      {"chat_redis_redirects_total", "MOVED, ASK, TRYAGAIN and CLUSTERDOWN retries.",
+       rs.redirects},
+      {"chat_redis_connects_total", "Connections to Redis established.", rs.connects},
+      {"chat_redis_connect_failures_total", "Failed connection attempts to Redis.",
+       rs.connect_failures},
+      {"chat_redis_disconnects_total", "Established Redis connections lost.", rs.disconnects},
+      {"chat_redis_channel_messages_total", "Pub/sub messages received from Redis.",
+       rs.messages},
+      {"chat_redis_bad_replies_total", "Replies or payloads from Redis of an unexpected shape.",
+       rs.bad_replies},
+    };
+    for (auto& m : client_counters)
+      e.counter(m.name, m.help, double(m.value.load()));
+    auto& gate = ctx.redis->log.gate();
+    e.counter("chat_redis_sequence_bursts_total",
+              "Sequencing bursts sent (one Redis round trip each).", double(gate.bursts()));
+    e.counter("chat_redis_sequence_calls_total", "Sequencing script calls sent.",
+              double(gate.calls()));
     auto& rv = ctx.redis->revocations;
     e.counter("chat_redis_revocations_unsent_total",
               "Revocations this node could not tell the other nodes (Redis unreachable).",
