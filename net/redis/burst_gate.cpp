@@ -17,18 +17,25 @@ struct burst_gate::state : std::enable_shared_from_this<state> {
 
   client& c;
   std::mutex mu;
-  std::vector<request> held;  // in submission order
+  std::vector<request> held; // in submission order
   uint64_t held_bytes = 0;
-  size_t outstanding = 0;     // calls sent in the last burst(s) and not answered yet
-  bool posted = false;        // a release() is on its way to the client's thread
-  std::vector<request> burst; // release()'s scratch (client's thread only)
+  size_t outstanding = 0;    // calls sent and not answered yet
   std::atomic<uint64_t> bursts{0}, calls{0};
 
-  // On the client's thread: sends what is held, unless a burst is unanswered.
+  // Counts `r` as outstanding until its callback has run.
+  void wrap(request& r) {
+    callback wrapped = [self = shared_from_this(), done = std::move(r.done)](response&& resp) {
+      done(std::move(resp));
+      self->answered();
+    };
+    r.done = std::move(wrapped);
+  }
+
+  // Sends what is held, as one burst, unless calls are still unanswered.
   void release() {
+    std::vector<request> burst;
     {
       std::lock_guard<std::mutex> guard(mu);
-      posted = false;
       if ((outstanding > 0 && c.up()) || held.empty())
         return;
       burst.swap(held);
@@ -38,15 +45,10 @@ struct burst_gate::state : std::enable_shared_from_this<state> {
     bursts.fetch_add(1, std::memory_order_relaxed);
     calls.fetch_add(burst.size(), std::memory_order_relaxed);
     for (auto& r : burst) {
-      callback wrapped = [self = shared_from_this(), done = std::move(r.done)](response&& resp) {
-        done(std::move(resp));
-        self->answered();
-      };
-      r.done = std::move(wrapped);
+      wrap(r);
       if (!c.submit(r)) // left as it was: answer it here
         r.done(response{failure::rejected, {}});
     }
-    burst.clear();
   }
 
   void answered() {
@@ -54,7 +56,7 @@ struct burst_gate::state : std::enable_shared_from_this<state> {
     {
       std::lock_guard<std::mutex> guard(mu);
       --outstanding;
-      go = outstanding == 0 && !held.empty() && !posted;
+      go = outstanding == 0 && !held.empty();
     }
     if (go)
       release();
@@ -78,27 +80,39 @@ bool burst_gate::submit(const script& s, std::string&& bytes, int32_t slot, call
   r.scr = &s;
   r.done = std::move(done);
   r.deadline_ns = now_ns() + int64_t(cfg.unavailable_timeout.count()) * 1000000;
-  if (cfg.cluster) {
-    if (!st.c.submit(r))
-      return false;
+  if (!cfg.cluster) {
+    std::lock_guard<std::mutex> guard(st.mu);
+    if (st.outstanding > 0 && st.c.up()) {
+      if (st.held.size() >= cfg.queue_commands
+          || st.held_bytes + r.bytes.size() > cfg.queue_bytes)
+        return false;
+      st.held_bytes += r.bytes.size();
+      st.held.push_back(std::move(r));
+      return true;
+    }
+    ++st.outstanding; // a burst of one, sent from here
+  }
+  auto sent = [&st] {
     st.bursts.fetch_add(1, std::memory_order_relaxed);
     st.calls.fetch_add(1, std::memory_order_relaxed);
     return true;
-  }
-  bool post;
+  };
+  if (cfg.cluster)
+    return st.c.submit(r) && sent();
+  st.wrap(r);
+  if (st.c.submit(r))
+    return sent();
+  // Refused: `done` stays uncalled (the caller learns it from the result); calls held
+  // behind this one in the meantime go out from the client's thread.
+  bool go;
   {
     std::lock_guard<std::mutex> guard(st.mu);
-    if (st.held.size() >= cfg.queue_commands || st.held_bytes + r.bytes.size() > cfg.queue_bytes)
-      return false;
-    st.held_bytes += r.bytes.size();
-    st.held.push_back(std::move(r));
-    post = !st.posted && (st.outstanding == 0 || !st.c.up());
-    if (post)
-      st.posted = true;
+    --st.outstanding;
+    go = st.outstanding == 0 && !st.held.empty();
   }
-  if (post)
+  if (go)
     boost::asio::post(st.c.io(), [self = state_] { self->release(); });
-  return true;
+  return false;
 }
 
 } // namespace chat::redis

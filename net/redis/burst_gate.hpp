@@ -4,7 +4,8 @@
 // in one pass of its event loop (one read, one reply write, one write per subscriber of
 // all their publishes) instead of one pass per message, which is most of what a message
 // costs Redis and the node's Redis thread when messages arrive one by one.
-// Nothing waits for a batch to fill: an idle gate sends at once.
+// Nothing waits for a batch to fill: with nothing unanswered a call goes out at once, from
+// the caller's thread; held calls go out from the client's thread, on the last reply.
 //
 // On a single server only: on a cluster a burst spans several masters, and one slow master
 // would hold back the rooms of all the others; there every call goes out at once.
