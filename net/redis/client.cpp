@@ -109,16 +109,10 @@ void client::update_state() {
 bool client::submit(std::string&& bytes, int32_t slot, const script* s, callback&& done) {
   request r;
   r.bytes = std::move(bytes);
-  r.slot = slot;
+  r.slot = settings_.cluster ? slot : -1;
   r.scr = s;
   r.done = std::move(done);
-  return submit(r);
-}
-
-bool client::submit(request& r) {
-  if (!settings_.cluster)
-    r.slot = -1;
-  return router_->submit(r);
+  return router_->submit(std::move(r));
 }
 
 bool client::command(std::string_view route, std::initializer_list<std::string_view> args,

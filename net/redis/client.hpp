@@ -56,10 +56,6 @@ public:
   // registered with add_script().
   bool eval(const script& s, const std::vector<std::string_view>& keys,
             const std::vector<std::string_view>& args, callback done);
-  // A request formatted by the caller: bytes, slot (-1: any server), scr, done, and
-  // deadline_ns (now_ns() clock; 0: redis.unavailable-timeout from now). Left as it was when
-  // refused.
-  bool submit(request& r);
   // Loads `s` on every connection (now and after each reconnect) before other commands.
   void add_script(const script& s);
 

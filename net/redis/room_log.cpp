@@ -4,7 +4,6 @@
 #include "config/log.hpp"
 #include "net/redis/client.hpp"
 #include "net/redis/script.hpp"
-#include "net/redis/slot_map.hpp"
 
 #include <cstdio>
 
@@ -188,7 +187,7 @@ room_keys keys_for(std::string_view room) {
 std::string room_channel(std::string_view room) { return tagged("chat:", tag_of(room)); }
 
 room_log::room_log(client& c)
-  : client_(c), gate_(c), stream_max_(std::to_string(c.config().stream_max)),
+  : client_(c), stream_max_(std::to_string(c.config().stream_max)),
     dedupe_window_(std::to_string(c.config().dedupe_window)),
     idle_ttl_(std::to_string(c.config().room_idle_ttl.count())) {
   client_.add_script(sequence_script());
@@ -206,12 +205,10 @@ bool room_log::sequence(const room_keys& k, const room_message& m, uint64_t floo
   auto field = dedupe_field(m);
   auto fp = fingerprint(m.text);
   auto ts = std::to_string(m.ts_ms);
-  std::string bytes;
-  sequence_script().append_evalsha(
-    bytes, {k.seq, k.hist, k.cid_a, k.cid_b, k.seeded},
-    {body, k.channel, floor_s, seeded ? "1" : "0", stream_max_, dedupe_window_, field, fp,
-     client_.config().cluster ? "SPUBLISH" : "PUBLISH", ts, idle_ttl_, checked ? "1" : "0"});
-  return gate_.submit(sequence_script(), std::move(bytes), key_slot(k.seq),
+  return client_.eval(sequence_script(), {k.seq, k.hist, k.cid_a, k.cid_b, k.seeded},
+                      {body, k.channel, floor_s, seeded ? "1" : "0", stream_max_, dedupe_window_,
+                       field, fp, client_.config().cluster ? "SPUBLISH" : "PUBLISH", ts,
+                       idle_ttl_, checked ? "1" : "0"},
                       [done = std::move(done)](response&& resp) {
                         done(parse_sequenced(std::move(resp)));
                       });

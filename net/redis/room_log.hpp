@@ -31,7 +31,6 @@
 // seeding wait is over) and answers the sender from it, or calls again with `checked`.
 #pragma once
 
-#include "net/redis/burst_gate.hpp"
 #include "net/redis/message_codec.hpp"
 #include "net/redis/request.hpp"
 
@@ -96,11 +95,9 @@ public:
              std::function<void(range_result&&)> done);
   // The room's counter (0 when missing).
   bool last_seq(std::string_view room, std::function<void(bool ok, uint64_t seq)> done);
-  const burst_gate& gate() const { return gate_; }
 
 private:
   client& client_;
-  burst_gate gate_; // sequencing calls: one round trip per burst
   // Script arguments fixed by the settings, formatted once.
   std::string stream_max_, dedupe_window_, idle_ttl_;
 };

@@ -49,7 +49,7 @@ router::router(boost::asio::io_context& io, const settings& s, stats& st)
 
 router::~router() { stop(); }
 
-bool router::submit(request& r) {
+bool router::submit(request&& r) {
   auto bytes = r.bytes.size();
   auto c = queued_commands_.fetch_add(1, std::memory_order_relaxed) + 1;
   auto b = queued_bytes_.fetch_add(bytes, std::memory_order_relaxed) + bytes;
@@ -62,8 +62,7 @@ bool router::submit(request& r) {
     undo();
     return false;
   }
-  if (r.deadline_ns == 0)
-    r.deadline_ns = now_ns() + unavailable_ns_;
+  r.deadline_ns = now_ns() + unavailable_ns_;
   switch (inbox_.push(std::move(r))) {
   case inbox<request>::pushed::closed:
     undo();

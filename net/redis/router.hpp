@@ -35,9 +35,7 @@ public:
 
   // --- any thread ---
   // False when refused (bound reached, or stopped): the callback is then never called.
-  // Queues `r` for its server (any thread). Left as it was when refused. A deadline_ns of 0
-  // means redis.unavailable-timeout from now.
-  bool submit(request& r);
+  bool submit(request&& r);
 
   // --- io thread ---
   void start();

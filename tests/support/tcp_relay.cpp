@@ -40,7 +40,6 @@ bool send_all(int fd, const char* p, size_t n) {
 struct pair {
   int client = -1, server = -1;
   bool marked = false; // the client sent the marker
-  std::string held;     // the server's bytes kept while holding
 };
 
 } // namespace
@@ -78,13 +77,6 @@ void tcp_relay::run() {
       fds.push_back({p.client, POLLIN, 0});
       fds.push_back({p.server, POLLIN, 0});
     }
-    if (!holding_.load())
-      for (auto& p : pairs)
-        if (!p.held.empty() && p.client >= 0) {
-          if (!send_all(p.client, p.held.data(), p.held.size()))
-            close_pair(p);
-          p.held.clear();
-        }
     if (::poll(fds.data(), fds.size(), 50) <= 0)
       continue;
     for (size_t i = 0; i < pairs.size(); ++i) {
@@ -102,10 +94,6 @@ void tcp_relay::run() {
           p.marked = true;
         if (side == 1 && p.marked && dropping_.load()) {
           dropped_ += size_t(n);
-          continue;
-        }
-        if (side == 1 && p.marked && (holding_.load() || !p.held.empty())) {
-          p.held.append(buf.data(), size_t(n));
           continue;
         }
         if (!send_all(to, buf.data(), size_t(n)))
@@ -129,7 +117,7 @@ void tcp_relay::run() {
       int one = 1;
       ::setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
       ::setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-      pairs.push_back({c, s, false, {}});
+      pairs.push_back({c, s, false});
     }
   }
   for (auto& p : pairs)

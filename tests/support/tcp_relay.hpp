@@ -2,8 +2,6 @@
 // target port, both ways, on one thread. With drop_replies(true) it discards what the server
 // sends on the connections whose client has sent `marker` (e.g. "EVALSHA"): the commands
 // still reach the server and run, their replies never arrive — a lost reply on demand.
-// With hold_replies(true) it keeps those replies instead, and passes them on, in order, once
-// holding is turned off — a slow reply on demand.
 #pragma once
 
 #include <atomic>
@@ -22,7 +20,6 @@ public:
 
   uint16_t port() const { return port_; }
   void drop_replies(bool on) { dropping_.store(on); }
-  void hold_replies(bool on) { holding_.store(on); }
   // Bytes discarded so far (the test checks that a reply really was lost).
   size_t dropped_bytes() const { return dropped_.load(); }
 
@@ -33,7 +30,7 @@ private:
   std::string marker_;
   int listener_ = -1;
   uint16_t port_ = 0;
-  std::atomic<bool> stop_{false}, dropping_{false}, holding_{false};
+  std::atomic<bool> stop_{false}, dropping_{false};
   std::atomic<size_t> dropped_{0};
   std::thread thread_;
 };

@@ -131,12 +131,12 @@ def run(nodes, rate, duration, warmup=3, drain=2):
         rep = json.loads(out)
         if redis:
             rep["redis_commands"] = command_stats(port)
-            # Whole run: sequencing calls per Redis round trip (burst), per node.
-            rep["bursts"] = []
+            # Whole run: commands per socket write to Redis (pipelining), per node.
+            rep["pipelining"] = []
             for a in admins:
                 m = metrics(a)
-                rep["bursts"].append((m.get("chat_redis_sequence_calls_total", 0),
-                                      m.get("chat_redis_sequence_bursts_total", 0)))
+                rep["pipelining"].append((m.get("chat_redis_commands_total", 0),
+                                          m.get("chat_redis_writes_total", 0)))
         return rep, begin, end
     finally:
         for p in procs:
@@ -184,9 +184,9 @@ def main():
             busiest = sorted(cmds.items(), key=lambda kv: -kv[1][0] * kv[1][1])[:6]
             print("  redis commands (calls, usec per call): "
                   + ", ".join("%s=%d/%.1f" % (k, v[0], v[1]) for k, v in busiest))
-        if rep.get("bursts"):
-            print("  sequencing calls per Redis round trip, by node: " + ", ".join(
-                "%.2f" % (c / b if b else 0) for c, b in rep["bursts"]))
+        if rep.get("pipelining"):
+            print("  Redis commands per socket write, by node: " + ", ".join(
+                "%.2f" % (c / w if w else 0) for c, w in rep["pipelining"]))
         sys.stdout.flush()
 
 

@@ -267,11 +267,6 @@ std::string render_metrics(admin_snapshot& snap, const net::origin_counters& ref
     };
     for (auto& m : client_counters)
       e.counter(m.name, m.help, double(m.value.load()));
-    auto& gate = ctx.redis->log.gate();
-    e.counter("chat_redis_sequence_bursts_total",
-              "Sequencing bursts sent (one Redis round trip each).", double(gate.bursts()));
-    e.counter("chat_redis_sequence_calls_total", "Sequencing script calls sent.",
-              double(gate.calls()));
     auto& rv = ctx.redis->revocations;
     e.counter("chat_redis_revocations_unsent_total",
               "Revocations this node could not tell the other nodes (Redis unreachable).",
