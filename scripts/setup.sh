@@ -10,7 +10,7 @@ packages=(
   libcaf-dev libboost1.81-dev libssl-dev
   libhiredis-dev libmongoc-dev libsodium-dev rapidjson-dev libsqlite3-dev
   catch2 libcli11-dev libncurses-dev libspdlog-dev libboost-url1.81-dev
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev lld
   redis-server redis-tools prometheus tmux sqlite3
   nginx openssl
 )
