@@ -67,7 +67,6 @@ void dedupe_window::insert(std::string_view user, std::string_view cid, uint64_t
   if (ring_.size() < capacity_) {
     pos = ring_.size();
     ring_.emplace_back();
-    ++used_;
     if (index_.size() < 2 * ring_.size())
       grow_index();
   } else {

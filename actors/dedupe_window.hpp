@@ -39,7 +39,7 @@ public:
   entry find(std::string_view user, std::string_view cid) const;
   // Remembers (user, cid); a pair already known keeps its first seq and text.
   void insert(std::string_view user, std::string_view cid, uint64_t seq, uint64_t text);
-  size_t size() const { return used_; }
+  size_t size() const { return ring_.size(); }
 
 private:
   struct slot {
@@ -65,7 +65,7 @@ private:
   size_t capacity_;
   std::vector<slot> ring_;   // grows to capacity_, then a ring from oldest_
   std::vector<cell> index_;  // size a power of two, at least twice the entries
-  size_t used_ = 0, oldest_ = 0;
+  size_t oldest_ = 0;
 };
 
 } // namespace chat

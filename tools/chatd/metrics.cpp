@@ -237,11 +237,7 @@ std::string render_metrics(admin_snapshot& snap, const net::origin_counters& ref
             double(c.prune_failures.load()));
   if (ctx.redis) {
     auto& rs = ctx.redis->client.counters();
-    struct {
-      const char* name;
-      const char* help;
-      const std::atomic<uint64_t>& value;
-    } client_counters[] = {
+    const counted client_counters[] = {
       {"chat_redis_commands_total", "Commands accepted for sending to Redis.", rs.commands},
       {"chat_redis_writes_total", "Socket writes to Redis (each carries one or more commands).",
        rs.batches},
@@ -264,6 +260,12 @@ std::string render_metrics(admin_snapshot& snap, const net::origin_counters& ref
        rs.messages},
       {"chat_redis_bad_replies_total", "Replies or payloads from Redis of an unexpected shape.",
        rs.bad_replies},
+      {"chat_redis_noscript_total", "EVALSHA answered NOSCRIPT and re-sent as EVAL.",
+       rs.noscript},
+      {"chat_redis_resubscribes_total", "Subscriptions re-established after a loss or slot move.",
+       rs.resubscribes},
+      {"chat_redis_callback_errors_total", "Exceptions thrown by Redis callbacks (logged, dropped).",
+       rs.callback_errors},
     };
     for (auto& m : client_counters)
       e.counter(m.name, m.help, double(m.value.load()));
