@@ -298,6 +298,14 @@ TEST_CASE("stream ranges report what the stream no longer holds") {
   CHECK_FALSE(parse_range(array({entry(21, m)}), "lobby", 10, 20, 100, 1 << 20).ok);
   CHECK_FALSE(parse_range(array({entry(10, m)}), "lobby", 10, 20, 100, 1 << 20).ok);
   CHECK_FALSE(parse_range(array({entry(11, m), entry(12, m)}), "lobby", 10, 0, 1, 1 << 20).ok);
+
+  // Seqs come from INCR (at most 2^63 - 1): a larger entry id is refused, so that the next
+  // expected seq cannot wrap to 0 and let older entries and ranges from 0 through.
+  uint64_t top = uint64_t(INT64_MAX);
+  CHECK_FALSE(parse_range(array({entry(UINT64_MAX, m), entry(5, m)}), "lobby", 0, 0, 100, 1 << 20)
+                .ok);
+  CHECK_FALSE(parse_range(array({entry(top + 1, m)}), "lobby", 0, 0, 100, 1 << 20).ok);
+  CHECK(parse_range(array({entry(top, m)}), "lobby", 0, 0, 100, 1 << 20).ok);
 }
 
 TEST_CASE("EVALSHA is rewritten to EVAL with the same keys and arguments") {
