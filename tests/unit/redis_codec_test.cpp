@@ -238,6 +238,12 @@ TEST_CASE("CLUSTER SLOTS replies become a slot map; bad ones are refused") {
   const reply bad[] = {
     str("x"), array({str("x")}), array({array({integer(5), integer(2), node("h", 1)})}),
     array({array({integer(0), integer(16384), node("h", 1)})}),
+    // A slot claimed twice: no node answers so; refusing it bounds the work (and the masters)
+    // a reply can cost to one pass over the 16384 slots.
+    array({array({integer(0), integer(10), node("h", 1)}),
+           array({integer(5), integer(20), node("g", 2)})}),
+    array({array({integer(0), integer(16383), node("h", 1)}),
+           array({integer(0), integer(16383), node("h", 1)})}),
     array({array({integer(0), integer(1), node("h", 70000)})}),
     array({array({integer(0), integer(1), array({str("h")})})}),
   };
