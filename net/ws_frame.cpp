@@ -36,7 +36,10 @@ std::string encode_close(uint16_t code, std::string_view reason) {
   std::string payload;
   payload.push_back(char(code >> 8));
   payload.push_back(char(code & 0xff));
-  payload.append(reason.substr(0, 123));
+  // A close frame holds 125 bytes; the reason must stay UTF-8 when it is cut (it may end in
+  // client text, such as a Socket.IO namespace in a protocol error).
+  auto cut = utf8_truncated(reason, 123);
+  payload.append(cut.data(), cut.size());
   return encode_frame(ws_opcode::close, payload);
 }
 

@@ -18,6 +18,7 @@ enum class ws_opcode : uint8_t { continuation = 0, text = 1, binary = 2, close =
 std::string encode_frame(ws_opcode op, std::string_view payload);
 // Appends the header of a server frame of `length` bytes to `out`.
 void append_frame_header(std::string& out, ws_opcode op, uint64_t length);
+// A close frame; `reason` is cut to 123 bytes on a character boundary.
 std::string encode_close(uint16_t code, std::string_view reason);
 
 // Close codes an endpoint may put on the wire (RFC 6455 7.4 and the IANA registry).

@@ -6,6 +6,7 @@
 #include "net/redis/script.hpp"
 
 #include <cstdio>
+#include <limits>
 
 namespace chat::redis {
 
@@ -170,10 +171,12 @@ seq_result parse_sequenced(response&& resp) {
   return res;
 }
 
+// "<seq>-0" with seq at most what INCR hands out (2^63 - 1), so seq + 1 cannot wrap.
 bool parse_entry_id(const std::string& id, uint64_t& seq) {
   auto dash = id.find('-');
   return dash != std::string::npos && id.compare(dash, std::string::npos, "-0") == 0
-         && parse_uint(std::string_view(id).substr(0, dash), seq);
+         && parse_uint(std::string_view(id).substr(0, dash), seq)
+         && seq <= uint64_t(std::numeric_limits<int64_t>::max());
 }
 
 } // namespace

@@ -1,5 +1,5 @@
 // CRC16 key slots, CLUSTER SLOTS parsing and redirect parsing. Everything read from the
-// network is checked before use: slot ranges, ports, array shapes.
+// network is checked before use: slot ranges (each slot claimed once), ports, array shapes.
 #include "net/redis/slot_map.hpp"
 
 #include <array>
@@ -90,8 +90,13 @@ std::string parse_cluster_slots(const reply& r, const endpoint& asked, slot_map&
     if (master.elements[1].integer <= 0 || master.elements[1].integer > 65535)
       return "CLUSTER SLOTS: bad port";
     ep.port = uint16_t(master.elements[1].integer);
-    for (int64_t s = lo.integer; s <= hi.integer; ++s)
+    // Each slot once: a reply costs one pass over the slots at most, whatever its length,
+    // and names at most slot_count masters (their index fits in owner's uint16_t).
+    for (int64_t s = lo.integer; s <= hi.integer; ++s) {
+      if (map.owner[size_t(s)] != slot_map::none)
+        return "CLUSTER SLOTS: slot " + std::to_string(s) + " claimed twice";
       map.assign(int(s), ep);
+    }
   }
   out = std::move(map);
   return {};

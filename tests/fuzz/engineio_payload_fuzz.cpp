@@ -2,7 +2,8 @@
 // through the HTTP session's target decoding (url_target), then the endpoint's checks (GET, POST, WebSocket), the body through the payload
 // decoder (which must round-trip) and as a POST body into a live polling session whose
 // handler echoes every message; what a GET then answers must be valid UTF-8 and decode as
-// a payload again. The body also goes in as one WebSocket text and binary message.
+// a payload again. The body also goes in as one WebSocket text and binary message, and
+// its records, one WebSocket message each, into the probe of a polling session's upgrade.
 #include "net/engineio_server.hpp"
 #include "net/unicode.hpp"
 
@@ -87,6 +88,30 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } else {
     got.pending->poll_aborted(now);
   }
+
+  // An upgrade: the records go to the probe, then a GET must still answer as documented.
+  auto fresh = srv.handle_http({"GET", chat::test::eio_query("EIO=4&transport=polling"), "", ""},
+                               ignore, now);
+  check(fresh.answer && fresh.answer->status == 200);
+  auto fresh_sid = fresh.answer->body.substr(9, 20);
+  auto probe = std::make_shared<chat::test::fake_link>();
+  auto upgrading = srv.attach_websocket(
+    chat::test::eio_query("EIO=4&transport=websocket&sid=" + fresh_sid), probe, now);
+  check(upgrading != nullptr);
+  for (size_t at = 0; at <= body.size();) {
+    auto end = std::min(body.find(record_separator, at), body.size());
+    upgrading->ws_message(*probe, false, body.substr(at, end - at), now);
+    at = end + 1;
+  }
+  auto after = srv.handle_http(
+    {"GET", chat::test::eio_query("EIO=4&transport=polling&sid=" + fresh_sid), "", ""}, ignore,
+    now);
+  if (after.answer)
+    check_answer(*after.answer);
+  else
+    after.pending->poll_aborted(now);
+  for (auto& f : probe->frames)
+    check(!view_frame(*f).binary && chat::net::utf8_valid(view_frame(*f).payload));
 
   auto link = std::make_shared<chat::test::fake_link>();
   auto ws = srv.attach_websocket(chat::test::eio_query("EIO=4&transport=websocket"), link, now);

@@ -2,11 +2,13 @@
 // series of Engine.IO messages, each "<kind byte><length byte><bytes>" (odd kind: binary).
 // They go (1) into a decoder, where each packet must re-encode and decode to itself and
 // each chat event must decode to a command whose error answer is valid UTF-8, and (2) into
-// a live Socket.IO chat connection over a WebSocket Engine.IO session.
+// a live Socket.IO chat connection over a WebSocket Engine.IO session, whose close frame
+// (its reason may hold the client's namespace) must carry a UTF-8 reason.
 #include "net/engineio_server.hpp"
 #include "net/socketio_chat.hpp"
 #include "net/socketio_route.hpp"
 #include "net/unicode.hpp"
+#include "net/ws_frame.hpp"
 
 #include "tests/support/engineio_fakes.hpp"
 
@@ -101,6 +103,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!v.binary)
       check(utf8_valid(v.payload));
   }
+  if (link->closed)
+    check(utf8_valid(std::string_view(encode_close(link->code, link->reason)).substr(4)));
   srv.shutdown("done");
   return 0;
 }

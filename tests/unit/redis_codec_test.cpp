@@ -238,6 +238,12 @@ TEST_CASE("CLUSTER SLOTS replies become a slot map; bad ones are refused") {
   const reply bad[] = {
     str("x"), array({str("x")}), array({array({integer(5), integer(2), node("h", 1)})}),
     array({array({integer(0), integer(16384), node("h", 1)})}),
+    // A slot claimed twice: no node answers so; refusing it bounds the work (and the masters)
+    // a reply can cost to one pass over the 16384 slots.
+    array({array({integer(0), integer(10), node("h", 1)}),
+           array({integer(5), integer(20), node("g", 2)})}),
+    array({array({integer(0), integer(16383), node("h", 1)}),
+           array({integer(0), integer(16383), node("h", 1)})}),
     array({array({integer(0), integer(1), node("h", 70000)})}),
     array({array({integer(0), integer(1), array({str("h")})})}),
   };
@@ -298,6 +304,14 @@ TEST_CASE("stream ranges report what the stream no longer holds") {
   CHECK_FALSE(parse_range(array({entry(21, m)}), "lobby", 10, 20, 100, 1 << 20).ok);
   CHECK_FALSE(parse_range(array({entry(10, m)}), "lobby", 10, 20, 100, 1 << 20).ok);
   CHECK_FALSE(parse_range(array({entry(11, m), entry(12, m)}), "lobby", 10, 0, 1, 1 << 20).ok);
+
+  // Seqs come from INCR (at most 2^63 - 1): a larger entry id is refused, so that the next
+  // expected seq cannot wrap to 0 and let older entries and ranges from 0 through.
+  uint64_t top = uint64_t(INT64_MAX);
+  CHECK_FALSE(parse_range(array({entry(UINT64_MAX, m), entry(5, m)}), "lobby", 0, 0, 100, 1 << 20)
+                .ok);
+  CHECK_FALSE(parse_range(array({entry(top + 1, m)}), "lobby", 0, 0, 100, 1 << 20).ok);
+  CHECK(parse_range(array({entry(top, m)}), "lobby", 0, 0, 100, 1 << 20).ok);
 }
 
 TEST_CASE("EVALSHA is rewritten to EVAL with the same keys and arguments") {

@@ -92,6 +92,23 @@ TEST_CASE("server frame headers use the shortest length encoding") {
   CHECK(uint8_t(close[3]) == 0xe9);
 }
 
+// A reason may hold client text (a Socket.IO namespace in a protocol error): cut to the
+// 123 bytes a close frame holds, it must still end between two characters (RFC 6455 5.5.1:
+// the reason is UTF-8, and browsers fail the connection on one that is not).
+TEST_CASE("close reasons are cut to 123 bytes on a character boundary") {
+  for (size_t ascii = 118; ascii <= 123; ++ascii) {
+    std::string reason = std::string(ascii, 'a') + "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80";
+    auto close = encode_close(1002, reason);
+    REQUIRE(uint8_t(close[1]) >= 2);
+    std::string_view text = std::string_view(close).substr(4);
+    CHECK(text.size() == size_t(uint8_t(close[1])) - 2);
+    CHECK(text.size() <= 123);
+    CHECK(text.size() >= 120);
+    CHECK(utf8_valid(text));
+    CHECK(reason.compare(0, text.size(), text) == 0);
+  }
+}
+
 TEST_CASE("masked frames parse whole, in pieces or byte by byte") {
   std::string stream = client_frame(0x81, "hello") + client_frame(0x89, "p")
                        + client_frame(0x81, std::string(1000, 'z'))
