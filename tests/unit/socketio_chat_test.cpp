@@ -255,7 +255,7 @@ struct recording_binding : sio::chat_binding {
       s.accept("/");
   }
   void commands(std::vector<command>&& batch) override { batches.push_back(std::move(batch)); }
-  void closed(const std::string& reason) override { closes.push_back(reason); }
+  void closed(const std::string& reason, bool) override { closes.push_back(reason); }
 };
 
 struct chat_fixture {
