@@ -67,7 +67,7 @@ struct node_config {
   bool sio_recovery = false;             // sio.connection-state-recovery
   millis sio_recovery_duration{120000};  // sio.max-disconnection-duration: state kept this long
   uint64_t sio_recovery_bytes = 1 << 20; // sio.recovery-bytes: frames held while disconnected
-  uint32_t sio_recovery_frames = 1000;   // sio.recovery-frames: sent frames kept to find the offset
+  uint32_t sio_recovery_frames = 500;    // sio.recovery-frames: sent frames kept to find the offset
   // [admin]
   std::string admin_host = "127.0.0.1"; // admin.host
   uint16_t admin_port = 9090;           // admin.port

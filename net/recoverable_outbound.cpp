@@ -14,9 +14,7 @@ bool ends_with(const std::string& s, std::string_view suffix) {
 } // namespace
 
 recoverable_outbound::recoverable_outbound(outbound_ptr target, bounds b)
-  : bounds_{std::max<size_t>(b.sent_frames, 1), b.held_bytes}, target_(std::move(target)) {
-  sent_.reserve(bounds_.sent_frames);
-}
+  : bounds_{std::max<size_t>(b.sent_frames, 1), b.held_bytes}, target_(std::move(target)) {}
 
 void recoverable_outbound::set_on_release(release_fn f) {
   std::lock_guard<std::mutex> guard(mtx_);
@@ -24,19 +22,35 @@ void recoverable_outbound::set_on_release(release_fn f) {
 }
 
 void recoverable_outbound::remember_locked(frame_ptr frame) {
+  sent_bytes_ += frame->size();
   if (sent_.size() < bounds_.sent_frames) {
-    sent_.push_back(std::move(frame));
-    return;
+    sent_.push_back(std::move(frame)); // grows to its bound once, then never allocates
+  } else {
+    auto& oldest = sent_[head_];
+    if (oldest)
+      sent_bytes_ -= oldest->size();
+    else
+      --dropped_;
+    oldest = std::move(frame);
+    head_ = (head_ + 1) % sent_.size();
   }
-  sent_[head_] = std::move(frame);
-  head_ = (head_ + 1) % sent_.size();
+  // Past the byte bound, the oldest frames are let go (the newest one always stays).
+  while (sent_bytes_ > bounds_.held_bytes && dropped_ + 1 < sent_.size()) {
+    auto& oldest = sent_[(head_ + dropped_) % sent_.size()];
+    sent_bytes_ -= oldest->size();
+    oldest.reset();
+    ++dropped_;
+  }
 }
 
 void recoverable_outbound::release_locked(std::vector<std::function<void()>>& drop) {
   state_ = state::released;
   target_.reset();
   sent_.clear();
+  sent_.shrink_to_fit();
   head_ = 0;
+  dropped_ = 0;
+  sent_bytes_ = 0;
   held_.clear();
   held_bytes_ = 0;
   for (auto& d : waiting_)
@@ -141,7 +155,7 @@ recoverable_outbound::attach_result recoverable_outbound::attach(
     // Newest first: the client's offset is normally among the last frames.
     size_t n = sent_.size();
     size_t found = n;
-    for (size_t i = n; i-- > 0;) {
+    for (size_t i = n; i-- > dropped_;) {
       if (ends_with(*sent_[(head_ + i) % n], offset_suffix)) {
         found = i;
         break;

@@ -1,5 +1,7 @@
 // The outbound of a Socket.IO client with connection-state recovery: forwards every frame
-// to the live Engine.IO session and remembers the last `sent_frames` of them; when the
+// to the live Engine.IO session and remembers the last `sent_frames` of them (at most
+// `held_bytes` of them, the newest always; one pointer each, the frames being shared with
+// the other recipients), to find the client's offset among them; when the
 // transport is lost it holds what arrives (at most `held_bytes`), and when the client comes
 // back with the offset of the last frame it received, re-attaches to the new session and
 // replays every frame after that one (sent before the loss, then held) in order.
@@ -23,8 +25,8 @@ namespace chat::net {
 class recoverable_outbound final : public outbound {
 public:
   struct bounds {
-    size_t sent_frames = 1000; // frames remembered to find an offset (>= 1)
-    uint64_t held_bytes = 1 << 20; // frames held while detached
+    size_t sent_frames = 500;      // frames remembered to find an offset (>= 1)
+    uint64_t held_bytes = 1 << 20; // frames held while detached; frames remembered
   };
   enum class why { overflow, closed, released };
   using release_fn = std::function<void(why)>;
@@ -64,8 +66,12 @@ private:
   mutable std::mutex mtx_;
   state state_ = state::attached;
   outbound_ptr target_;
-  std::vector<frame_ptr> sent_; // a ring of the last frames sent, oldest at `head_`
+  // A ring of the last frames sent, oldest at `head_`; the `dropped_` oldest slots were let
+  // go for the byte bound (null).
+  std::vector<frame_ptr> sent_;
   size_t head_ = 0;
+  size_t dropped_ = 0;
+  uint64_t sent_bytes_ = 0;
   std::deque<frame_ptr> held_;
   uint64_t held_bytes_ = 0;
   struct drain_wait {

@@ -256,3 +256,33 @@ TEST_CASE("recoverable outbound: concurrent pushes are remembered in the order f
   for (size_t i = 0; i < 1000; ++i)
     CHECK(next->frames[i] == live->frames[1000 + i]);
 }
+
+TEST_CASE("recoverable outbound: the frames remembered are bounded in bytes too, the newest "
+          "always kept") {
+  auto live = std::make_shared<recording_outbound>();
+  auto one = enc().msg(message("r", 1));
+  // Room for about 3 frames of this size, though 100 frames are allowed.
+  recoverable_outbound out(live, {100, 3 * one->size() + 10});
+  for (uint64_t seq = 1; seq <= 10; ++seq)
+    out.push(enc().msg(message("r", seq)));
+  out.detach();
+  auto next = std::make_shared<recording_outbound>();
+  // seq 6 was let go (too old for the bytes); seq 8 is kept: 9 and 10 follow it.
+  CHECK(out.attach(next, suffix("r", 6)) == recoverable_outbound::attach_result::offset_not_found);
+  REQUIRE(out.attach(next, suffix("r", 8)) == recoverable_outbound::attach_result::attached);
+  REQUIRE(next->frames.size() == 2);
+  CHECK(payload(next->frames[1]) == payload(enc().msg(message("r", 10))));
+  // The ring wraps over let-go slots: after 200 more frames the newest are still found.
+  for (uint64_t seq = 11; seq <= 210; ++seq)
+    out.push(enc().msg(message("r", seq)));
+  out.detach();
+  auto third = std::make_shared<recording_outbound>();
+  REQUIRE(out.attach(third, suffix("r", 209)) == recoverable_outbound::attach_result::attached);
+  REQUIRE(third->frames.size() == 1);
+  CHECK(payload(third->frames[0]) == payload(enc().msg(message("r", 210))));
+  // A single frame over the bound is still remembered (the newest always is).
+  recoverable_outbound tiny(live, {10, 1});
+  tiny.push(enc().msg(message("t", 1)));
+  tiny.detach();
+  CHECK(tiny.attach(next, suffix("t", 1)) == recoverable_outbound::attach_result::attached);
+}
