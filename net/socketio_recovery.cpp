@@ -118,15 +118,32 @@ recovery_registry::lookup recovery_registry::take(const std::string& pid, const 
 }
 
 void recovery_registry::put_back(const std::string& pid, parked_socket s) {
+  // Its own deadline when it was parked; a socket taken from its connection gets a full one.
+  auto now = clock::now();
+  if (s.deadline == clock::time_point{})
+    s.deadline = now + keep_;
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(s.deadline - now);
+  caf::actor sweeper;
+  bool kept = false;
   {
     std::lock_guard<std::mutex> guard(mtx_);
     if (!stopped_ && !parked_.count(pid)) {
       parked_.emplace(pid, std::move(s));
       counters_.sio_detached.fetch_add(1, std::memory_order_relaxed);
-      return;
+      sweeper = sweeper_;
+      kept = true;
     }
   }
-  s.out->release(); // shutting down, or parked again meanwhile
+  if (!kept) {
+    s.out->release(); // shutting down, or parked again meanwhile
+    return;
+  }
+  if (!sweeper)
+    return;
+  // The sweep planned at its park may have run while it was out.
+  caf::delayed_anon_send(sweeper, std::max(left, std::chrono::milliseconds(0))
+                                    + std::chrono::milliseconds(1),
+                         sweep_atom::value);
 }
 
 void recovery_registry::forget(const std::string& pid, const recoverable_outbound* out) {

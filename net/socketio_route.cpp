@@ -52,7 +52,8 @@ public:
     // any thread, and admission locks.
     auto inline_post = [](std::function<void()> f) { f(); };
     gate_.settle(address, inline_post, who.token, anon_user,
-                 [this, link = link_, engine, &s, id, address, pid = std::move(parsed.pid),
+                 [this, link = link_, engine, &s, id, address,
+                  guest = who.user.empty() && who.token.empty(), pid = std::move(parsed.pid),
                   offset = std::move(parsed.offset)](std::shared_ptr<admitted> admitted,
                                                      http_reply refusal) {
                    auto e = engine.lock();
@@ -60,7 +61,9 @@ public:
                      return; // the client left while its token was checked
                    if (!admitted)
                      return s.refuse("/", refusal_message(refusal));
-                   if (recovery_ && !pid.empty() && resume(s, e, *admitted, pid, offset))
+                   // A guest (anonymous without a name) is a new user each time: no
+                   // socket of its own to recover.
+                   if (recovery_ && !pid.empty() && !guest && resume(s, e, *admitted, pid, offset))
                      return;
                    start(s, e, *admitted, id, address);
                  });
