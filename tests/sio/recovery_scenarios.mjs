@@ -51,19 +51,43 @@ function assertExactlyOnce(got, sent) {
   assert.deepEqual(got.map((g) => g.seq), sent.map((s) => s.seq));
 }
 
-async function recoverOn(ctx, transports, name, upgraded = false) {
+// Alice (reconnecting by herself after `ms`, with `transports`) and bob in one room; what
+// alice receives is recorded.
+async function pairInRoom(ctx, name, ms, transports) {
   const room = ctx.room(`rec-${name}`);
-  const alice = await ctx.connect(ctx.user(`alice-${name}`), reconnecting(300, transports));
+  const alice = await ctx.connect(ctx.user(`alice-${name}`), reconnecting(ms, transports));
+  const bob = await ctx.connect(ctx.user(`bob-${name}`));
+  await ctx.request(alice, "join", { room });
+  await ctx.request(bob, "join", { room });
+  return { room, alice, bob, got: record(alice) };
+}
+
+async function apiLogin(ctx, name) {
+  const post = async (op, body) => {
+    const r = await fetch(`${ctx.opts.url}/api/${op}`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(ctx.opts.timeoutMs),
+    });
+    return { status: r.status, body: await r.json() };
+  };
+  const username = ctx.user(name);
+  const password = `${name}'s long password`;
+  assert.equal((await post("register", { username, password })).status, 201);
+  const login = await post("login", { username, password });
+  assert.equal(login.status, 200);
+  return { username, token: login.body.token };
+}
+
+async function recoverOn(ctx, transports, name, upgraded = false) {
+  const { room, alice, bob, got } = await pairInRoom(ctx, name, 300, transports);
   if (upgraded)
     await until(ctx, "the upgrade", () => alice.io.engine.transport.name === "websocket");
-  const bob = await ctx.connect(ctx.user(`bob-${name}`));
   assert.equal(typeof alice._pid, "string", "the CONNECT answer carries a pid");
   assert.equal(alice.recovered, false);
   const firstPid = alice._pid;
   const firstId = alice.id;
-  await ctx.request(alice, "join", { room });
-  await ctx.request(bob, "join", { room });
-  const got = record(alice);
   const sent = [];
   const send = (text) => ctx.request(bob, "send", { room, text, cid: ctx.cid() });
   for (let i = 1; i <= 3; i++) sent.push(await send(`before${i}`));
@@ -121,6 +145,40 @@ async function recoverOn(ctx, transports, name, upgraded = false) {
 }
 
 export const recoveryScenarios = {
+  // Accounts (a node with security.token-key): mallory's token with alice's pid and offset
+  // gets a socket of her own; alice's token gets alice's back with what she missed.
+  async "recovery-token"(ctx) {
+    const a = await apiLogin(ctx, "alice-tok");
+    const m = await apiLogin(ctx, "mallory-tok");
+    const room = ctx.room("rec-token");
+    const alice = await ctx.connect(a.username, { ...reconnecting(300, ["websocket"]), auth: { token: a.token } });
+    await ctx.request(alice, "join", { room });
+    const got = record(alice);
+    const sent = [await ctx.request(alice, "send", { room, text: "mine", cid: ctx.cid() })];
+    await until(ctx, "her own message", () => got.length === 1);
+    const pid = alice._pid;
+    const offset = alice._lastOffset;
+    alice.io.reconnection(false);
+    const disconnected = new Promise((resolve) => alice.once("disconnect", resolve));
+    alice.io.engine.close();
+    await disconnected;
+    const thief = await ctx.connect(m.username, { auth: { token: m.token, pid, offset } });
+    assert.equal(thief.hello.user, m.username, "the token decides who connects");
+    assert.notEqual(thief._pid, pid);
+    const notMember = await ctx.request(thief, "send", { room, text: "in?", cid: ctx.cid() });
+    assert.equal(notMember.code, "not_member");
+    await ctx.request(thief, "join", { room });
+    sent.push(await ctx.request(thief, "send", { room, text: "while away", cid: ctx.cid() }));
+    alice.io.reconnection(true);
+    const back = nextConnect(ctx, alice);
+    alice.connect();
+    await back;
+    assert.equal(alice.recovered, true);
+    await until(ctx, "the missed message", () => got.length === 2);
+    await delay(100);
+    assertExactlyOnce(got, sent);
+  },
+
   async "recovery-websocket"(ctx) {
     await recoverOn(ctx, ["websocket"], "ws");
   },
@@ -155,12 +213,7 @@ export const recoveryScenarios = {
   // The node keeps the state 300 ms (sio.max-disconnection-duration); the client comes
   // back after 1.2 s: not recovered, a new pid, and `since` fills the gap.
   async "recovery-expired"(ctx) {
-    const room = ctx.room("rec-expired");
-    const alice = await ctx.connect(ctx.user("alice-exp"), reconnecting(1200, ["websocket"]));
-    const bob = await ctx.connect(ctx.user("bob-exp"));
-    await ctx.request(alice, "join", { room });
-    await ctx.request(bob, "join", { room });
-    const got = record(alice);
+    const { room, alice, bob, got } = await pairInRoom(ctx, "exp", 1200, ["websocket"]);
     const first = await ctx.request(bob, "send", { room, text: "seen", cid: ctx.cid() });
     await until(ctx, "the first message", () => got.length === 1);
     const oldPid = alice._pid;
@@ -182,12 +235,7 @@ export const recoveryScenarios = {
   // sio.recovery-bytes is small: the messages sent while alice is away outgrow it, her
   // state is released (the room sees her leave) and she comes back as a new socket.
   async "recovery-overflow"(ctx) {
-    const room = ctx.room("rec-overflow");
-    const alice = await ctx.connect(ctx.user("alice-ovf"), reconnecting(1500, ["websocket"]));
-    const bob = await ctx.connect(ctx.user("bob-ovf"));
-    await ctx.request(alice, "join", { room });
-    await ctx.request(bob, "join", { room });
-    const got = record(alice);
+    const { room, alice, bob, got } = await pairInRoom(ctx, "ovf", 1500, ["websocket"]);
     await ctx.request(bob, "send", { room, text: "seen", cid: ctx.cid() });
     await until(ctx, "the first message", () => got.length === 1);
     const disconnected = new Promise((resolve) => alice.once("disconnect", resolve));
@@ -223,12 +271,7 @@ export const recoveryScenarios = {
   // Another user presenting alice's pid and offset gets a new socket of its own, never
   // alice's; alice then recovers hers.
   async "recovery-other-user"(ctx) {
-    const room = ctx.room("rec-other");
-    const alice = await ctx.connect(ctx.user("alice-own"), reconnecting(300, ["websocket"]));
-    const bob = await ctx.connect(ctx.user("bob-own"));
-    await ctx.request(alice, "join", { room });
-    await ctx.request(bob, "join", { room });
-    const got = record(alice);
+    const { room, alice, bob, got } = await pairInRoom(ctx, "own", 300, ["websocket"]);
     const sent = [await ctx.request(bob, "send", { room, text: "one", cid: ctx.cid() })];
     await until(ctx, "the first message", () => got.length === 1);
     const pid = alice._pid;
