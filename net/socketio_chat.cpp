@@ -31,6 +31,13 @@ std::string string_field(const rapidjson::Value& obj, const char* key, size_t ma
   return std::string(i->value.GetString(), i->value.GetStringLength());
 }
 
+std::string recovery_field(const rapidjson::Value& obj, const char* key, size_t max) {
+  auto i = obj.FindMember(key);
+  if (i == obj.MemberEnd() || !i->value.IsString() || i->value.GetStringLength() > max)
+    return {};
+  return std::string(i->value.GetString(), i->value.GetStringLength());
+}
+
 } // namespace
 
 command decode_chat_event(const rapidjson::Value& args, const packet& p) {
@@ -55,8 +62,10 @@ chat_auth parse_chat_auth(const rapidjson::Value& auth) {
     return a;
   a.token = string_field(auth, "token", max_token_bytes, a.error);
   a.user = string_field(auth, "user", max_user_bytes, a.error);
-  a.pid = string_field(auth, "pid", max_pid_bytes, a.error);
-  a.offset = string_field(auth, "offset", max_offset_bytes, a.error);
+  // Recovery fields the node cannot use (off, or not strings of a sane length) are only
+  // ignored, as any other unknown field: the client then gets a new socket.
+  a.pid = recovery_field(auth, "pid", max_pid_bytes);
+  a.offset = recovery_field(auth, "offset", max_offset_bytes);
   return a;
 }
 
