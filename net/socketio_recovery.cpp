@@ -34,7 +34,9 @@ recovery_registry::~recovery_registry() {
 }
 
 void recovery_registry::start(caf::actor_system& sys) {
-  sweeper_ = sys.spawn(sweeper, weak_from_this());
+  // Hidden: the node's shutdown waits for its actors, and this one must never hold it up
+  // (a node that failed to start never calls shutdown()).
+  sweeper_ = sys.spawn<caf::hidden>(sweeper, weak_from_this());
 }
 
 std::string recovery_registry::new_pid() {
