@@ -79,12 +79,17 @@ async function dropAndStay(alice) {
   await disconnected;
 }
 
-// Alice reconnects, recovers her socket and has every message of `sent` exactly once.
-async function comeBack(ctx, alice, got, sent) {
+// Alice reconnects (with her pid and offset, as socket.io-client does by itself).
+async function reconnectNow(ctx, alice) {
   alice.io.reconnection(true);
   const back = nextConnect(ctx, alice);
   alice.connect();
   await back;
+}
+
+// Alice reconnects, recovers her socket and has every message of `sent` exactly once.
+async function comeBack(ctx, alice, got, sent) {
+  await reconnectNow(ctx, alice);
   assert.equal(alice.recovered, true);
   await until(ctx, "the missed messages", () => got.length >= sent.length);
   await delay(100); // a duplicate would arrive now
@@ -211,22 +216,22 @@ export const recoveryScenarios = {
     assert.deepEqual((await replay).map((m) => m.seq), [first.seq + 1]);
   },
 
-  // The node keeps the state 300 ms (sio.max-disconnection-duration); the client comes
-  // back after 1.2 s: not recovered, a new pid, and `since` fills the gap.
+  // The node keeps the state 300 ms (sio.max-disconnection-duration); alice comes back
+  // only once the room has seen her leave: not recovered, a new pid, `since` fills the gap.
   async "recovery-expired"(ctx) {
-    const { room, alice, bob, got } = await pairInRoom(ctx, "exp", 1200, ["websocket"]);
+    const { room, alice, bob, got } = await pairInRoom(ctx, "exp", 300, ["websocket"]);
     const first = await ctx.request(bob, "send", { room, text: "seen", cid: ctx.cid() });
     await until(ctx, "the first message", () => got.length === 1);
     const oldPid = alice._pid;
     // The room sees alice leave when her state expires.
     const left = ctx.waitFor(bob, "member", (m) => m.user === ctx.user("alice-exp") && !m.joined);
-    alice.io.engine.close();
+    await dropAndStay(alice);
     const missed = await ctx.request(bob, "send", { room, text: "missed", cid: ctx.cid() });
     await left;
-    const reconnected = nextConnect(ctx, alice);
-    await reconnected;
+    await reconnectNow(ctx, alice);
     assert.equal(alice.recovered, false);
     assert.notEqual(alice._pid, oldPid);
+    await delay(100);
     assert.equal(got.length, 1, "nothing arrives without a join");
     await ctx.request(alice, "join", { room, since: first.seq });
     await until(ctx, "the missed message", () => got.length === 2);
@@ -236,18 +241,17 @@ export const recoveryScenarios = {
   // sio.recovery-bytes is small: the messages sent while alice is away outgrow it, her
   // state is released (the room sees her leave) and she comes back as a new socket.
   async "recovery-overflow"(ctx) {
-    const { room, alice, bob, got } = await pairInRoom(ctx, "ovf", 1500, ["websocket"]);
+    const { room, alice, bob, got } = await pairInRoom(ctx, "ovf", 300, ["websocket"]);
     await ctx.request(bob, "send", { room, text: "seen", cid: ctx.cid() });
     await until(ctx, "the first message", () => got.length === 1);
-    const disconnected = new Promise((resolve) => alice.once("disconnect", resolve));
-    alice.io.engine.close();
-    await disconnected;
+    await dropAndStay(alice);
     const left = ctx.waitFor(bob, "member", (m) => m.user === ctx.user("alice-ovf") && !m.joined);
     for (let i = 0; i < 12; i++)
       await ctx.request(bob, "send", { room, text: "x".repeat(200), cid: ctx.cid() });
     await left;
-    await nextConnect(ctx, alice);
+    await reconnectNow(ctx, alice);
     assert.equal(alice.recovered, false);
+    await delay(100);
     assert.equal(got.length, 1);
   },
 
