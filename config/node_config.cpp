@@ -234,6 +234,7 @@ const std::map<std::string, setter>& setters() {
     {"sio.max-disconnection-duration",
      duration_key(&node_config::sio_recovery_duration, micros(10000))},
     {"sio.recovery-bytes", bytes_key(&node_config::sio_recovery_bytes, 1024)},
+    {"sio.recovery-max-sockets", uint_key(&node_config::sio_recovery_max_detached, 1, 10000000)},
     {"sio.recovery-frames", uint_key(&node_config::sio_recovery_frames, 1, 100000)},
     {"admin.host", string_key(&node_config::admin_host, false)},
     {"admin.port", uint_key(&node_config::admin_port, 0, 65535)},

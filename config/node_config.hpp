@@ -67,6 +67,7 @@ struct node_config {
   bool sio_recovery = false;             // sio.connection-state-recovery
   millis sio_recovery_duration{120000};  // sio.max-disconnection-duration: state kept this long
   uint64_t sio_recovery_bytes = 1 << 20; // sio.recovery-bytes: frames held while disconnected
+  uint32_t sio_recovery_max_detached = 10000; // sio.recovery-max-sockets: dropped sockets kept
   uint32_t sio_recovery_frames = 500;    // sio.recovery-frames: sent frames kept to find the offset
   // [admin]
   std::string admin_host = "127.0.0.1"; // admin.host

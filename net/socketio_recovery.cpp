@@ -26,8 +26,9 @@ caf::behavior sweeper(caf::event_based_actor*, std::weak_ptr<recovery_registry> 
 
 } // namespace
 
-recovery_registry::recovery_registry(node_counters& counters, std::chrono::milliseconds keep)
-  : counters_(counters), keep_(keep) {}
+recovery_registry::recovery_registry(node_counters& counters, std::chrono::milliseconds keep,
+                                     size_t max_parked)
+  : counters_(counters), keep_(keep), max_parked_(max_parked) {}
 
 recovery_registry::~recovery_registry() {
   shutdown();
@@ -45,24 +46,29 @@ std::string recovery_registry::new_pid() {
 
 void recovery_registry::park(const std::string& pid, parked_socket s) {
   s.deadline = clock::now() + keep_;
-  std::optional<parked_socket> old;
+  std::optional<parked_socket> drop; // released outside the lock
   caf::actor sweeper;
+  bool full = false;
   {
     std::lock_guard<std::mutex> guard(mtx_);
-    if (stopped_) {
-      old = std::move(s); // the node is shutting down: nothing waits any more
-    } else if (auto i = parked_.find(pid); i != parked_.end()) {
-      old = std::move(i->second);
-      parked_.erase(i);
+    if (stopped_ || parked_.size() >= max_parked_) {
+      full = !stopped_;
+      drop = std::move(s); // shutting down, or too many: nothing waits for this one
     } else {
-      counters_.sio_detached.fetch_add(1, std::memory_order_relaxed);
-    }
-    if (!stopped_)
+      if (auto i = parked_.find(pid); i != parked_.end()) {
+        drop = std::move(i->second);
+        parked_.erase(i);
+      } else {
+        counters_.sio_detached.fetch_add(1, std::memory_order_relaxed);
+      }
       parked_.emplace(pid, std::move(s));
-    sweeper = sweeper_;
+      sweeper = sweeper_;
+    }
   }
-  if (old && old->out)
-    old->out->release();
+  if (full)
+    count(sio_recovery_result::overflow);
+  if (drop && drop->out)
+    drop->out->release();
   if (sweeper)
     caf::delayed_anon_send(sweeper, keep_ + std::chrono::milliseconds(1), sweep_atom::value);
 }

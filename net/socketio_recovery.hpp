@@ -41,7 +41,8 @@ struct parked_socket {
 class recovery_registry : public std::enable_shared_from_this<recovery_registry> {
 public:
   using clock = std::chrono::steady_clock;
-  recovery_registry(node_counters& counters, std::chrono::milliseconds keep);
+  recovery_registry(node_counters& counters, std::chrono::milliseconds keep,
+                    size_t max_parked = 10000);
   ~recovery_registry();
 
   // Spawns the actor that sweeps at each parked socket's deadline (after make_shared).
@@ -55,7 +56,8 @@ public:
   using detacher = std::function<std::optional<parked_socket>()>;
   void live(const std::string& pid, const std::string& user, const void* owner, detacher d);
   void unlive(const std::string& pid, const void* owner);
-  // Keeps a detached socket until now + keep (a pid already parked is released first).
+  // Keeps a detached socket until now + keep (a pid already parked is released first);
+  // with max_parked sockets parked already, releases it at once instead.
   void park(const std::string& pid, parked_socket s);
   // Takes the socket of `pid` for `user`: a parked one, or a live one detached from its
   // old connection. Another user's socket is left as it is.
@@ -80,6 +82,7 @@ private:
 
   node_counters& counters_;
   const std::chrono::milliseconds keep_;
+  const size_t max_parked_;
   caf::actor sweeper_;
   mutable std::mutex mtx_;
   std::unordered_map<std::string, parked_socket> parked_;

@@ -295,7 +295,8 @@ std::unique_ptr<engineio_endpoint> make_socketio_endpoint(node_context& ctx, cli
   options.next_id = [&ctx] { return ctx.next_conn_id.fetch_add(1); };
   std::shared_ptr<recovery_registry> recovery;
   if (ctx.cfg.sio_recovery) {
-    recovery = std::make_shared<recovery_registry>(ctx.counters, ctx.cfg.sio_recovery_duration);
+    recovery = std::make_shared<recovery_registry>(ctx.counters, ctx.cfg.sio_recovery_duration,
+                                                   ctx.cfg.sio_recovery_max_detached);
     recovery->start(ctx.sys);
     options.on_shutdown = [recovery] { recovery->shutdown(); };
   }

@@ -127,6 +127,7 @@ TEST_CASE("bad values and unknown keys name the key") {
     {"--sio.max-disconnection-duration=1ms", "sio.max-disconnection-duration"},
     {"--sio.recovery-bytes=10", "sio.recovery-bytes"},
     {"--sio.recovery-frames=0", "sio.recovery-frames"},
+    {"--sio.recovery-max-sockets=0", "sio.recovery-max-sockets"},
     {"--net.allowed-origins=chat.example.com", "net.allowed-origins"},
     {"--net.allowed-origins=https://a.example/path", "net.allowed-origins"},
     {"--net.allowed-origins=https://a.example,,https://b.example", "net.allowed-origins"},
@@ -161,12 +162,14 @@ TEST_CASE("Socket.IO settings") {
   CHECK(r.cfg.sio_upgrade_timeout == millis(1000));
   CHECK_FALSE(r.cfg.sio_recovery); // connection-state recovery is off by default
   auto rec = load({"--sio.connection-state-recovery=true", "--sio.max-disconnection-duration=5s",
-                   "--sio.recovery-bytes=64KiB", "--sio.recovery-frames=50"});
+                   "--sio.recovery-bytes=64KiB", "--sio.recovery-frames=50",
+                   "--sio.recovery-max-sockets=7"});
   REQUIRE(rec.error.empty());
   CHECK(rec.cfg.sio_recovery);
   CHECK(rec.cfg.sio_recovery_duration == millis(5000));
   CHECK(rec.cfg.sio_recovery_bytes == 64u << 10);
   CHECK(rec.cfg.sio_recovery_frames == 50);
+  CHECK(rec.cfg.sio_recovery_max_detached == 7);
   // With recovery on, what one socket may hold must fit a polling queue twice.
   auto big = load({"--sio.connection-state-recovery=true", "--sio.recovery-bytes=3MiB"});
   CHECK(big.error.find("sio.recovery-bytes") != std::string::npos);

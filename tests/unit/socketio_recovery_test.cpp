@@ -111,3 +111,20 @@ TEST_CASE("recovery registry: shutdown releases every parked socket, and later p
   CHECK(reg.parked() == 0);
   CHECK(counters.sio_detached == 0);
 }
+
+TEST_CASE("recovery registry: past its bound of parked sockets, one more is released at once") {
+  node_counters counters;
+  recovery_registry reg(counters, 1000ms, 2);
+  reg.park("p1", detached("a", "s1"));
+  reg.park("p2", detached("b", "s2"));
+  auto c = detached("c", "s3");
+  auto out = c.out;
+  reg.park("p3", std::move(c));
+  CHECK(out->released());
+  CHECK(reg.parked() == 2);
+  CHECK(counters.sio_detached == 2);
+  CHECK(counters.sio_recoveries[size_t(sio_recovery_result::overflow)] == 1);
+  parked_socket got;
+  CHECK(reg.take("p3", "c", got) == recovery_registry::lookup::unknown);
+  CHECK(reg.take("p1", "a", got) == recovery_registry::lookup::found);
+}
