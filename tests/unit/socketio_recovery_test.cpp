@@ -28,6 +28,15 @@ parked_socket detached(const std::string& user, const std::string& sid) {
   return s;
 }
 
+// Parks a new detached socket of `user` under `pid`; its outbound, to watch.
+std::shared_ptr<recoverable_outbound> park(recovery_registry& reg, const std::string& pid,
+                                           const std::string& user) {
+  auto s = detached(user, pid + "-sid");
+  auto out = s.out;
+  reg.park(pid, std::move(s));
+  return out;
+}
+
 } // namespace
 
 TEST_CASE("recovery registry: a pid finds its own user's parked socket, once") {
@@ -98,15 +107,11 @@ TEST_CASE("recovery registry: a connected socket is taken over by its own user o
 TEST_CASE("recovery registry: shutdown releases every parked socket, and later parks at once") {
   node_counters counters;
   recovery_registry reg(counters, 1000ms);
-  auto a = detached("alice", "s1");
-  auto out = a.out;
-  reg.park("p1", std::move(a));
+  auto out = park(reg, "p1", "alice");
   reg.shutdown();
   CHECK(out->released());
   CHECK(reg.parked() == 0);
-  auto b = detached("bob", "s2");
-  auto late = b.out;
-  reg.park("p2", std::move(b));
+  auto late = park(reg, "p2", "bob");
   CHECK(late->released());
   CHECK(reg.parked() == 0);
   CHECK(counters.sio_detached == 0);
@@ -115,11 +120,9 @@ TEST_CASE("recovery registry: shutdown releases every parked socket, and later p
 TEST_CASE("recovery registry: past its bound of parked sockets, one more is released at once") {
   node_counters counters;
   recovery_registry reg(counters, 1000ms, 2);
-  reg.park("p1", detached("a", "s1"));
-  reg.park("p2", detached("b", "s2"));
-  auto c = detached("c", "s3");
-  auto out = c.out;
-  reg.park("p3", std::move(c));
+  park(reg, "p1", "a");
+  park(reg, "p2", "b");
+  auto out = park(reg, "p3", "c");
   CHECK(out->released());
   CHECK(reg.parked() == 2);
   CHECK(counters.sio_detached == 2);
