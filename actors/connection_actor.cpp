@@ -246,6 +246,14 @@ connection_actor::behavior_type connection_impl(conn_pointer self, node_context*
       st.closing = true;
       st.me.out->close(close_token_expired, "token expired");
     },
+    [self](c_resume_atom, int64_t expires_s) {
+      // Socket.IO connection-state recovery: the client came back with a fresh token.
+      auto& st = self->state;
+      if (st.closing || st.expires_s == 0 || expires_s <= st.expires_s)
+        return;
+      st.expires_s = expires_s;
+      arm_expiry(self);
+    },
     [self](c_gone_atom, std::string& room, caf::actor_addr& which) {
       // The room could not serve this connection (it said so to the client): forget it,
       // unless the client has joined a newer instance since.

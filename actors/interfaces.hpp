@@ -16,6 +16,7 @@ namespace chat {
 using c_cmds_atom = caf::atom_constant<caf::atom("c_cmds")>;
 using c_closed_atom = caf::atom_constant<caf::atom("c_closed")>;
 using c_expire_atom = caf::atom_constant<caf::atom("c_expire")>;
+using c_resume_atom = caf::atom_constant<caf::atom("c_resume")>;
 using r_join_atom = caf::atom_constant<caf::atom("r_join")>;
 using r_leave_atom = caf::atom_constant<caf::atom("r_leave")>;
 using r_send_atom = caf::atom_constant<caf::atom("r_send")>;
@@ -61,6 +62,9 @@ using connection_actor = caf::typed_actor<
   // The room (name, actor) dropped this connection: its start-up or a replay failed.
   caf::reacts_to<c_gone_atom, std::string, caf::actor_addr>,
   caf::reacts_to<c_expire_atom>, // the access token's expiry may have come
+  // A Socket.IO client recovered this connection with a CONNECT whose token expires then
+  // (seconds since the epoch; 0: anonymous).
+  caf::reacts_to<c_resume_atom, int64_t>,
   caf::replies_to<c_stats_atom>::with<connection_stats>>;
 
 struct join_request {

@@ -125,6 +125,14 @@ private:
 
 // Node-wide counters of rare events (errors, drops, room starts and stops, store problems)
 // and of sessions that are gone.
+// Socket.IO connection-state recovery: what became of each CONNECT with a pid and of each
+// disconnected socket's state (see net/socketio_recovery.hpp).
+enum class sio_recovery_result { recovered, unknown, offset_not_found, user_mismatch, expired,
+                                 overflow, closed };
+constexpr size_t sio_recovery_results = 7;
+constexpr const char* sio_recovery_names[sio_recovery_results] = {
+  "recovered", "unknown", "offset_not_found", "user_mismatch", "expired", "overflow", "closed"};
+
 struct node_counters {
   std::array<std::atomic<uint64_t>, 9> errors{}; // by error_code
   std::array<std::atomic<uint64_t>, ws_violation_kinds> ws_violations{};
@@ -148,6 +156,8 @@ struct node_counters {
   // whose cid was looked up in the store because Redis had lost its dedupe entries.
   std::atomic<uint64_t> redis_send_failures{0}, redis_repairs{0}, redis_seq_skipped{0};
   std::atomic<uint64_t> redis_bad_messages{0}, redis_cid_checks{0};
+  std::array<std::atomic<uint64_t>, sio_recovery_results> sio_recoveries{};
+  std::atomic<int64_t> sio_detached{0}; // Socket.IO sockets waiting to be recovered
   traffic_counters traffic;
 };
 

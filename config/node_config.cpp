@@ -230,6 +230,12 @@ const std::map<std::string, setter>& setters() {
     {"sio.max-sessions", uint_key(&node_config::sio_max_sessions, 1, 10000000)},
     {"sio.connect-timeout", duration_key(&node_config::sio_connect_timeout, micros(100000))},
     {"sio.upgrade-timeout", duration_key(&node_config::sio_upgrade_timeout, micros(100000))},
+    {"sio.connection-state-recovery", bool_key(&node_config::sio_recovery)},
+    {"sio.max-disconnection-duration",
+     duration_key(&node_config::sio_recovery_duration, micros(10000))},
+    {"sio.recovery-bytes", bytes_key(&node_config::sio_recovery_bytes, 1024)},
+    {"sio.recovery-max-sockets", uint_key(&node_config::sio_recovery_max_detached, 1, 10000000)},
+    {"sio.recovery-frames", uint_key(&node_config::sio_recovery_frames, 1, 100000)},
     {"admin.host", string_key(&node_config::admin_host, false)},
     {"admin.port", uint_key(&node_config::admin_port, 0, 65535)},
     {"admin.token",
@@ -369,6 +375,9 @@ std::string check(const node_config& cfg) {
   }
   if (cfg.redis_reconnect_min > cfg.redis_reconnect_max)
     return "config: redis.reconnect-min: must not exceed redis.reconnect-max";
+  if (cfg.sio_recovery && cfg.sio_recovery_bytes > cfg.queue_bytes / 2)
+    return "config: sio.recovery-bytes: at most half of net.queue-bytes (a recovered "
+           "client's replay must fit its queue)";
   if (cfg.tls_cert.empty() != cfg.tls_key.empty())
     return "config: net.tls-cert and net.tls-key: give both (TLS) or neither";
   boost::system::error_code ec;

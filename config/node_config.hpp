@@ -63,6 +63,12 @@ struct node_config {
   uint32_t sio_max_sessions = 100000; // sio.max-sessions: open Engine.IO sessions
   millis sio_connect_timeout{45000}; // sio.connect-timeout: to connect a namespace after open
   millis sio_upgrade_timeout{10000}; // sio.upgrade-timeout: a probe WebSocket must complete
+  // Socket.IO connection-state recovery (pid + offset in CONNECT); off by default.
+  bool sio_recovery = false;             // sio.connection-state-recovery
+  millis sio_recovery_duration{120000};  // sio.max-disconnection-duration: state kept this long
+  uint64_t sio_recovery_bytes = 1 << 20; // sio.recovery-bytes: frames held while disconnected
+  uint32_t sio_recovery_max_detached = 10000; // sio.recovery-max-sockets: dropped sockets kept
+  uint32_t sio_recovery_frames = 500;    // sio.recovery-frames: sent frames kept to find the offset
   // [admin]
   std::string admin_host = "127.0.0.1"; // admin.host
   uint16_t admin_port = 9090;           // admin.port

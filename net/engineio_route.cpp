@@ -193,6 +193,8 @@ void engineio_endpoint::shutdown(const std::string& reason) {
   for (auto& ws : websockets_.snapshot())
     ws->close(1001, reason);
   server_.shutdown(reason);
+  if (options_.on_shutdown)
+    options_.on_shutdown();
 }
 
 void engineio_endpoint::force_close(const std::string& reason) {

@@ -32,6 +32,8 @@ struct engineio_options {
   std::function<std::string(const http_exchange&)> client_address;
   // Ids of the WebSocket sessions (logs, the registry).
   std::function<uint64_t()> next_id;
+  // Called by shutdown() after the sessions have ended (may be empty).
+  std::function<void()> on_shutdown;
 };
 
 class engineio_endpoint {

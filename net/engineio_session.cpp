@@ -560,4 +560,9 @@ bool session::upgrading() const {
   return probe_ != nullptr;
 }
 
+close_cause session::cause() const {
+  std::lock_guard<std::mutex> guard(mtx_);
+  return cause_;
+}
+
 } // namespace chat::net::eio

@@ -148,6 +148,8 @@ public:
 
   transport current_transport() const;
   bool is_closed() const;
+  // Why the session closed (meaningful once closed, e.g. in handler::on_close).
+  close_cause cause() const;
   bool upgrading() const; // a probe WebSocket is attached
 
 private:

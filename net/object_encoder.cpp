@@ -67,6 +67,15 @@ std::string_view valid_text(std::string_view s) {
   return utf8_repaired(s, repaired);
 }
 
+std::string_view json_string_contents(std::string_view s) {
+  thread_local rapidjson::StringBuffer buf;
+  buf.Clear();
+  json_writer w(buf);
+  put(w, s);
+  std::string_view quoted(buf.GetString(), buf.GetSize());
+  return quoted.substr(1, quoted.size() - 2);
+}
+
 frame_ptr text_frame(std::initializer_list<std::string_view> parts) {
   size_t len = 0;
   for (auto p : parts)
@@ -123,7 +132,7 @@ frame_ptr object_encoder::ack(const std::string& room, const std::string& cid, u
 }
 
 frame_ptr object_encoder::msg(const chat_message& m) const {
-  return frame(object("msg", [&](json_writer& w) { write_msg_fields(w, m); }), no_rid);
+  return msg_frame(object("msg", [&](json_writer& w) { write_msg_fields(w, m); }), m);
 }
 
 frame_ptr object_encoder::history(const std::string& room,

@@ -43,7 +43,15 @@ public:
 protected:
   // The whole frame of one object; `rid` is the command's reply id, empty for a push.
   virtual frame_ptr frame(const open_object& object, const std::string& rid) const = 0;
+  // The frame of a room message (a protocol may add to it, e.g. Socket.IO's offset).
+  virtual frame_ptr msg_frame(const open_object& object, const chat_message&) const {
+    return frame(object, {});
+  }
 };
+
+// `s` as a JSON string's contents (escaped, without the quotes; ill-formed UTF-8 repaired
+// as valid_text does) in a per-thread buffer, valid until the next call on this thread.
+std::string_view json_string_contents(std::string_view s);
 
 // `s`, or when it is not valid UTF-8 a per-thread copy with U+FFFD in place of each
 // ill-formed sequence, valid until the next call: a client must never receive a frame it

@@ -6,6 +6,7 @@
 
 #include <rapidjson/document.h>
 
+#include <charconv>
 #include <chrono>
 
 namespace chat::net::sio {
@@ -14,6 +15,8 @@ namespace {
 
 constexpr size_t max_token_bytes = 4096;
 constexpr size_t max_user_bytes = 64;
+constexpr size_t max_pid_bytes = 64;
+constexpr size_t max_offset_bytes = 256; // a room name (128 bytes) and a seq
 
 std::string string_field(const rapidjson::Value& obj, const char* key, size_t max,
                          std::string& error) {
@@ -25,6 +28,13 @@ std::string string_field(const rapidjson::Value& obj, const char* key, size_t ma
             + std::to_string(max) + " bytes";
     return {};
   }
+  return std::string(i->value.GetString(), i->value.GetStringLength());
+}
+
+std::string recovery_field(const rapidjson::Value& obj, const char* key, size_t max) {
+  auto i = obj.FindMember(key);
+  if (i == obj.MemberEnd() || !i->value.IsString() || i->value.GetStringLength() > max)
+    return {};
   return std::string(i->value.GetString(), i->value.GetStringLength());
 }
 
@@ -52,12 +62,44 @@ chat_auth parse_chat_auth(const rapidjson::Value& auth) {
     return a;
   a.token = string_field(auth, "token", max_token_bytes, a.error);
   a.user = string_field(auth, "user", max_user_bytes, a.error);
+  // Recovery fields the node cannot use (off, or not strings of a sane length) are only
+  // ignored, as any other unknown field: the client then gets a new socket.
+  a.pid = recovery_field(auth, "pid", max_pid_bytes);
+  a.offset = recovery_field(auth, "offset", max_offset_bytes);
   return a;
 }
 
 const chat_encoder& chat_encoder::instance() {
-  static const chat_encoder enc;
+  static const chat_encoder enc(false);
   return enc;
+}
+
+const chat_encoder& chat_encoder::with_offsets() {
+  static const chat_encoder enc(true);
+  return enc;
+}
+
+std::string chat_encoder::offset(const std::string& room, uint64_t seq) {
+  return room + "/" + std::to_string(seq);
+}
+
+std::string chat_encoder::offset_suffix(std::string_view offset) {
+  auto escaped = json_string_contents(offset);
+  std::string s;
+  s.reserve(escaped.size() + 4);
+  s.append(",\"").append(escaped).append("\"]");
+  return s;
+}
+
+frame_ptr chat_encoder::msg_frame(const open_object& object, const chat_message& m) const {
+  if (!offsets_)
+    return frame(object, {});
+  // Its own per-thread buffer: `object.text` stays valid.
+  auto room = json_string_contents(m.room);
+  char seq[24];
+  auto end = std::to_chars(seq, seq + sizeof(seq), m.seq).ptr;
+  return text_frame({"42[\"msg\",", object.text, "},\"", room, "/",
+                     std::string_view(seq, size_t(end - seq)), "\"]"});
 }
 
 frame_ptr chat_encoder::frame(const open_object& object, const std::string& rid) const {
@@ -89,8 +131,13 @@ void chat_app::on_batch_end(session&) {
   batch_.clear();
 }
 
-void chat_app::on_close(session&, const std::string& reason) {
-  binding_->closed(reason);
+void chat_app::on_close(session& s, const std::string& reason) {
+  // A client's Engine.IO close packet, a dropped transport or a missed pong: the client
+  // may come back. A DISCONNECT closes with cause `server` (socketio_session.cpp).
+  auto cause = s.engine().cause();
+  bool recoverable = cause == eio::close_cause::client || cause == eio::close_cause::transport_closed
+                     || cause == eio::close_cause::ping_timeout;
+  binding_->closed(reason, recoverable);
 }
 
 } // namespace chat::net::sio

@@ -20,6 +20,10 @@ command decode_chat_event(const rapidjson::Value& args, const packet& p);
 struct chat_auth {
   std::string token;
   std::string user;
+  // Connection-state recovery: what the client remembers of its last connection (see
+  // socketio_recovery.hpp); empty when absent.
+  std::string pid;
+  std::string offset;
   std::string error;
 };
 chat_auth parse_chat_auth(const rapidjson::Value& auth);
@@ -28,13 +32,30 @@ chat_auth parse_chat_auth(const rapidjson::Value& auth);
 // with the objects of object_encoder.hpp: 43<rid>[{...}] for a reply the client asked an
 // ack for, else 42["<op>",{...}]. The polling transport sends the same frames' payloads
 // (see engineio_packet.hpp).
+//
+// With connection-state recovery (sio.connection-state-recovery), every `msg` event carries
+// its offset as a last argument, 42["msg",{...},"<room>/<seq>"]: the same for every
+// recipient (the frame is still written once per room), unique per socket. A node uses one
+// of the two instances for all its Socket.IO clients, so both share id 1.
 class chat_encoder final : public object_encoder {
 public:
   static const chat_encoder& instance();
+  static const chat_encoder& with_offsets();
   int id() const override { return 1; }
+
+  // The offset of a room message (see above), as the client sends it back.
+  static std::string offset(const std::string& room, uint64_t seq);
+  // The end of the frame whose offset is `offset` (the client's string, unescaped):
+  // what a recoverable outbound looks for among the frames it sent.
+  static std::string offset_suffix(std::string_view offset);
 
 protected:
   frame_ptr frame(const open_object& object, const std::string& rid) const override;
+  frame_ptr msg_frame(const open_object& object, const chat_message& m) const override;
+
+private:
+  explicit chat_encoder(bool offsets) : offsets_(offsets) {}
+  const bool offsets_;
 };
 
 // What the chat adapter needs from the node; the listener glue implements it.
@@ -47,8 +68,9 @@ public:
   virtual void connect(session& s, const rapidjson::Value& auth) = 0;
   // The commands decoded from one request body or WebSocket message, in order.
   virtual void commands(std::vector<command>&& batch) = 0;
-  // The connection ended.
-  virtual void closed(const std::string& reason) = 0;
+  // The connection ended; `recoverable` when its transport was lost (not a DISCONNECT, a
+  // protocol error, a bound or the server): connection-state recovery may keep its state.
+  virtual void closed(const std::string& reason, bool recoverable) = 0;
 };
 
 class chat_app final : public app {

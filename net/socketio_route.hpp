@@ -1,8 +1,8 @@
 // The node's Socket.IO endpoint, `/socket.io/`: an Engine.IO endpoint (engineio_route)
 // whose sessions speak Socket.IO (socketio_session) with the chat adapter (socketio_chat),
 // bound here to the node: identity from the CONNECT auth payload (tokens and admission
-// through the client gate, as on /ws), one connection actor per
-// connected client, bounds from the settings.
+// through the client gate, as on /ws), one connection actor per connected client, bounds
+// from the settings, and connection-state recovery when it is on (socketio_recovery.hpp).
 #pragma once
 
 #include "net/engineio_route.hpp"

@@ -115,20 +115,25 @@ void session::on_deadline(eio::session&, eio::clock::time_point) {
                   eio::close_cause::connect_timeout);
 }
 
-void session::accept(const std::string& nsp) {
+bool session::accept(const std::string& nsp, const std::string& sid, const std::string& pid) {
   {
     std::lock_guard<std::mutex> guard(mtx_);
     auto i = nsps_.find(nsp);
     if (i == nsps_.end() || i->second != ns_state::pending)
-      return;
+      return false;
     i->second = ns_state::connected;
   }
   accepted_once_ = true;
   packet p;
   p.type = packet_type::connect;
   p.nsp = nsp;
-  p.data = "{\"sid\":\"" + eio::random_id() + "\"}";
+  // Both ids are ours (URL-safe base64): nothing to escape.
+  p.data = "{\"sid\":\"" + (sid.empty() ? eio::random_id() : sid) + "\"";
+  if (!pid.empty())
+    p.data += ",\"pid\":\"" + pid + "\"";
+  p.data += "}";
   send(p);
+  return true;
 }
 
 void session::refuse(const std::string& nsp, const std::string& message) {

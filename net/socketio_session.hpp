@@ -42,7 +42,9 @@ public:
   session(eio::session& engine, limits lim, std::unique_ptr<app> application);
 
   // Any thread.
-  void accept(const std::string& nsp);                            // CONNECT {"sid"}
+  // CONNECT {"sid"} (a new random sid), or {"sid","pid"} with the given ones (connection-
+  // state recovery). False when the namespace was not waiting for its answer.
+  bool accept(const std::string& nsp, const std::string& sid = {}, const std::string& pid = {});
   void refuse(const std::string& nsp, const std::string& message); // CONNECT_ERROR {"message"}
   bool send(const packet& p);
   void disconnect(const std::string& nsp); // DISCONNECT, then close when it was the last

@@ -8,6 +8,7 @@
 #include "support/node_probes.hpp"
 #include "support/node_process.hpp"
 #include "support/node_script.hpp"
+#include "support/sio_driver.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -19,18 +20,12 @@ using namespace chat::test;
 
 namespace {
 
-// Runs the driver (stdout and stderr together) and waits for it.
 script_result run_driver(uint16_t port, const std::string& args) {
-  return run_script("cd '" + sio_dir() + "' && node driver.mjs --url http://127.0.0.1:"
-                    + std::to_string(port) + " " + args + " 2>&1");
+  return run_sio_driver(port, args);
 }
 
 void require_passed(const script_result& r, const node_process& node) {
-  INFO(r.output);
-  INFO("chatd stderr:\n" << node.stderr_text());
-  REQUIRE(r.status == 0);
-  REQUIRE(r.output.find("ok ") != std::string::npos);
-  REQUIRE(r.output.find("FAIL") == std::string::npos);
+  require_sio_passed(r, node);
 }
 
 struct skip_without_node {

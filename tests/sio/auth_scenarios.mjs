@@ -3,7 +3,8 @@
 // check and admission as /ws?token=. Run only when named (see explicitOnly in the driver).
 import assert from "node:assert/strict";
 
-async function apiPost(ctx, op, body) {
+// POST /api/<op> with a JSON body: {status, body}.
+export async function apiPost(ctx, op, body) {
   const r = await fetch(`${ctx.opts.url}/api/${op}`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },

@@ -5,7 +5,8 @@
 //   node tests/sio/driver.mjs --url http://127.0.0.1:PORT [--scenario a,b|all]
 //                             [--timeout-ms 5000] [--token T] [--run ID]
 //
-// `all` runs every scenario but the ones that need a particular node (explicitOnly).
+// `all` runs every scenario but the ones that need a particular node (explicitOnly and the
+// connection-state recovery scenarios).
 // Room and user names end in a per-run suffix: `--run ID` fixes it, so that scenarios of
 // two driver runs (before and after a node restart) meet in the same rooms.
 //
@@ -14,8 +15,9 @@ import { io } from "socket.io-client";
 import { scenarios as clientScenarios } from "./scenarios.mjs";
 import { explicitOnly, wireScenarios } from "./wire_scenarios.mjs";
 import { authScenarios } from "./auth_scenarios.mjs";
+import { recoveryScenarios } from "./recovery_scenarios.mjs";
 
-const scenarios = { ...clientScenarios, ...wireScenarios, ...authScenarios };
+const scenarios = { ...clientScenarios, ...wireScenarios, ...authScenarios, ...recoveryScenarios };
 
 function parseArgs(argv) {
   const opts = { url: "", scenario: "all", timeoutMs: 5000, token: "", run: "" };
@@ -126,7 +128,7 @@ async function main() {
   const opts = parseArgs(process.argv);
   const names =
     opts.scenario === "all"
-      ? Object.keys(scenarios).filter((n) => !explicitOnly.has(n))
+      ? Object.keys(scenarios).filter((n) => !explicitOnly.has(n) && !(n in recoveryScenarios))
       : opts.scenario.split(",");
   let failed = 0;
   for (const name of names) {

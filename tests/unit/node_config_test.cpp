@@ -123,6 +123,11 @@ TEST_CASE("bad values and unknown keys name the key") {
     {"--sio.max-payload=10", "sio.max-payload"}, {"--sio.max-sessions=0", "sio.max-sessions"},
     {"--sio.connect-timeout=0", "sio.connect-timeout"},
     {"--sio.upgrade-timeout=1ms", "sio.upgrade-timeout"},
+    {"--sio.connection-state-recovery=on", "sio.connection-state-recovery"},
+    {"--sio.max-disconnection-duration=1ms", "sio.max-disconnection-duration"},
+    {"--sio.recovery-bytes=10", "sio.recovery-bytes"},
+    {"--sio.recovery-frames=0", "sio.recovery-frames"},
+    {"--sio.recovery-max-sockets=0", "sio.recovery-max-sockets"},
     {"--net.allowed-origins=chat.example.com", "net.allowed-origins"},
     {"--net.allowed-origins=https://a.example/path", "net.allowed-origins"},
     {"--net.allowed-origins=https://a.example,,https://b.example", "net.allowed-origins"},
@@ -155,6 +160,20 @@ TEST_CASE("Socket.IO settings") {
   CHECK(r.cfg.sio_max_sessions == 10);
   CHECK(r.cfg.sio_connect_timeout == millis(2000));
   CHECK(r.cfg.sio_upgrade_timeout == millis(1000));
+  CHECK_FALSE(r.cfg.sio_recovery); // connection-state recovery is off by default
+  auto rec = load({"--sio.connection-state-recovery=true", "--sio.max-disconnection-duration=5s",
+                   "--sio.recovery-bytes=64KiB", "--sio.recovery-frames=50",
+                   "--sio.recovery-max-sockets=7"});
+  REQUIRE(rec.error.empty());
+  CHECK(rec.cfg.sio_recovery);
+  CHECK(rec.cfg.sio_recovery_duration == millis(5000));
+  CHECK(rec.cfg.sio_recovery_bytes == 64u << 10);
+  CHECK(rec.cfg.sio_recovery_frames == 50);
+  CHECK(rec.cfg.sio_recovery_max_detached == 7);
+  // With recovery on, what one socket may hold must fit a polling queue twice.
+  auto big = load({"--sio.connection-state-recovery=true", "--sio.recovery-bytes=3MiB"});
+  CHECK(big.error.find("sio.recovery-bytes") != std::string::npos);
+  CHECK(load({"--sio.recovery-bytes=3MiB"}).error.empty()); // unused while off
 }
 
 TEST_CASE("the INI file is read; command line wins over it") {

@@ -237,6 +237,17 @@ TEST_CASE("auth payloads: {token} or {user}, strings only") {
   CHECK(none.token.empty());
   CHECK(none.user.empty());
   CHECK(none.error.empty());
+  // Connection-state recovery's fields: taken when they are strings of a sane length,
+  // otherwise ignored (a new socket), never an error.
+  d.Parse(R"({"token":"t","pid":"p1","offset":"room/3"})");
+  auto rec = sio::parse_chat_auth(d);
+  CHECK(rec.pid == "p1");
+  CHECK(rec.offset == "room/3");
+  d.Parse(("{\"user\":\"a\",\"pid\":7,\"offset\":\"" + std::string(300, 'o') + "\"}").c_str());
+  auto odd = sio::parse_chat_auth(d);
+  CHECK(odd.error.empty());
+  CHECK(odd.pid.empty());
+  CHECK(odd.offset.empty());
 }
 
 namespace {
@@ -255,7 +266,7 @@ struct recording_binding : sio::chat_binding {
       s.accept("/");
   }
   void commands(std::vector<command>&& batch) override { batches.push_back(std::move(batch)); }
-  void closed(const std::string& reason) override { closes.push_back(reason); }
+  void closed(const std::string& reason, bool) override { closes.push_back(reason); }
 };
 
 struct chat_fixture {

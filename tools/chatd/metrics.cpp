@@ -132,7 +132,17 @@ void auth_metrics(exposition& e, const net::client_gate& gate) {
 }
 
 // The Socket.IO endpoint: Engine.IO sessions open, opened, and closed by cause.
-void socketio_metrics(exposition& e, const net::server& srv) {
+void socketio_metrics(exposition& e, const net::server& srv, const node_counters& c) {
+  e.family("chat_sio_recoveries_total", "counter",
+           "Socket.IO connection-state recovery: CONNECTs with a pid (recovered, unknown, "
+           "offset_not_found, user_mismatch) and disconnected sockets released (expired, "
+           "overflow: past sio.recovery-bytes or "
+           "sio.recovery-max-sockets, closed: token expiry or revocation).");
+  for (size_t i = 0; i < sio_recovery_results; ++i)
+    e.sample("chat_sio_recoveries_total", double(c.sio_recoveries[i].load()),
+             std::string("result=\"") + sio_recovery_names[i] + "\"");
+  e.gauge("chat_sio_detached", "Socket.IO sockets disconnected and waiting to be recovered.",
+          double(c.sio_detached.load()));
   const auto& eio = srv.socketio().sessions();
   e.gauge("chat_sio_sessions", "Open Engine.IO (Socket.IO) sessions.", double(eio.size()));
   e.counter("chat_sio_sessions_opened_total", "Engine.IO sessions opened.", double(eio.opened()));
@@ -186,7 +196,7 @@ std::string render_metrics(admin_snapshot& snap, const net::origin_counters& ref
             double(ctx.counters.slow_consumer_drops.load()));
   boundary_metrics(e, snap.srv, refused);
   auth_metrics(e, snap.srv.gate());
-  socketio_metrics(e, snap.srv);
+  socketio_metrics(e, snap.srv, ctx.counters);
   e.gauge("chat_outbound_queue_bytes", "Bytes queued for clients, all connections.",
           double(t.queue_bytes));
   auto& c = ctx.counters;
