@@ -66,7 +66,7 @@ struct accepting : sio::chat_binding {
     for (auto& c : batch)
       check(utf8_valid(c.err_message));
   }
-  void closed(const std::string&) override {}
+  void closed(const std::string&, bool) override {}
 };
 
 } // namespace
