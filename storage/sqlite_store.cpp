@@ -20,6 +20,8 @@ namespace {
 // never collides in messages_user_cid: SQLite treats NULLs as distinct in unique indexes.
 // messages_user_cid also serves lookups by user (its leading column), so the separate
 // index on user that earlier versions created is dropped: one B-tree less per insert.
+// So is messages_room_ts (room, ts): no query reads by time (history and catch-up go by
+// seq, pruning by rowid), and it cost ~5 µs of the ~19 µs of each stored row.
 // seq_marks holds each room's seq reservation; key_ids every key id message bodies use,
 // kept per batch so the start-up key check reads a few rows, not the messages (filled once
 // from the messages when it is empty: a database from before it, or one with no messages).
@@ -48,7 +50,7 @@ CREATE TABLE IF NOT EXISTS messages(id INTEGER PRIMARY KEY, room TEXT NOT NULL,
 CREATE UNIQUE INDEX IF NOT EXISTS messages_room_seq ON messages(room, seq);
 CREATE UNIQUE INDEX IF NOT EXISTS messages_user_cid ON messages(user, cid);
 DROP INDEX IF EXISTS messages_user;
-CREATE INDEX IF NOT EXISTS messages_room_ts ON messages(room, ts DESC);
+DROP INDEX IF EXISTS messages_room_ts;
 CREATE TABLE IF NOT EXISTS access_log(id INTEGER PRIMARY KEY, user TEXT NOT NULL,
   node TEXT NOT NULL, remote TEXT NOT NULL, event TEXT NOT NULL, reason TEXT NOT NULL,
   ts INTEGER NOT NULL);

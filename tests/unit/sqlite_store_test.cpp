@@ -442,3 +442,27 @@ TEST_CASE("sqlite: a users table from before accounts gets their columns", "[sql
   CHECK(store.create_account("old", "hash", 6));
   CHECK(store.find_account("old")->password_hash == "hash");
 }
+
+TEST_CASE("sqlite: indexes no query uses are dropped from older databases", "[sqlite]") {
+  temp_dir dir;
+  {
+    sqlite_store store(dir.str(), nullptr);
+    store.insert_batch({msg("r", 1)});
+  }
+  {
+    raw_db raw(dir.str() + "/chat.db");
+    raw.exec("CREATE INDEX messages_user ON messages(user);"
+             "CREATE INDEX messages_room_ts ON messages(room, ts DESC)");
+  }
+  sqlite_store store(dir.str(), nullptr);
+  raw_db raw(store.file());
+  auto indexes = [&] {
+    return raw.scalar("SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master"
+                      " WHERE type = 'index' AND tbl_name = 'messages'"
+                      " AND name NOT LIKE 'sqlite_%' ORDER BY name)");
+  };
+  CHECK(indexes() == "messages_room_seq,messages_user_cid");
+  store.insert_batch({msg("r", 2)});
+  CHECK(seqs(store.history("r", 0, 10)) == seq_list{1, 2});
+  CHECK(store.find_cid("r", "alice", "cr2") == 2);
+}
