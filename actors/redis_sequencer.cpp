@@ -5,6 +5,7 @@
 #include "actors/redis_bridge.hpp"
 #include "actors/store_readers.hpp"
 #include "config/log.hpp"
+#include "net/redis/settings.hpp"
 
 #include <caf/all.hpp>
 
@@ -15,6 +16,8 @@ namespace chat {
 namespace {
 
 constexpr uint32_t repair_rows = 500;            // stream entries / stored rows per read
+static_assert(repair_rows <= redis::settings::max_fetch_rows,
+              "a stream page must fit the Redis reader's byte bound");
 constexpr uint64_t repair_bytes = 4ull << 20;    // stored bytes per read
 constexpr std::chrono::milliseconds retry_after{200};
 // Messages held above a gap at most: past this the gap is given up (its seqs skipped, a

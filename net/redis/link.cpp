@@ -21,7 +21,8 @@ int64_t now_ns() {
 
 link::link(asio::io_context& io, endpoint where, const settings& s, stats& st, owner& o)
   : where_(std::move(where)), settings_(s), stats_(st), owner_(o), resolver_(io),
-    socket_(io), timer_(io), backoff_(s.reconnect_min, s.reconnect_max) {}
+    socket_(io), timer_(io), backoff_(s.reconnect_min, s.reconnect_max),
+    reader_(s.max_reply_bytes) {}
 
 std::string link::name() const { return where_.host + ":" + std::to_string(where_.port); }
 

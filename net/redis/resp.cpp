@@ -1,10 +1,14 @@
 // Command formatting and reply reading. The hiredis reader parses; its object hooks build
-// our `reply` tree directly (no hiredis reply objects to copy), and they refuse arrays
-// longer than max_array_elements before anything is allocated for them.
+// our `reply` tree directly (no hiredis reply objects to copy). A reply is bounded by its
+// elements (counted when an array's header declares them, before anything is kept) and by
+// its bytes (strings kept so far plus what hiredis buffers for the item it waits on, e.g. a
+// bulk string's declared length). Arrays grow as their elements arrive, so a header alone
+// costs nothing.
 #include "net/redis/resp.hpp"
 
 #include <hiredis/read.h>
 
+#include <algorithm>
 #include <charconv>
 #include <limits>
 #include <new>
@@ -14,21 +18,55 @@ namespace chat::redis {
 namespace {
 
 // Our largest legitimate replies (XRANGE pages, CLUSTER SLOTS, a node's presence hash)
-// stay far below these: per array, and for all arrays of one reply together (the reader's
-// privdata counts them), so one reply costs at most ~150 MB whatever the server sends.
+// stay far below these: per array, and for all arrays of one reply together.
 constexpr int max_array_elements = 1 << 20;
 constexpr size_t max_reply_elements = 1 << 21;
+// Elements reserved when an array's header arrives; more grow the array as they come.
+constexpr size_t array_presize = 64;
 
-// Where a new object goes: a fresh root, or its slot in the parent array (sized when the
-// parent was created, so the pointer stays valid).
+} // namespace
+
+// What the reply being read has used so far (the reader's privdata).
+struct reader::budget {
+  size_t elements = 0;
+  size_t bytes = 0;
+  size_t max_bytes = 0;
+  const char* refused = nullptr; // why the hooks refused an object (hiredis says "OOM")
+};
+
+namespace {
+
+using budget = reader::budget;
+
+// A new root resets its reply's budget.
+budget& budget_of(const redisReadTask* task) {
+  auto* b = static_cast<budget*>(task->privdata);
+  if (task->parent == nullptr) {
+    b->elements = 0;
+    b->bytes = 0;
+  }
+  return *b;
+}
+
+// Where a new object goes: a fresh root, or the next slot of its parent array. hiredis
+// creates a parent's elements in order and keeps pointers only to the arrays still being
+// filled (the new object's ancestors), which appending to the parent does not move.
 reply* slot_for(const redisReadTask* task) {
   if (task->parent == nullptr)
     return new (std::nothrow) reply();
   auto* parent = static_cast<reply*>(task->parent->obj);
-  return &parent->elements[size_t(task->idx)];
+  if (task->idx < 0 || size_t(task->idx) != parent->elements.size())
+    return nullptr;
+  return &parent->elements.emplace_back();
 }
 
 void* create_string(const redisReadTask* task, char* str, size_t len) {
+  auto& b = budget_of(task);
+  if (len > b.max_bytes - std::min(b.bytes, b.max_bytes)) {
+    b.refused = "bytes";
+    return nullptr; // the reader reports an error and stops
+  }
+  b.bytes += len;
   reply* r = slot_for(task);
   if (!r)
     return nullptr;
@@ -40,22 +78,23 @@ void* create_string(const redisReadTask* task, char* str, size_t len) {
 }
 
 void* create_array(const redisReadTask* task, int elements) {
-  auto* used = static_cast<size_t*>(task->privdata);
-  if (task->parent == nullptr)
-    *used = 0; // a new reply starts
+  auto& b = budget_of(task);
   if (elements < 0 || elements > max_array_elements
-      || *used + size_t(elements) > max_reply_elements)
-    return nullptr; // the reader reports an error and stops
-  *used += size_t(elements);
+      || b.elements + size_t(elements) > max_reply_elements) {
+    b.refused = "elements";
+    return nullptr;
+  }
+  b.elements += size_t(elements);
   reply* r = slot_for(task);
   if (!r)
     return nullptr;
   r->type = reply::kind::array;
-  r->elements.resize(size_t(elements));
+  r->elements.reserve(std::min(size_t(elements), array_presize));
   return r;
 }
 
 void* create_integer(const redisReadTask* task, long long value) {
+  budget_of(task);
   reply* r = slot_for(task);
   if (!r)
     return nullptr;
@@ -65,6 +104,7 @@ void* create_integer(const redisReadTask* task, long long value) {
 }
 
 void* create_nil(const redisReadTask* task) {
+  budget_of(task);
   reply* r = slot_for(task);
   if (!r)
     return nullptr;
@@ -117,10 +157,12 @@ void append_command(std::string& out, const std::vector<std::string_view>& args)
     append_bulk(out, a);
 }
 
-reader::reader() : r_(redisReaderCreateWithFunctions(&functions)) {
+reader::reader(size_t max_reply_bytes)
+    : r_(redisReaderCreateWithFunctions(&functions)), budget_(std::make_unique<budget>()) {
   if (!r_)
     throw std::bad_alloc();
-  r_->privdata = &elements_;
+  budget_->max_bytes = max_reply_bytes;
+  r_->privdata = budget_.get();
 }
 
 reader::~reader() { redisReaderFree(r_); }
@@ -131,8 +173,16 @@ int reader::next(reply& out) {
   void* obj = nullptr;
   if (redisReaderGetReply(r_, &obj) != REDIS_OK)
     return -1;
-  if (!obj)
+  if (!obj) {
+    // Waiting for more: what the unfinished reply holds and what hiredis buffers for it.
+    size_t kept = r_->ridx >= 0 ? budget_->bytes : 0;
+    size_t buffered = r_->len - r_->pos;
+    if (buffered > budget_->max_bytes || kept > budget_->max_bytes - buffered) {
+      budget_->refused = "bytes";
+      return -1;
+    }
     return 0;
+  }
   auto* r = static_cast<reply*>(obj);
   out = std::move(*r);
   delete r;
@@ -145,10 +195,18 @@ void reader::reset() {
     throw std::bad_alloc();
   redisReaderFree(r_);
   r_ = fresh;
-  r_->privdata = &elements_;
+  r_->privdata = budget_.get();
+  budget_->refused = nullptr;
 }
 
-std::string reader::error() const { return r_->errstr; }
+std::string reader::error() const {
+  if (!budget_->refused)
+    return r_->errstr;
+  if (std::string_view(budget_->refused) == "bytes")
+    return "a reply over " + std::to_string(budget_->max_bytes) + " bytes";
+  return "a reply over " + std::to_string(max_array_elements) + " elements in an array or "
+         + std::to_string(max_reply_elements) + " in all";
+}
 
 bool parse_int(std::string_view s, int64_t& out) {
   if (s.empty())

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,10 +38,13 @@ void append_command(std::string& out, const std::vector<std::string_view>& args)
 void append_array_header(std::string& out, size_t n);
 void append_bulk(std::string& out, std::string_view arg);
 
-// Feeds bytes from the network and yields complete replies. Wraps a hiredis reader.
+// Feeds bytes from the network and yields complete replies. Wraps a hiredis reader. A
+// reply may hold at most 2^20 elements per array and 2^21 in all, and `max_reply_bytes`
+// of strings and buffered input; a larger one is a protocol error.
 class reader {
 public:
-  reader();
+  static constexpr size_t default_max_reply_bytes = 64u << 20;
+  explicit reader(size_t max_reply_bytes = default_max_reply_bytes);
   ~reader();
   reader(const reader&) = delete;
   reader& operator=(const reader&) = delete;
@@ -53,9 +57,11 @@ public:
   void reset();
   std::string error() const;
 
+  struct budget; // what the reply being read has used (defined in the .cpp)
+
 private:
   redisReader* r_;
-  size_t elements_ = 0; // array elements of the reply being read (bounded)
+  std::unique_ptr<budget> budget_;
 };
 
 // Parses a whole decimal integer (optional '-'), as Redis writes them; false otherwise.

@@ -5,6 +5,7 @@
 #include "net/redis/client.hpp"
 #include "net/redis/script.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <limits>
 
@@ -265,6 +266,8 @@ range_result parse_range(const reply& r, std::string_view room, uint64_t after, 
 
 bool room_log::fetch(std::string_view room, uint64_t after, uint64_t upto, uint32_t max_count,
                      std::function<void(range_result&&)> done) {
+  // A page's reply must fit the reader's byte bound (settings::max_reply_bytes).
+  max_count = std::clamp<uint32_t>(max_count, 1, settings::max_fetch_rows);
   auto k = keys_for(room);
   auto from = "(" + std::to_string(after) + "-0";
   auto to = upto == 0 ? std::string("+") : std::to_string(upto) + "-0";

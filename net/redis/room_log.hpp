@@ -90,7 +90,8 @@ public:
   // The same with the room's keys (keys_for(m.room)) computed once by the caller.
   bool sequence(const room_keys& keys, const room_message& m, uint64_t floor, bool seeded,
                 bool checked, std::function<void(seq_result&&)> done);
-  // Messages with after < seq <= upto (upto 0: up to the newest), at most max_count.
+  // Messages with after < seq <= upto (upto 0: up to the newest), at most max_count
+  // (1..settings::max_fetch_rows).
   bool fetch(std::string_view room, uint64_t after, uint64_t upto, uint32_t max_count,
              std::function<void(range_result&&)> done);
   // The room's counter (0 when missing).

@@ -32,6 +32,11 @@ struct settings {
   millis node_ttl{10000};       // presence: a node silent this long is dead
   std::string node = "node";    // this node's name (presence, message origin)
   size_t max_message_bytes = 1 << 20; // a decoded room message at most
+  // A reply's bytes at most: strings kept plus input buffered for the item being read (a
+  // bulk string is buffered whole). From_config sizes it for the largest legitimate reply,
+  // a stream page of max_fetch_rows messages.
+  size_t max_reply_bytes = 64u << 20;
+  static constexpr uint32_t max_fetch_rows = 1000;
 };
 
 // Fills settings from the node's configuration; "" or an error line.

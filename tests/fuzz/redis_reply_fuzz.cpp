@@ -1,6 +1,7 @@
 // Fuzz target: bytes from a Redis server. They go through the reply reader (hiredis's
-// parser with our bounded object hooks) in two pieces, and every reply through the parsers
-// that read replies: CLUSTER SLOTS, stream ranges, MOVED/ASK errors, published messages.
+// parser with our bounded object hooks, here with a 2 KiB byte bound) in two pieces, as a
+// connection reads them, and every reply through the parsers that read replies: CLUSTER
+// SLOTS, stream ranges, MOVED/ASK errors, published messages.
 // Nothing may crash, hang or allocate without bound; a stream range keeps its contract
 // (messages in seq order, missing ranges inside the asked range and apart from them).
 #include "net/redis/message_codec.hpp"
@@ -11,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <utility>
 
 namespace {
 
@@ -31,31 +33,44 @@ void check_range(const chat::redis::reply& r, uint64_t after, uint64_t upto) {
   }
 }
 
+void check_reply(const chat::redis::reply& r) {
+  using namespace chat::redis;
+  slot_map map;
+  parse_cluster_slots(r, endpoint{"127.0.0.1", 7000}, map);
+  check_range(r, 3, 0);
+  check_range(r, 0, 50);
+  check_range(r, 7, 100);
+  if (r.is_error()) {
+    int slot;
+    endpoint to;
+    parse_redirect(r.str, slot, to);
+  }
+  if (r.is_array() && r.elements.size() == 3 && r.elements[2].is_string()) {
+    room_message m;
+    decode_published(r.elements[2].str, 1 << 16, m);
+  }
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace chat::redis;
   auto* bytes = reinterpret_cast<const char*>(data);
-  reader rd;
+  // A small byte bound, so that inputs reach it (nodes use tens of MiB).
+  reader rd(2048);
   size_t half = size / 2;
-  if (!rd.feed(bytes, half) || !rd.feed(bytes + half, size - half))
-    return 0;
-  reply r;
-  for (int n = 0; n < 64 && rd.next(r) == 1; ++n) {
-    slot_map map;
-    parse_cluster_slots(r, endpoint{"127.0.0.1", 7000}, map);
-    check_range(r, 3, 0);
-    check_range(r, 0, 50);
-    check_range(r, 7, 100);
-    if (r.is_error()) {
-      int slot;
-      endpoint to;
-      parse_redirect(r.str, slot, to);
+  int replies = 0;
+  for (auto [from, n] : {std::pair{bytes, half}, std::pair{bytes + half, size - half}}) {
+    if (!rd.feed(from, n))
+      return 0;
+    reply r;
+    int got = 0;
+    while (replies < 64 && (got = rd.next(r)) == 1) {
+      ++replies;
+      check_reply(r);
     }
-    if (r.is_array() && r.elements.size() == 3 && r.elements[2].is_string()) {
-      room_message m;
-      decode_published(r.elements[2].str, 1 << 16, m);
-    }
+    if (got < 0)
+      return 0;
   }
   return 0;
 }

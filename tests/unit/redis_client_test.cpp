@@ -1,7 +1,8 @@
 // Unit (against a real redis-server started on a free port): the command side of the
 // Redis client — pipelining from many threads in few writes, the queue bound, clean
 // failures while Redis is down (unsent: unavailable; in flight: lost), recovery after a
-// restart, command and connect timeouts, EVALSHA's EVAL fallback, callbacks on the io thread.
+// restart, command and connect timeouts, a reply over the byte bound, EVALSHA's EVAL
+// fallback, callbacks on the io thread.
 #include "net/redis/client.hpp"
 #include "net/redis/script.hpp"
 #include "support/mailbox.hpp"
@@ -167,6 +168,27 @@ TEST_CASE("a reply later than command-timeout fails the command and the link rec
   REQUIRE(replies.wait_count(3));
   CHECK(replies.items()[2].fail == failure::none);
   CHECK(replies.items()[2].value.str == "PONG");
+}
+
+TEST_CASE("a reply over max_reply_bytes resets the link; smaller replies go on") {
+  test::redis_server server;
+  auto s = test::test_settings(server);
+  s.max_reply_bytes = 4096;
+  mailbox<outcome> replies;
+  client rc(s);
+  rc.start();
+  std::string big(10000, 'b');
+  REQUIRE(rc.command("big", {"SET", "big", big}, into(replies))); // a command may be large
+  REQUIRE(replies.wait_count(1));
+  REQUIRE(replies.items()[0].fail == failure::none);
+  REQUIRE(rc.command("big", {"GET", "big"}, into(replies)));
+  REQUIRE(replies.wait_count(2));
+  CHECK(replies.items()[1].fail == failure::lost);
+  CHECK(rc.counters().disconnects >= 1);
+  REQUIRE(rc.command("big", {"STRLEN", "big"}, into(replies)));
+  REQUIRE(replies.wait_count(3));
+  CHECK(replies.items()[2].fail == failure::none);
+  CHECK(replies.items()[2].value.integer == 10000);
 }
 
 TEST_CASE("connecting times out on a server that accepts but never answers") {
