@@ -186,8 +186,10 @@ std::optional<uint64_t> parse_last_seq(const response& resp) {
     return std::nullopt;
   if (resp.value.type == reply::kind::nil)
     return 0;
+  // At most what INCR hands out (2^63 - 1), as a seq from the stream: seq + 1 cannot wrap.
   uint64_t seq = 0;
-  if (!resp.value.is_string() || !parse_uint(resp.value.str, seq))
+  if (!resp.value.is_string() || !parse_uint(resp.value.str, seq)
+      || seq > uint64_t(std::numeric_limits<int64_t>::max()))
     return std::nullopt;
   return seq;
 }

@@ -106,7 +106,8 @@ private:
 // The sequencing script's answer to room_log::sequence: a status and its seq, or `failed`
 // with the error (Redis's, the failure's, or the reply's shape); exposed for fuzzing.
 seq_result parse_sequenced(const response& resp);
-// GET of a room's counter: its value (0 when missing), nullopt on a failure or another shape.
+// GET of a room's counter: its value (0 when missing), nullopt on a failure, another shape
+// or a value INCR cannot reach (over 2^63 - 1).
 std::optional<uint64_t> parse_last_seq(const response& resp);
 
 // Parses an XRANGE reply of a room's stream for (after, upto]; exposed for tests and fuzzing.

@@ -7,7 +7,7 @@
 // online, node_users) and the connection handshake's (AUTH/SELECT). Nothing may crash or
 // read out of bounds, and each answer must agree with the reply it came from (what it
 // points at is inside the reply, a confirmation only for the command awaited, a seq only
-// with a status that has one).
+// with a status that has one, and never past 2^63 - 1).
 #include "net/redis/link.hpp"
 #include "net/redis/presence_replies.hpp"
 #include "net/redis/resp.hpp"
@@ -97,7 +97,8 @@ void check_sequenced(const reply& r) {
       break;
     }
     auto last = parse_last_seq(response{fail, r});
-    require(!last || fail == failure::none);
+    require(!last || (fail == failure::none
+                      && *last <= uint64_t(std::numeric_limits<int64_t>::max())));
   }
 }
 

@@ -123,6 +123,18 @@ TEST_CASE("the sequencing script's answer: a status with its seq, or failed with
   CHECK(lost.fail == failure::lost);
 }
 
+TEST_CASE("a room's counter: its value, 0 when missing, refused past what INCR reaches") {
+  CHECK(parse_last_seq(ok("$2\r\n42\r\n")) == 42u);
+  CHECK(parse_last_seq(ok("$-1\r\n")) == 0u);
+  CHECK(parse_last_seq(ok("$19\r\n9223372036854775807\r\n")) == 9223372036854775807u);
+  for (auto bad : {"$19\r\n9223372036854775808\r\n", "$20\r\n18446744073709551615\r\n",
+                   "$2\r\n-1\r\n", "$3\r\n12x\r\n", ":42\r\n", "-ERR x\r\n", "*0\r\n"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(parse_last_seq(ok(bad)));
+  }
+  CHECK_FALSE(parse_last_seq(response{failure::lost, read("$2\r\n42\r\n")}));
+}
+
 TEST_CASE("the presence script's query answers are used only in their shape") {
   auto nodes = parse_live_nodes(
     ok("*2\r\n*4\r\n$1\r\na\r\n:2500\r\n:3\r\n:5\r\n*4\r\n$1\r\nb\r\n:-1\r\n:-2\r\n:0\r\n"));
