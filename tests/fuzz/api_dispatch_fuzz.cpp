@@ -6,7 +6,8 @@
 // on, with its Bearer token (logout) or one JSON Content-Type; otherwise exactly one of
 // the documented refusals, well-formed. An op's input then goes where the account service
 // sends it first (the body parsers, the token check), as one request would.
-#include "config/node_config.hpp"
+#include "http_limits_default.hpp"
+
 #include "net/api_dispatch.hpp"
 #include "net/auth/api_request.hpp"
 #include "net/auth/token.hpp"
@@ -136,13 +137,7 @@ void serve(const http_request& req) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const bool sodium_ready = sodium_init() >= 0;
-  static const http_limits limits = [] {
-    chat::config::node_config defaults;
-    http_limits l;
-    l.header_limit = defaults.http_header_limit;
-    l.body_limit = defaults.http_body_limit;
-    return l;
-  }();
+  const auto& limits = default_http_limits();
   require(sodium_ready);
   std::string_view bytes(reinterpret_cast<const char*>(data), size);
   for (int pipelined = 0; pipelined < 4 && !bytes.empty(); ++pipelined) {

@@ -1,16 +1,17 @@
 // Fuzz target: the handlers of replies to the node's own Redis commands. Bytes from a Redis
-// server go through the reply reader (hiredis's parser with our bounded object hooks) in two
-// pieces, as in `redis_reply`, and every reply through each handler's shape check: a
-// subscription connection's reading of pushes and answers (net/redis/subscription_reply)
-// with each kind of command awaited, the sequencing script's answer (parse_sequenced), a
-// room counter's (parse_last_seq), the presence script's query answers (live_nodes,
-// online, node_users) and the connection handshake's (AUTH/SELECT). Nothing may crash or
-// read out of bounds, and each answer must agree with the reply it came from (what it
-// points at is inside the reply, a confirmation only for the command awaited, a seq only
-// with a status that has one, and never past 2^63 - 1).
+// server go through the reply reader (hiredis's parser with our bounded object hooks) in
+// two pieces, as a connection reads them (redis_bytes.hpp), and every reply through each
+// handler's shape check: a subscription connection's reading of pushes and answers
+// (net/redis/subscription_reply) with each kind of command awaited, the sequencing
+// script's answer (parse_sequenced), a room counter's (parse_last_seq), the presence
+// script's query answers (live_nodes, online, node_users) and the connection handshake's
+// (AUTH/SELECT). Nothing may crash or read out of bounds, and each answer must agree with
+// the reply it came from (what it points at is inside the reply, a confirmation only for
+// the command awaited, a seq only with a status that has one, and never past 2^63 - 1).
+#include "redis_bytes.hpp"
+
 #include "net/redis/link.hpp"
 #include "net/redis/presence_replies.hpp"
-#include "net/redis/resp.hpp"
 #include "net/redis/room_log.hpp"
 #include "net/redis/subscription_reply.hpp"
 
@@ -133,17 +134,12 @@ void check_presence(const reply& r) {
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  auto* bytes = reinterpret_cast<const char*>(data);
   reader rd;
-  size_t half = size / 2;
-  if (!rd.feed(bytes, half) || !rd.feed(bytes + half, size - half))
-    return 0;
-  reply r;
-  for (int n = 0; n < 64 && rd.next(r) == 1; ++n) {
+  for_each_reply(rd, data, size, [](const reply& r) {
     check_subscriptions(r);
     check_sequenced(r);
     check_presence(r);
     require(handshake_refusal(r).empty() != r.is_error());
-  }
+  });
   return 0;
 }

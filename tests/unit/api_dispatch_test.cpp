@@ -2,10 +2,12 @@
 // which refusal), in the order api_route answered before the decision was its own unit:
 // unknown op, origin, preflight, method, accounts off, then the op's Bearer or Content-Type.
 #include "net/api_dispatch.hpp"
+#include "support/reply_fields.hpp"
 
 #include <catch2/catch.hpp>
 
 using namespace chat::net;
+using chat::test::reply_field;
 
 namespace {
 
@@ -35,13 +37,6 @@ api_decision post(const std::string& target,
 }
 
 const std::pair<http::field, std::string> json{http::field::content_type, "application/json"};
-
-std::string header(const http_reply& r, const std::string& name) {
-  for (auto& [n, v] : r.headers)
-    if (n == name)
-      return v;
-  return "";
-}
 
 } // namespace
 
@@ -89,7 +84,7 @@ TEST_CASE("origin refusals and preflights are answered without added CORS fields
   CHECK(d.op == api_op::none);
   CHECK(d.reply.status == 204);
   CHECK_FALSE(d.cors);
-  CHECK(header(d.reply, "Access-Control-Allow-Methods") == "POST, OPTIONS");
+  CHECK(reply_field(d.reply, "Access-Control-Allow-Methods") == "POST, OPTIONS");
   // A preflight from a program (no Origin) is not a listed origin's: 403.
   CHECK(decide(request(http::verb::options, "/api/login")).reply.status == 403);
 }
@@ -100,7 +95,7 @@ TEST_CASE("methods other than POST are 405 with Allow") {
     CHECK(d.op == api_op::none);
     CHECK(d.reply.status == 405);
     CHECK(d.cors);
-    CHECK(header(d.reply, "Allow") == "POST, OPTIONS");
+    CHECK(reply_field(d.reply, "Allow") == "POST, OPTIONS");
   }
 }
 
