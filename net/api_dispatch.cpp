@@ -41,8 +41,8 @@ std::string_view field(const http_request& req, http::field f) {
   return {v.data(), v.size()};
 }
 
-} // namespace
-
+// The token of exactly one `Authorization: Bearer T` field (scheme case-insensitive,
+// spaces before T skipped); "" when there is none.
 std::string bearer_of(const http_request& req) {
   if (req.count(http::field::authorization) != 1)
     return {};
@@ -54,6 +54,8 @@ std::string bearer_of(const http_request& req) {
     value.remove_prefix(1);
   return std::string(value);
 }
+
+} // namespace
 
 api_decision decide_api(const http_request& req, const url_target& target,
                         const allowed_origins& origins, bool accounts_on) {

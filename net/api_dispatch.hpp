@@ -28,8 +28,4 @@ struct api_decision {
 api_decision decide_api(const http_request& req, const url_target& target,
                         const allowed_origins& origins, bool accounts_on);
 
-// The token of exactly one `Authorization: Bearer T` field (scheme case-insensitive,
-// spaces before T skipped); "" when there is none.
-std::string bearer_of(const http_request& req);
-
 } // namespace chat::net
