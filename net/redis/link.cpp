@@ -110,9 +110,13 @@ void link::become_up() {
   owner_.on_link_up();
 }
 
+std::string handshake_refusal(const reply& r) {
+  return r.is_error() ? "handshake refused: " + r.str : std::string();
+}
+
 void link::handle_handshake_reply(const reply& r) {
-  if (r.is_error())
-    return fail("handshake refused: " + r.str);
+  if (auto refusal = handshake_refusal(r); !refusal.empty())
+    return fail(refusal);
   if (--handshake_left_ == 0)
     become_up();
 }

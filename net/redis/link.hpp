@@ -94,4 +94,8 @@ private:
 
 int64_t now_ns();
 
+// What a handshake reply (to AUTH or SELECT) says: "" when accepted (any reply but an
+// error), else why the connection gives up (exposed for fuzzing).
+std::string handshake_refusal(const reply& r);
+
 } // namespace chat::redis

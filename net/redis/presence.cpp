@@ -422,20 +422,8 @@ void presence::parted(const std::string& user, const std::string& room) {
 
 void presence::live_nodes(std::function<void(bool, std::vector<node_info>)> done) {
   bool sent = core_->run("nodes", [done](response&& resp) {
-    std::vector<node_info> nodes;
-    if (!resp.ok() || !resp.value.is_array())
-      return done(false, {});
-    for (auto& e : resp.value.elements) {
-      if (!e.is_array() || e.elements.size() != 4 || !e.elements[0].is_string())
-        return done(false, {});
-      for (size_t i = 1; i < 4; ++i)
-        if (e.elements[i].type != reply::kind::integer)
-          return done(false, {});
-      nodes.push_back(node_info{e.elements[0].str, e.elements[1].integer,
-                                uint64_t(std::max<int64_t>(0, e.elements[2].integer)),
-                                uint64_t(std::max<int64_t>(0, e.elements[3].integer))});
-    }
-    done(true, std::move(nodes));
+    auto nodes = parse_live_nodes(resp);
+    done(nodes.has_value(), nodes ? std::move(*nodes) : std::vector<node_info>{});
   });
   if (!sent)
     done(false, {});
@@ -448,13 +436,8 @@ void presence::online(std::vector<std::string> users,
     a.push_back(u);
   bool sent = core_->rc.eval(
     presence_script(), core_->keys(), a, [users, done](response&& resp) {
-      std::map<std::string, bool> out;
-      if (!resp.ok() || !resp.value.is_array() || resp.value.elements.size() != users.size())
-        return done(false, {});
-      for (size_t i = 0; i < users.size(); ++i)
-        out[users[i]] = resp.value.elements[i].type == reply::kind::integer
-                        && resp.value.elements[i].integer == 1;
-      done(true, std::move(out));
+      auto out = parse_online(resp, users);
+      done(out.has_value(), out ? std::move(*out) : std::map<std::string, bool>{});
     });
   if (!sent)
     done(false, {});
@@ -466,17 +449,8 @@ void presence::node_users(const std::string& node,
     presence_script(), {nodes_key, node_prefix + node, rooms_prefix + node},
     core_->args("users", node),
     [done](response&& resp) {
-      std::map<std::string, uint64_t> out;
-      if (!resp.ok() || !resp.value.is_array() || resp.value.elements.size() % 2 != 0)
-        return done(false, {});
-      auto& el = resp.value.elements;
-      for (size_t i = 0; i + 1 < el.size(); i += 2) {
-        uint64_t n = 0;
-        if (!el[i].is_string() || !el[i + 1].is_string() || !parse_uint(el[i + 1].str, n))
-          return done(false, {});
-        out[el[i].str] = n;
-      }
-      done(true, std::move(out));
+      auto out = parse_node_users(resp);
+      done(out.has_value(), out ? std::move(*out) : std::map<std::string, uint64_t>{});
     });
   if (!sent)
     done(false, {});

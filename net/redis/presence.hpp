@@ -24,6 +24,7 @@
 #pragma once
 
 #include "net/redis/client.hpp"
+#include "net/redis/presence_replies.hpp"
 #include "net/redis/script.hpp"
 
 #include <functional>
@@ -33,13 +34,6 @@
 #include <vector>
 
 namespace chat::redis {
-
-struct node_info {
-  std::string name;
-  int64_t expires_in_ms = 0;
-  uint64_t users = 0;       // users with at least one connection there
-  uint64_t connections = 0;
-};
 
 class presence {
 public:

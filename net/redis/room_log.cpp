@@ -139,7 +139,17 @@ bool read_int(const reply& r, int64_t& out) {
   return true;
 }
 
-seq_result parse_sequenced(response&& resp) {
+// "<seq>-0" with seq at most what INCR hands out (2^63 - 1), so seq + 1 cannot wrap.
+bool parse_entry_id(const std::string& id, uint64_t& seq) {
+  auto dash = id.find('-');
+  return dash != std::string::npos && id.compare(dash, std::string::npos, "-0") == 0
+         && parse_uint(std::string_view(id).substr(0, dash), seq)
+         && seq <= uint64_t(std::numeric_limits<int64_t>::max());
+}
+
+} // namespace
+
+seq_result parse_sequenced(const response& resp) {
   seq_result res;
   res.fail = resp.fail;
   if (!resp.ok()) {
@@ -172,15 +182,18 @@ seq_result parse_sequenced(response&& resp) {
   return res;
 }
 
-// "<seq>-0" with seq at most what INCR hands out (2^63 - 1), so seq + 1 cannot wrap.
-bool parse_entry_id(const std::string& id, uint64_t& seq) {
-  auto dash = id.find('-');
-  return dash != std::string::npos && id.compare(dash, std::string::npos, "-0") == 0
-         && parse_uint(std::string_view(id).substr(0, dash), seq)
-         && seq <= uint64_t(std::numeric_limits<int64_t>::max());
+std::optional<uint64_t> parse_last_seq(const response& resp) {
+  if (!resp.ok())
+    return std::nullopt;
+  if (resp.value.type == reply::kind::nil)
+    return 0;
+  // At most what INCR hands out (2^63 - 1), as a seq from the stream: seq + 1 cannot wrap.
+  uint64_t seq = 0;
+  if (!resp.value.is_string() || !parse_uint(resp.value.str, seq)
+      || seq > uint64_t(std::numeric_limits<int64_t>::max()))
+    return std::nullopt;
+  return seq;
 }
-
-} // namespace
 
 room_keys keys_for(std::string_view room) {
   auto tag = tag_of(room);
@@ -214,7 +227,7 @@ bool room_log::sequence(const room_keys& k, const room_message& m, uint64_t floo
                        field, fp, client_.config().cluster ? "SPUBLISH" : "PUBLISH", ts,
                        idle_ttl_, checked ? "1" : "0"},
                       [done = std::move(done)](response&& resp) {
-                        done(parse_sequenced(std::move(resp)));
+                        done(parse_sequenced(resp));
                       });
 }
 
@@ -293,13 +306,8 @@ bool room_log::fetch(std::string_view room, uint64_t after, uint64_t upto, uint3
 bool room_log::last_seq(std::string_view room, std::function<void(bool, uint64_t)> done) {
   auto k = keys_for(room);
   return client_.command(k.seq, {"GET", k.seq}, [done = std::move(done)](response&& resp) {
-    uint64_t seq = 0;
-    if (!resp.ok())
-      return done(false, 0);
-    if (resp.value.type == reply::kind::nil)
-      return done(true, 0);
-    bool ok = resp.value.is_string() && parse_uint(resp.value.str, seq);
-    done(ok, seq);
+    auto seq = parse_last_seq(resp);
+    done(seq.has_value(), seq.value_or(0));
   });
 }
 

@@ -36,6 +36,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -102,6 +103,13 @@ private:
   // Script arguments fixed by the settings, formatted once.
   std::string stream_max_, dedupe_window_, idle_ttl_;
 };
+
+// The sequencing script's answer to room_log::sequence: a status and its seq, or `failed`
+// with the error (Redis's, the failure's, or the reply's shape); exposed for fuzzing.
+seq_result parse_sequenced(const response& resp);
+// GET of a room's counter: its value (0 when missing), nullopt on a failure, another shape
+// or a value INCR cannot reach (over 2^63 - 1).
+std::optional<uint64_t> parse_last_seq(const response& resp);
 
 // Parses an XRANGE reply of a room's stream for (after, upto]; exposed for tests and fuzzing.
 range_result parse_range(const reply& r, std::string_view room, uint64_t after, uint64_t upto,

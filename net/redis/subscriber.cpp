@@ -1,16 +1,19 @@
 // Channel table and subscription connections. Each connection keeps the FIFO of what it
 // sent ((S)SUBSCRIBE, (S)UNSUBSCRIBE, PING: one reply each) so that confirmations, errors
 // and pongs are matched to their command, while messages and the server's own
-// `sunsubscribe` pushes (slot moved) are recognised as pushes.
+// `sunsubscribe` pushes (slot moved) are recognised as pushes (read_subscription_reply
+// tells which a reply is).
 #include "net/redis/subscriber.hpp"
 
 #include "config/log.hpp"
 #include "net/redis/callbacks.hpp"
 #include "net/redis/router.hpp"
+#include "net/redis/subscription_reply.hpp"
 
 #include <boost/asio/post.hpp>
 
 #include <algorithm>
+#include <optional>
 
 namespace chat::redis {
 
@@ -24,7 +27,7 @@ std::string key_of(const endpoint& ep) { return ep.host + ":" + std::to_string(e
 
 class subscriber::conn final : public link::owner {
 public:
-  enum class kind : uint8_t { sub, unsub, ping };
+  using kind = sub_command;
   struct sent {
     kind k;
     std::string name;
@@ -78,50 +81,24 @@ private:
   }
 
   void on_link_reply(reply&& r) override {
-    if (r.is_error()) {
-      if (fifo_.empty())
-        return out_of_step();
-      auto head = std::move(fifo_.front());
-      fifo_.pop_front();
-      if (head.k == kind::sub)
-        owner_.refused(*this, head.name, r);
-      else
-        CHAT_LOG_LIMITED(spdlog::level::warn, "redis {}: {}", link_->name(), r.str);
-      return;
-    }
-    if (r.type == reply::kind::status) { // +PONG when nothing is subscribed
-      if (fifo_.empty() || fifo_.front().k != kind::ping)
-        return out_of_step();
-      fifo_.pop_front();
-      return;
-    }
-    if (!r.is_array() || r.elements.size() < 2 || !r.elements[0].is_string()
-        || !r.elements[1].is_string())
+    std::optional<awaited> head;
+    if (!fifo_.empty())
+      head = awaited{fifo_.front().k, fifo_.front().name};
+    auto got = read_subscription_reply(r, head ? &*head : nullptr);
+    if (got.event == sub_event::out_of_step)
       return out_of_step();
-    const std::string& what = r.elements[0].str;
-    const std::string& name = r.elements[1].str;
-    if (what == "message" || what == "smessage") {
-      if (r.elements.size() != 3 || !r.elements[2].is_string())
-        return out_of_step();
-      owner_.message(*this, name, r.elements[2].str);
-    } else if (what == "subscribe" || what == "ssubscribe") {
-      if (fifo_.empty() || fifo_.front().k != kind::sub || fifo_.front().name != name)
-        return out_of_step();
-      auto token = fifo_.front().token;
-      fifo_.pop_front();
-      owner_.activated(*this, name, token);
-    } else if (what == "unsubscribe" || what == "sunsubscribe") {
-      if (!fifo_.empty() && fifo_.front().k == kind::unsub && fifo_.front().name == name)
-        fifo_.pop_front(); // the confirmation of ours
-      else
-        owner_.ended_by_server(*this, name);
-    } else if (what == "pong") {
-      if (fifo_.empty() || fifo_.front().k != kind::ping)
-        return out_of_step();
-      fifo_.pop_front();
-    } else {
-      out_of_step();
-    }
+    if (got.event == sub_event::message)
+      return owner_.message(*this, *got.channel, got.payload);
+    if (got.event == sub_event::ended)
+      return owner_.ended_by_server(*this, *got.channel);
+    auto done = std::move(fifo_.front()); // every other reply answers it
+    fifo_.pop_front();
+    if (got.event == sub_event::refused)
+      owner_.refused(*this, done.name, r);
+    else if (got.event == sub_event::failed)
+      CHAT_LOG_LIMITED(spdlog::level::warn, "redis {}: {}", link_->name(), r.str);
+    else if (got.event == sub_event::subscribed)
+      owner_.activated(*this, done.name, done.token);
   }
 
   // A reply that answers nothing we sent: the connection's state is unknown; start over

@@ -5,7 +5,8 @@
 // handling and CORS answers, and the admin endpoint's browser checks. Whatever the
 // bytes, nothing may crash, every answer must be one of the statuses these steps document,
 // and every answer must be well-formed (JSON error bodies, a complete 101 answer).
-#include "config/node_config.hpp"
+#include "http_limits_default.hpp"
+
 #include "net/allowed_origins.hpp"
 #include "net/engineio_server.hpp"
 #include "net/http_parse.hpp"
@@ -154,13 +155,7 @@ void decode_as_target(std::string_view bytes) {
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const http_limits limits = [] {
-    chat::config::node_config defaults;
-    http_limits l;
-    l.header_limit = defaults.http_header_limit;
-    l.body_limit = defaults.http_body_limit;
-    return l;
-  }();
+  const auto& limits = default_http_limits();
   std::string_view bytes(reinterpret_cast<const char*>(data), size);
   decode_as_target(bytes);
   for (int pipelined = 0; pipelined < 4 && !bytes.empty(); ++pipelined) {

@@ -1,18 +1,18 @@
 // Fuzz target: bytes from a Redis server. They go through the reply reader (hiredis's
 // parser with our bounded object hooks, here with a 2 KiB byte bound) in two pieces, as a
-// connection reads them, and every reply through the parsers that read replies: CLUSTER
-// SLOTS, stream ranges, MOVED/ASK errors, published messages.
+// connection reads them (redis_bytes.hpp), and every reply through the parsers that read
+// replies: CLUSTER SLOTS, stream ranges, MOVED/ASK errors, published messages.
 // Nothing may crash, hang or allocate without bound; a stream range keeps its contract
 // (messages in seq order, missing ranges inside the asked range and apart from them).
 #include "net/redis/message_codec.hpp"
 #include "net/redis/resp.hpp"
 #include "net/redis/room_log.hpp"
 #include "net/redis/slot_map.hpp"
+#include "redis_bytes.hpp"
 
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
-#include <utility>
 
 namespace {
 
@@ -54,23 +54,7 @@ void check_reply(const chat::redis::reply& r) {
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using namespace chat::redis;
-  auto* bytes = reinterpret_cast<const char*>(data);
-  // A small byte bound, so that inputs reach it (nodes use tens of MiB).
-  reader rd(2048);
-  size_t half = size / 2;
-  int replies = 0;
-  for (auto [from, n] : {std::pair{bytes, half}, std::pair{bytes + half, size - half}}) {
-    if (!rd.feed(from, n))
-      return 0;
-    reply r;
-    int got = 0;
-    while (replies < 64 && (got = rd.next(r)) == 1) {
-      ++replies;
-      check_reply(r);
-    }
-    if (got < 0)
-      return 0;
-  }
+  chat::redis::reader rd(2048); // a small byte bound, so that inputs reach it
+  for_each_reply(rd, data, size, check_reply);
   return 0;
 }

@@ -1,10 +1,12 @@
 // Unit: net/allowed_origins as CORS — which browser origins may use an endpoint, the CORS
 // fields of allowed cross-origin answers, and preflight answers.
 #include "net/allowed_origins.hpp"
+#include "support/reply_fields.hpp"
 
 #include <catch2/catch.hpp>
 
 using namespace chat::net;
+using chat::test::reply_field;
 
 namespace {
 
@@ -14,13 +16,6 @@ http_request request(std::vector<std::pair<http::field, std::string>> fields) {
   for (auto& [f, v] : fields)
     r.insert(f, v);
   return r;
-}
-
-std::string header(const http_reply& r, const std::string& name) {
-  for (auto& [n, v] : r.headers)
-    if (n == name)
-      return v;
-  return "";
 }
 
 } // namespace
@@ -60,9 +55,9 @@ TEST_CASE("no Origin passes; self is same-origin; other origins only when listed
 TEST_CASE("allowed answers carry the CORS fields") {
   http_reply r;
   allowed_origins::add_cors_fields(r, "https://app.example");
-  CHECK(header(r, "Access-Control-Allow-Origin") == "https://app.example");
-  CHECK(header(r, "Access-Control-Allow-Credentials") == "true");
-  CHECK(header(r, "Vary") == "Origin");
+  CHECK(reply_field(r, "Access-Control-Allow-Origin") == "https://app.example");
+  CHECK(reply_field(r, "Access-Control-Allow-Credentials") == "true");
+  CHECK(reply_field(r, "Vary") == "Origin");
   http_reply plain;
   allowed_origins::add_cors_fields(plain, "");
   CHECK(plain.headers.empty());
@@ -74,13 +69,13 @@ TEST_CASE("preflights: 204 with methods and the asked headers, or 403") {
                                       {http::field::access_control_request_headers,
                                        "content-type, x-requested-with"}}), "GET, POST, OPTIONS");
   CHECK(ok.status == 204);
-  CHECK(header(ok, "Access-Control-Allow-Origin") == "https://app.example");
-  CHECK(header(ok, "Access-Control-Allow-Methods") == "GET, POST, OPTIONS");
-  CHECK(header(ok, "Access-Control-Allow-Headers") == "content-type, x-requested-with");
+  CHECK(reply_field(ok, "Access-Control-Allow-Origin") == "https://app.example");
+  CHECK(reply_field(ok, "Access-Control-Allow-Methods") == "GET, POST, OPTIONS");
+  CHECK(reply_field(ok, "Access-Control-Allow-Headers") == "content-type, x-requested-with");
   auto odd = listed.preflight(request({{http::field::origin, "https://app.example"},
                                        {http::field::access_control_request_headers, "a;b"}}), "GET, POST, OPTIONS");
   CHECK(odd.status == 204);
-  CHECK(header(odd, "Access-Control-Allow-Headers").empty()); // not echoed: not a token list
+  CHECK(reply_field(odd, "Access-Control-Allow-Headers").empty()); // not echoed: not a token list
   CHECK(listed.preflight(request({{http::field::origin, "https://evil.example"}}), "POST").status
         == 403);
   CHECK(listed.preflight(request({}), "POST").status == 403);

@@ -2,6 +2,7 @@
 // endpoint's query rules and refusals.
 #include "net/http_parse.hpp"
 #include "net/upgrade.hpp"
+#include "support/reply_fields.hpp"
 
 #include <boost/beast/http/write.hpp> // operator<< for INFO
 
@@ -9,6 +10,7 @@
 #include <rapidjson/document.h>
 
 using namespace chat::net;
+using chat::test::reply_field;
 
 namespace {
 
@@ -33,13 +35,6 @@ native_ws_decision decide(const http_request& req, native_ws_policy policy = {})
 
 int status(const native_ws_decision& d) {
   return d.upgrade.accepted ? 101 : d.upgrade.refusal.status;
-}
-
-std::string header(const http_reply& r, const std::string& name) {
-  for (auto& [n, v] : r.headers)
-    if (n == name)
-      return v;
-  return {};
 }
 
 std::string error_text(const http_reply& r) {
@@ -79,13 +74,13 @@ TEST_CASE("handshakes that break RFC 6455 are refused with the status it asks fo
     req.method(http::verb::post);
     auto d = decide(req);
     CHECK(status(d) == 405);
-    CHECK(header(d.upgrade.refusal, "Allow") == "GET");
+    CHECK(reply_field(d.upgrade.refusal, "Allow") == "GET");
   }
   SECTION("no upgrade fields, or HTTP/1.0: 426 with Upgrade") {
     auto plain = upgrade_request();
     plain.erase(http::field::upgrade);
     CHECK(status(decide(plain)) == 426);
-    CHECK(header(decide(plain).upgrade.refusal, "Upgrade") == "websocket");
+    CHECK(reply_field(decide(plain).upgrade.refusal, "Upgrade") == "websocket");
     auto no_conn = upgrade_request();
     no_conn.set(http::field::connection, "keep-alive");
     CHECK(status(decide(no_conn)) == 426);
@@ -101,7 +96,7 @@ TEST_CASE("handshakes that break RFC 6455 are refused with the status it asks fo
     req.set(http::field::sec_websocket_version, "8");
     auto d = decide(req);
     CHECK(status(d) == 426);
-    CHECK(header(d.upgrade.refusal, "Sec-WebSocket-Version") == "13");
+    CHECK(reply_field(d.upgrade.refusal, "Sec-WebSocket-Version") == "13");
   }
   SECTION("missing or malformed fields: 400") {
     std::vector<http_request> bad;
