@@ -3,10 +3,10 @@
 // the method, the account service, and the op's own header (Bearer or Content-Type).
 #include "net/api_dispatch.hpp"
 
+#include "net/http_fields.hpp"
 #include "net/json_reply.hpp"
 #include "net/origin_policy.hpp"
 
-#include <boost/beast/core/string.hpp>
 
 #include <string_view>
 
@@ -46,13 +46,10 @@ std::string_view field(const http_request& req, http::field f) {
 std::string bearer_of(const http_request& req) {
   if (req.count(http::field::authorization) != 1)
     return {};
-  auto value = field(req, http::field::authorization);
-  if (value.size() <= 7 || !boost::beast::iequals(value.substr(0, 7), "bearer "))
+  std::string_view token;
+  if (!bearer_token(field(req, http::field::authorization), token))
     return {};
-  value.remove_prefix(7);
-  while (!value.empty() && value.front() == ' ')
-    value.remove_prefix(1);
-  return std::string(value);
+  return std::string(token);
 }
 
 } // namespace

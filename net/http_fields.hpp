@@ -14,4 +14,22 @@ inline std::string_view trim_ows(std::string_view s) {
   return s;
 }
 
+// The token of an Authorization value `Bearer TOKEN` (the scheme in any case, spaces
+// before the token skipped); false when the value has another form or no token.
+inline bool bearer_token(std::string_view value, std::string_view& token) {
+  constexpr std::string_view scheme = "bearer ";
+  if (value.size() <= scheme.size())
+    return false;
+  for (size_t i = 0; i < scheme.size(); ++i) {
+    char c = value[i];
+    if ((c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c) != scheme[i])
+      return false;
+  }
+  value.remove_prefix(scheme.size());
+  while (!value.empty() && value.front() == ' ')
+    value.remove_prefix(1);
+  token = value;
+  return !token.empty();
+}
+
 } // namespace chat::net

@@ -1,9 +1,9 @@
 // WebSocket handshake checks and the native endpoint's decision (see upgrade.hpp).
 #include "net/upgrade.hpp"
 
+#include "net/http_fields.hpp"
 #include "net/json_reply.hpp"
 
-#include <boost/beast/core/string.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <openssl/evp.h>
 
@@ -108,10 +108,8 @@ presented_credential find_token(const http_request& req, const url_target& targe
   }
   if (n == 1) {
     auto v = req[http::field::authorization];
-    std::string_view value(v.data(), v.size());
-    constexpr std::string_view scheme = "bearer ";
-    if (value.size() <= scheme.size()
-        || !boost::beast::iequals(value.substr(0, scheme.size()), scheme)) {
+    std::string_view token;
+    if (!bearer_token(std::string_view(v.data(), v.size()), token)) {
       c.error = "Authorization must be 'Bearer TOKEN'";
       return c;
     }
@@ -119,10 +117,7 @@ presented_credential find_token(const http_request& req, const url_target& targe
       c.error = "give the token once: Authorization or ?token=, not both";
       return c;
     }
-    value.remove_prefix(scheme.size());
-    while (!value.empty() && value.front() == ' ')
-      value.remove_prefix(1);
-    c.token.assign(value.data(), value.size());
+    c.token.assign(token.data(), token.size());
     return c;
   }
   c.token = query.value;

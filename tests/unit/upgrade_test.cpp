@@ -1,5 +1,5 @@
 // The WebSocket upgrade decision: RFC 6455 4.2.1 checks, the 101 answer, and the native
-// endpoint's query rules and refusals.
+// endpoint's query rules, token and refusals.
 #include "net/http_parse.hpp"
 #include "net/upgrade.hpp"
 #include "support/reply_fields.hpp"
@@ -150,6 +150,28 @@ TEST_CASE("the native endpoint's query and policy") {
   auto post = upgrade_request();
   post.method(http::verb::post);
   CHECK(status(decide(post, full)) == 405);
+}
+
+TEST_CASE("the native endpoint's token: Authorization: Bearer or ?token=, once") {
+  auto bearer = [](const std::string& value, const std::string& target = "/ws") {
+    auto req = upgrade_request(target);
+    req.set(http::field::authorization, value);
+    return req;
+  };
+  auto with_token = decide(bearer("Bearer abc.def"));
+  REQUIRE(status(with_token) == 101);
+  CHECK(with_token.token == "abc.def");
+  CHECK(decide(bearer("bEaReR   abc")).token == "abc"); // scheme in any case, spaces skipped
+  CHECK(decide(upgrade_request("/ws?token=t1")).token == "t1");
+  // A Bearer without a token is refused, never taken for an anonymous connection.
+  for (const char* bad : {"Bearer", "Bearer ", "Bearer    ", "Basic abc", "Bearerabc"}) {
+    INFO(bad);
+    auto d = decide(bearer(bad));
+    CHECK(status(d) == 400);
+    CHECK(error_text(d.upgrade.refusal) == "Authorization must be 'Bearer TOKEN'");
+  }
+  CHECK(status(decide(bearer("Bearer abc", "/ws?token=abc"))) == 400);
+  CHECK(status(decide(upgrade_request("/ws?token="))) == 400);
 }
 
 TEST_CASE("whole requests from bytes: parser limits and routing") {
