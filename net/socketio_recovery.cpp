@@ -27,8 +27,8 @@ caf::behavior sweeper(caf::event_based_actor*, std::weak_ptr<recovery_registry> 
 } // namespace
 
 recovery_registry::recovery_registry(node_counters& counters, std::chrono::milliseconds keep,
-                                     size_t max_parked)
-  : counters_(counters), keep_(keep), max_parked_(max_parked) {}
+                                     size_t max_parked, size_t max_per_user)
+  : counters_(counters), keep_(keep), max_parked_(max_parked), max_per_user_(max_per_user) {}
 
 recovery_registry::~recovery_registry() {
   shutdown();
@@ -51,7 +51,7 @@ void recovery_registry::park(const std::string& pid, parked_socket s) {
   bool full = false;
   {
     std::lock_guard<std::mutex> guard(mtx_);
-    if (stopped_ || parked_.size() >= max_parked_) {
+    if (stopped_ || parked_.size() >= max_parked_ || user_full(s.user, pid)) {
       full = !stopped_;
       drop = std::move(s); // shutting down, or too many: nothing waits for this one
     } else {
@@ -71,6 +71,18 @@ void recovery_registry::park(const std::string& pid, parked_socket s) {
     drop->out->release();
   if (sweeper)
     caf::delayed_anon_send(sweeper, keep_ + std::chrono::milliseconds(1), sweep_atom::value);
+}
+
+// Counted when parking only (a transport loss, not a message): a scan of at most
+// max_parked entries, skipped while fewer than max_per_user sockets are parked in all.
+bool recovery_registry::user_full(const std::string& user, const std::string& pid) const {
+  if (parked_.size() < max_per_user_)
+    return false;
+  size_t n = 0;
+  for (auto& [p, s] : parked_)
+    if (s.user == user && p != pid && ++n >= max_per_user_)
+      return true;
+  return false;
 }
 
 void recovery_registry::live(const std::string& pid, const std::string& user, const void* owner,

@@ -42,7 +42,7 @@ class recovery_registry : public std::enable_shared_from_this<recovery_registry>
 public:
   using clock = std::chrono::steady_clock;
   recovery_registry(node_counters& counters, std::chrono::milliseconds keep,
-                    size_t max_parked = 10000);
+                    size_t max_parked = 10000, size_t max_per_user = 100);
   ~recovery_registry();
 
   // Spawns the actor that sweeps at each parked socket's deadline (after make_shared).
@@ -57,7 +57,8 @@ public:
   void live(const std::string& pid, const std::string& user, const void* owner, detacher d);
   void unlive(const std::string& pid, const void* owner);
   // Keeps a detached socket until now + keep (a pid already parked is released first);
-  // with max_parked sockets parked already, releases it at once instead.
+  // with max_parked sockets parked already, or max_per_user of its user's (so one user
+  // cannot take the node's room for everyone's), releases it at once instead.
   void park(const std::string& pid, parked_socket s);
   // Takes the socket of `pid` for `user`: a parked one, or a live one detached from its
   // old connection. Another user's socket is left as it is.
@@ -79,10 +80,12 @@ public:
 
 private:
   void release_all(std::vector<parked_socket>& gone, sio_recovery_result why);
+  bool user_full(const std::string& user, const std::string& pid) const; // under mtx_
 
   node_counters& counters_;
   const std::chrono::milliseconds keep_;
   const size_t max_parked_;
+  const size_t max_per_user_;
   caf::actor sweeper_;
   mutable std::mutex mtx_;
   std::unordered_map<std::string, parked_socket> parked_;

@@ -296,7 +296,8 @@ std::unique_ptr<engineio_endpoint> make_socketio_endpoint(node_context& ctx, cli
   std::shared_ptr<recovery_registry> recovery;
   if (ctx.cfg.sio_recovery) {
     recovery = std::make_shared<recovery_registry>(ctx.counters, ctx.cfg.sio_recovery_duration,
-                                                   ctx.cfg.sio_recovery_max_detached);
+                                                   ctx.cfg.sio_recovery_max_detached,
+                                                   ctx.cfg.max_connections_per_user);
     recovery->start(ctx.sys);
     options.on_shutdown = [recovery] { recovery->shutdown(); };
   }

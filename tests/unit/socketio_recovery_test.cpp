@@ -131,3 +131,24 @@ TEST_CASE("recovery registry: past its bound of parked sockets, one more is rele
   CHECK(reg.take("p3", "c", got) == recovery_registry::lookup::unknown);
   CHECK(reg.take("p1", "a", got) == recovery_registry::lookup::found);
 }
+
+TEST_CASE("recovery registry: one user's parked sockets are bounded apart from the node's") {
+  node_counters counters;
+  recovery_registry reg(counters, 1000ms, 10, 2);
+  park(reg, "a1", "alice");
+  park(reg, "a2", "alice");
+  park(reg, "b1", "bob");
+  auto third = park(reg, "a3", "alice");
+  CHECK(third->released());
+  CHECK(counters.sio_recoveries[size_t(sio_recovery_result::overflow)] == 1);
+  // A pid parked again replaces itself: not one more of the user's.
+  auto again = park(reg, "a2", "alice");
+  CHECK_FALSE(again->released());
+  // Others still find room, and a taken socket frees its user's place.
+  CHECK_FALSE(park(reg, "b2", "bob")->released());
+  parked_socket got;
+  REQUIRE(reg.take("a1", "alice", got) == recovery_registry::lookup::found);
+  CHECK_FALSE(park(reg, "a4", "alice")->released());
+  CHECK(reg.parked() == 4);
+  CHECK(counters.sio_detached == 4);
+}
