@@ -1,9 +1,9 @@
 // Command formatting and reply reading. The hiredis reader parses; its object hooks build
 // our `reply` tree directly (no hiredis reply objects to copy). A reply is bounded by its
 // elements (counted when an array's header declares them, before anything is kept) and by
-// its bytes (strings kept so far plus what hiredis buffers for the item it waits on, e.g. a
-// bulk string's declared length). Arrays grow as their elements arrive, so a header alone
-// costs nothing.
+// its bytes (each object kept, its string included, plus what hiredis buffers for the item
+// it waits on, e.g. a bulk string's declared length). Arrays grow as their elements
+// arrive, so a header alone costs nothing.
 #include "net/redis/resp.hpp"
 
 #include <hiredis/read.h>
@@ -38,14 +38,21 @@ namespace {
 
 using budget = reader::budget;
 
-// A new root resets its reply's budget.
-budget& budget_of(const redisReadTask* task) {
+// Charges a new object (its reply and `extra` bytes of string) to its reply's budget, which
+// a new root resets; false when that would pass the byte bound.
+bool charge(const redisReadTask* task, size_t extra) {
   auto* b = static_cast<budget*>(task->privdata);
   if (task->parent == nullptr) {
     b->elements = 0;
     b->bytes = 0;
   }
-  return *b;
+  size_t cost = sizeof(reply) + extra;
+  if (extra > b->max_bytes || cost > b->max_bytes - std::min(b->bytes, b->max_bytes)) {
+    b->refused = "bytes";
+    return false;
+  }
+  b->bytes += cost;
+  return true;
 }
 
 // Where a new object goes: a fresh root, or the next slot of its parent array. hiredis
@@ -61,12 +68,8 @@ reply* slot_for(const redisReadTask* task) {
 }
 
 void* create_string(const redisReadTask* task, char* str, size_t len) {
-  auto& b = budget_of(task);
-  if (len > b.max_bytes - std::min(b.bytes, b.max_bytes)) {
-    b.refused = "bytes";
+  if (!charge(task, len))
     return nullptr; // the reader reports an error and stops
-  }
-  b.bytes += len;
   reply* r = slot_for(task);
   if (!r)
     return nullptr;
@@ -78,7 +81,9 @@ void* create_string(const redisReadTask* task, char* str, size_t len) {
 }
 
 void* create_array(const redisReadTask* task, int elements) {
-  auto& b = budget_of(task);
+  if (!charge(task, 0))
+    return nullptr;
+  auto& b = *static_cast<budget*>(task->privdata);
   if (elements < 0 || elements > max_array_elements
       || b.elements + size_t(elements) > max_reply_elements) {
     b.refused = "elements";
@@ -94,7 +99,8 @@ void* create_array(const redisReadTask* task, int elements) {
 }
 
 void* create_integer(const redisReadTask* task, long long value) {
-  budget_of(task);
+  if (!charge(task, 0))
+    return nullptr;
   reply* r = slot_for(task);
   if (!r)
     return nullptr;
@@ -104,7 +110,8 @@ void* create_integer(const redisReadTask* task, long long value) {
 }
 
 void* create_nil(const redisReadTask* task) {
-  budget_of(task);
+  if (!charge(task, 0))
+    return nullptr;
   reply* r = slot_for(task);
   if (!r)
     return nullptr;

@@ -40,7 +40,8 @@ void append_bulk(std::string& out, std::string_view arg);
 
 // Feeds bytes from the network and yields complete replies. Wraps a hiredis reader. A
 // reply may hold at most 2^20 elements per array and 2^21 in all, and `max_reply_bytes`
-// of strings and buffered input; a larger one is a protocol error.
+// of objects (sizeof(reply) each, plus its string) and buffered input; a larger one is a
+// protocol error.
 class reader {
 public:
   static constexpr size_t default_max_reply_bytes = 64u << 20;

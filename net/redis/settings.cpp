@@ -30,9 +30,9 @@ std::string from_config(const config::node_config& cfg, settings& out) {
   s.node = cfg.node;
   // A message's text is at most one client frame; room, user, cid and origin are small.
   s.max_message_bytes = size_t(cfg.max_frame_bytes) + 4096;
-  // A stream entry carries the message and its fields' names (a few dozen bytes more).
+  // A stream entry is the message and five reply objects (entry, id, fields, "m", body).
   s.max_reply_bytes = std::max(s.max_reply_bytes,
-                               size_t(settings::max_fetch_rows) * (s.max_message_bytes + 256));
+                               size_t(settings::max_fetch_rows) * (s.max_message_bytes + 1024));
   out = std::move(s);
   return {};
 }

@@ -159,8 +159,10 @@ TEST_CASE("the reader yields nested replies and refuses huge arrays before alloc
   CHECK(huge.next(r) == -1);
   CHECK(huge.error().find("elements") != std::string::npos);
 
-  // Many arrays below the per-array bound add up to the per-reply bound.
-  reader nested;
+  // Many arrays below the per-array bound add up to the per-reply bound (a byte bound
+  // large enough not to come first).
+  constexpr size_t gib = size_t(1) << 30;
+  reader nested(gib);
   std::string many = "*3\r\n*1000000\r\n";
   for (int i = 0; i < 1000000; ++i)
     many += ":1\r\n";
@@ -172,7 +174,7 @@ TEST_CASE("the reader yields nested replies and refuses huge arrays before alloc
   CHECK(nested.next(r) == -1);
   // Two replies of 1.5 million elements each: each is within the bound (the count starts
   // again with every reply), together they would not be.
-  reader fine;
+  reader fine(gib);
   std::string big = "*2\r\n";
   for (int half = 0; half < 2; ++half) {
     big += "*750000\r\n";
@@ -207,7 +209,8 @@ TEST_CASE("the reader bounds a reply's bytes, and an array's header alone costs 
   REQUIRE(line.feed(open_line.data(), open_line.size()));
   CHECK(line.next(r) == -1);
 
-  // Strings already kept count too: an array of small strings, each within the bound.
+  // Objects already kept count too (sizeof(reply) each, plus its string): an array of
+  // small strings, each within the bound.
   reader many(1000);
   std::string arr = "*100\r\n";
   for (int i = 0; i < 100; ++i)
@@ -217,10 +220,15 @@ TEST_CASE("the reader bounds a reply's bytes, and an array's header alone costs 
   CHECK(many.error().find("over 1000 bytes") != std::string::npos);
 
   // At the bound is fine, and the count starts again with every reply.
-  reader exact(1000);
+  reader exact(51 * sizeof(reply) + 50 * 20);
   std::string one = "*50\r\n";
   for (int i = 0; i < 50; ++i)
     one += "$20\r\n" + std::string(20, 'w') + "\r\n";
+  std::string over = "*50\r\n" + one.substr(5, one.size() - 5 - 27) + "$21\r\n"
+                     + std::string(21, 'w') + "\r\n"; // one byte more
+  reader just_over(51 * sizeof(reply) + 50 * 20);
+  REQUIRE(just_over.feed(over.data(), over.size()));
+  CHECK(just_over.next(r) == -1);
   for (int k = 0; k < 3; ++k) {
     REQUIRE(exact.feed(one.data(), one.size()));
     REQUIRE(exact.next(r) == 1);
