@@ -7,7 +7,6 @@
 #include "net/json_reply.hpp"
 #include "net/origin_policy.hpp"
 
-
 #include <string_view>
 
 namespace chat::net {

@@ -1,6 +1,7 @@
 // The parked Socket.IO sockets of a node and their deadlines (see socketio_recovery.hpp).
 #include "net/socketio_recovery.hpp"
 
+#include "config/log.hpp"
 #include "net/engineio_packet.hpp"
 
 #include <caf/actor_system.hpp>
@@ -48,11 +49,14 @@ void recovery_registry::park(const std::string& pid, parked_socket s) {
   s.deadline = clock::now() + keep_;
   std::optional<parked_socket> drop; // released outside the lock
   caf::actor sweeper;
-  bool full = false;
+  const char* full = nullptr; // which bound refused it
   {
     std::lock_guard<std::mutex> guard(mtx_);
-    if (stopped_ || parked_.size() >= max_parked_ || user_full(s.user, pid)) {
-      full = !stopped_;
+    if (!stopped_ && parked_.size() >= max_parked_)
+      full = "sio.recovery-max-sockets";
+    else if (!stopped_ && user_full(s.user, pid))
+      full = "chat.max-connections-per-user";
+    if (stopped_ || full) {
       drop = std::move(s); // shutting down, or too many: nothing waits for this one
     } else {
       if (auto i = parked_.find(pid); i != parked_.end()) {
@@ -65,8 +69,12 @@ void recovery_registry::park(const std::string& pid, parked_socket s) {
       sweeper = sweeper_;
     }
   }
-  if (full)
+  if (full) {
+    CHAT_LOG_LIMITED(spdlog::level::warn,
+                     "socket.io recovery: a dropped socket of user {} released at once ({} "
+                     "dropped sockets kept already)", drop->user, full);
     count(sio_recovery_result::overflow);
+  }
   if (drop && drop->out)
     drop->out->release();
   if (sweeper)

@@ -139,12 +139,16 @@ bool read_int(const reply& r, int64_t& out) {
   return true;
 }
 
-// "<seq>-0" with seq at most what INCR hands out (2^63 - 1), so seq + 1 cannot wrap.
+// A seq written by Redis: at most what INCR hands out (2^63 - 1), so seq + 1 cannot wrap.
+bool parse_seq(std::string_view s, uint64_t& seq) {
+  return parse_uint(s, seq) && seq <= uint64_t(std::numeric_limits<int64_t>::max());
+}
+
+// "<seq>-0".
 bool parse_entry_id(const std::string& id, uint64_t& seq) {
   auto dash = id.find('-');
   return dash != std::string::npos && id.compare(dash, std::string::npos, "-0") == 0
-         && parse_uint(std::string_view(id).substr(0, dash), seq)
-         && seq <= uint64_t(std::numeric_limits<int64_t>::max());
+         && parse_seq(std::string_view(id).substr(0, dash), seq);
 }
 
 } // namespace
@@ -187,10 +191,8 @@ std::optional<uint64_t> parse_last_seq(const response& resp) {
     return std::nullopt;
   if (resp.value.type == reply::kind::nil)
     return 0;
-  // At most what INCR hands out (2^63 - 1), as a seq from the stream: seq + 1 cannot wrap.
   uint64_t seq = 0;
-  if (!resp.value.is_string() || !parse_uint(resp.value.str, seq)
-      || seq > uint64_t(std::numeric_limits<int64_t>::max()))
+  if (!resp.value.is_string() || !parse_seq(resp.value.str, seq))
     return std::nullopt;
   return seq;
 }

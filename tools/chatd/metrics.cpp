@@ -136,8 +136,8 @@ void socketio_metrics(exposition& e, const net::server& srv, const node_counters
   e.family("chat_sio_recoveries_total", "counter",
            "Socket.IO connection-state recovery: CONNECTs with a pid (recovered, unknown, "
            "offset_not_found, user_mismatch) and disconnected sockets released (expired, "
-           "overflow: past sio.recovery-bytes or "
-           "sio.recovery-max-sockets, closed: token expiry or revocation).");
+           "overflow: past sio.recovery-bytes, sio.recovery-max-sockets or the user's "
+           "chat.max-connections-per-user, closed: token expiry or revocation).");
   for (size_t i = 0; i < sio_recovery_results; ++i)
     e.sample("chat_sio_recoveries_total", double(c.sio_recoveries[i].load()),
              std::string("result=\"") + sio_recovery_names[i] + "\"");
