@@ -1,6 +1,7 @@
 // Network threads and coalesced write scheduling.
 #include "net/io_pool.hpp"
 
+#include "actors/lane_scheduler.hpp"
 #include "net/ws_session.hpp"
 
 #include <boost/asio/post.hpp>
@@ -50,10 +51,19 @@ void io_worker::arm_tick() {
   });
 }
 
+void io_worker::host_actors(lane_scheduler& lanes, size_t lane) {
+  lanes_ = &lanes;
+  lane_ = lane;
+}
+
 void io_worker::start() {
   arm_tick();
+  if (lanes_)
+    lanes_->attach(lane_, ioc_);
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "chat.io"); // per-thread CPU in top, perf, benchmarks
+    if (lanes_)
+      lanes_->enter(lane_);
     ioc_.run();
   });
 }
@@ -65,13 +75,21 @@ void io_worker::stop() {
 }
 
 void io_worker::join() {
-  if (thread_.joinable())
-    thread_.join();
+  if (!thread_.joinable())
+    return;
+  thread_.join();
+  if (lanes_)
+    lanes_->detach(lane_);
 }
 
 io_pool::io_pool(size_t threads, std::chrono::milliseconds tick_interval) {
   for (size_t i = 0; i < threads; ++i)
     workers_.push_back(std::make_unique<io_worker>(tick_interval));
+}
+
+void io_pool::host_actors(lane_scheduler& lanes) {
+  for (size_t i = 0; i < workers_.size() && i < lanes.lanes(); ++i)
+    workers_[i]->host_actors(lanes, i);
 }
 
 io_worker& io_pool::next() {

@@ -14,6 +14,10 @@
 #include <unordered_set>
 #include <vector>
 
+namespace chat {
+class lane_scheduler;
+}
+
 namespace chat::net {
 
 namespace asio = boost::asio;
@@ -34,6 +38,9 @@ public:
   void remove(ws_session* s) { sessions_.erase(s); }
   size_t sessions() const { return sessions_.size(); }
 
+  // This thread also runs the actors of lane `lane` (scheduler policy 'network').
+  void host_actors(lane_scheduler& lanes, size_t lane);
+
   void start();
   void stop();
   void join();
@@ -51,6 +58,8 @@ private:
   bool posted_ = false;
   std::array<char, 65536> scratch_;
   std::unordered_set<ws_session*> sessions_;
+  lane_scheduler* lanes_ = nullptr;
+  size_t lane_ = 0;
   std::thread thread_;
 };
 
@@ -59,6 +68,8 @@ public:
   io_pool(size_t threads, std::chrono::milliseconds tick_interval);
   io_worker& next();
   std::vector<std::unique_ptr<io_worker>>& workers() { return workers_; }
+  // Worker i hosts lane i of a lane scheduler (one lane per network thread).
+  void host_actors(lane_scheduler& lanes);
   void start();
   void stop();
 

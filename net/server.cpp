@@ -2,6 +2,7 @@
 // routes, both listeners, start and drain.
 #include "net/server.hpp"
 
+#include "actors/lane_scheduler.hpp"
 #include "actors/node_context.hpp"
 #include "config/log.hpp"
 #include "net/api_route.hpp"
@@ -26,6 +27,8 @@ server::server(node_context& ctx)
                  ctx.cfg.user_rate_limit, ctx.cfg.user_rate_burst,
                  std::chrono::duration_cast<std::chrono::seconds>(
                    std::max(ctx.cfg.token_ttl, ctx.cfg.refresh_ttl))})) {
+  if (auto* lanes = lane_scheduler::of(ctx.sys))
+    pool_.host_actors(*lanes);
   http_limits_.header_limit = ctx.cfg.http_header_limit;
   http_limits_.body_limit = ctx.cfg.http_body_limit;
   http_limits_.timeout = ctx.cfg.http_timeout;

@@ -4,6 +4,7 @@
 // flush storage. What the store cannot take within storage.shutdown-timeout is saved in
 // a recovery file (exit code 3, one line saying how many messages), stored first at the
 // next start.
+#include "actors/lane_scheduler.hpp"
 #include "actors/node_context.hpp"
 #include "actors/persistence_pool.hpp"
 #include "actors/presence_actor.hpp"
@@ -115,6 +116,9 @@ int main(int argc, char** argv) {
   }
   if (caf_cfg.cli_helptext_printed)
     return 0;
+  // policy='network': actors run on the network threads (one lane each), not CAF's workers.
+  if (caf::get_or(caf_cfg, "scheduler.policy", caf::atom("stealing")) == caf::atom("network"))
+    chat::lane_scheduler::install(caf_cfg, cfg.io_threads);
 
   auto stores = chat::tools::open_storage(cfg);
   if (!stores.error.empty()) {
