@@ -14,7 +14,19 @@ io_worker::io_worker(std::chrono::milliseconds tick_interval)
   : work_(asio::make_work_guard(ioc_)), tick_(ioc_), tick_interval_(tick_interval) {
 }
 
+namespace {
+thread_local io_worker* this_thread_worker = nullptr;
+}
+
 void io_worker::schedule_flush(std::shared_ptr<ws_session> s) {
+  if (this_thread_worker == this) {
+    local_.push_back(std::move(s));
+    if (!local_posted_) {
+      local_posted_ = true;
+      asio::post(ioc_, [this] { run_flushes(); });
+    }
+    return;
+  }
   bool post = false;
   {
     std::lock_guard<std::mutex> guard(mtx_);
@@ -32,6 +44,10 @@ void io_worker::run_flushes() {
     running_.swap(pending_);
     posted_ = false;
   }
+  running_.insert(running_.end(), std::make_move_iterator(local_.begin()),
+                  std::make_move_iterator(local_.end()));
+  local_.clear();
+  local_posted_ = false;
   for (auto& s : running_)
     s->flush();
   running_.clear();
@@ -62,6 +78,7 @@ void io_worker::start() {
     lanes_->attach(lane_, ioc_);
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "chat.io"); // per-thread CPU in top, perf, benchmarks
+    this_thread_worker = this;
     if (lanes_)
       lanes_->enter(lane_);
     ioc_.run();

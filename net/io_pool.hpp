@@ -29,7 +29,8 @@ public:
   explicit io_worker(std::chrono::milliseconds tick_interval);
 
   asio::io_context& context() { return ioc_; }
-  // Thread-safe: the session's write queue became non-empty.
+  // Thread-safe: the session's write queue became non-empty. On this worker's own thread
+  // (where the actors of its lane run) no lock is taken.
   void schedule_flush(std::shared_ptr<ws_session> s);
   // Read buffer shared by the sessions of this thread (a session keeps only partial frames).
   std::array<char, 65536>& scratch() { return scratch_; }
@@ -56,6 +57,8 @@ private:
   std::mutex mtx_;
   std::vector<std::shared_ptr<ws_session>> pending_, running_;
   bool posted_ = false;
+  std::vector<std::shared_ptr<ws_session>> local_; // scheduled on this thread: no lock
+  bool local_posted_ = false;
   std::array<char, 65536> scratch_;
   std::unordered_set<ws_session*> sessions_;
   lane_scheduler* lanes_ = nullptr;

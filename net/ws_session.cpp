@@ -145,7 +145,8 @@ void ws_session::flush() {
       write_rest(written);
       return;
     }
-    written_done(total);
+    if (written_done(total, true))
+      return;
   }
 }
 
@@ -224,7 +225,7 @@ void ws_session::write_rest(size_t already) {
     asio::async_write(sock_, buffers_, std::move(done));
 }
 
-void ws_session::written_done(size_t written) {
+bool ws_session::written_done(size_t written, bool settle) {
   bool closed = false;
   bool empty = false;
   std::vector<std::function<void()>> drained;
@@ -233,6 +234,8 @@ void ws_session::written_done(size_t written) {
     bytes_ = bytes_ > written ? bytes_ - written : 0;
     closed = closed_;
     empty = queue_.empty();
+    if (empty && settle)
+      flush_scheduled_ = false;
     for (size_t i = 0; i < drain_waiters_.size();) {
       if (drain_waiters_[i].first < bytes_) {
         ++i;
@@ -252,6 +255,7 @@ void ws_session::written_done(size_t written) {
     send_shut_ = true;
     close_started_ = std::chrono::steady_clock::now();
   }
+  return empty;
 }
 
 void ws_session::tick(std::chrono::steady_clock::time_point now) {

@@ -93,7 +93,9 @@ private:
   size_t write_now();
   // Hands what write_now could not write to an asynchronous write.
   void write_rest(size_t already);
-  void written_done(size_t written);
+  // Returns true when the queue is empty; with `settle` it then also clears the flush mark
+  // (under the same lock, so flush() need not take it again to find the queue empty).
+  bool written_done(size_t written, bool settle = false);
   void wait_readable();
   void on_readable();
   void read_tls();
