@@ -138,7 +138,7 @@ struct lane_scheduler::impl {
   }
 
   lane& pick() {
-    if (current_lane)
+    if (current_lane && current_lane->owner == this)
       return *current_lane;
     return *lanes[next.fetch_add(1, std::memory_order_relaxed) % lanes.size()];
   }
