@@ -97,7 +97,9 @@ struct lane_scheduler::impl {
           caf::intrusive_ptr_release(job);
           break;
         case caf::resumable::shutdown_execution_unit:
-          break; // only CAF's worker shutdown uses it, which this scheduler never sends
+          // Only CAF's own worker shutdown returns this, and this scheduler never sends it.
+          spdlog::error("lane scheduler: a job asked to stop lane {}; ignored", l.index);
+          break;
       }
     }
     l.running.clear();
