@@ -7,6 +7,7 @@
 
 #include <rapidjson/fwd.h>
 
+#include <optional>
 #include <string_view>
 
 namespace chat::net {
@@ -23,6 +24,14 @@ command invalid_command(std::string message, std::string rid = {});
 // The field validation of op `name` from an already-parsed JSON object, shared by every
 // protocol's decoder (native, Socket.IO). `rid` goes into the command or its error.
 command decode_command(std::string_view name, const rapidjson::Value& fields, std::string rid);
+
+// Socket.IO event arguments of the plain shape ["<op>"] or ["<op>", {fields}], decoded
+// without a document into the same command as decode_command. nullopt, with `rid` left
+// as it was, when `json` is anything else (another shape, malformed, not valid Unicode,
+// nested deeper than `max_depth`, or a name `name_refused` refuses): the caller's general
+// path then decides. (native_decoder.cpp)
+std::optional<command> decode_event_args(std::string_view json, std::string& rid, size_t max_depth,
+                                         bool (*name_refused)(std::string_view));
 
 // Encoder id 0: the objects of object_encoder.hpp, each with its "rid", one per text frame.
 class native_encoder final : public object_encoder {

@@ -17,6 +17,7 @@
 #include <rapidjson/writer.h>
 
 #include <array>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -373,6 +374,79 @@ command decode_native(std::string_view payload) {
   if (o.k != kind::string)
     return invalid(o.k == kind::absent ? "missing field 'op'" : "field 'op' must be a string", rid);
   return decode_op(o.str, h, std::move(rid));
+}
+
+namespace {
+
+// SAX handler for Socket.IO event arguments of the plain shape ["<name>"] or
+// ["<name>", {fields}]: the name is kept, the object's events go to top_level_fields as if
+// it were a native frame. Anything else stops the parse (the caller then takes its general
+// path, which reports what is wrong).
+class event_args {
+public:
+  event_args(size_t max_depth) : max_depth_(max_depth) {}
+
+  top_level_fields fields;
+  std::string name;
+  size_t count = 0; // elements of the array
+
+  bool Null() { return inner() && fields.Null(); }
+  bool Bool(bool b) { return inner() && fields.Bool(b); }
+  bool Int(int v) { return inner() && fields.Int(v); }
+  bool Uint(unsigned v) { return inner() && fields.Uint(v); }
+  bool Int64(int64_t v) { return inner() && fields.Int64(v); }
+  bool Uint64(uint64_t v) { return inner() && fields.Uint64(v); }
+  bool Double(double v) { return inner() && fields.Double(v); }
+  bool RawNumber(const char*, rapidjson::SizeType, bool) { return false; }
+  bool String(const char* s, rapidjson::SizeType n, bool copy) {
+    if (depth_ == 1 && count == 0) {
+      count = 1;
+      name.assign(s, n);
+      return utf8_valid(name);
+    }
+    return inner() && fields.String(s, n, copy);
+  }
+  bool Key(const char* s, rapidjson::SizeType n, bool copy) {
+    return depth_ >= 2 && fields.Key(s, n, copy);
+  }
+  bool StartObject() {
+    if (depth_ == 1 && count == 1)
+      ++count;
+    else if (!inner())
+      return false;
+    return ++depth_ <= max_depth_ && fields.StartObject();
+  }
+  bool StartArray() {
+    if (depth_ == 0)
+      return ++depth_ <= max_depth_;
+    return inner() && ++depth_ <= max_depth_ && fields.StartArray();
+  }
+  bool EndObject(rapidjson::SizeType n) { return --depth_ >= 1 && fields.EndObject(n); }
+  bool EndArray(rapidjson::SizeType n) { return --depth_ == 0 || fields.EndArray(n); }
+
+private:
+  // A value inside the fields object (a value at depth 1 besides the name and the object is
+  // not this shape).
+  bool inner() const { return depth_ >= 2; }
+
+  size_t max_depth_;
+  size_t depth_ = 0;
+};
+
+} // namespace
+
+std::optional<command> decode_event_args(std::string_view json, std::string& rid, size_t max_depth,
+                                         bool (*name_refused)(std::string_view)) {
+  thread_local char stack_buffer[4096];
+  rapidjson::MemoryPoolAllocator<> stack(stack_buffer, sizeof(stack_buffer));
+  rapidjson::GenericReader<rapidjson::UTF8<>, rapidjson::UTF8<>, rapidjson::MemoryPoolAllocator<>>
+    reader(&stack, 1024);
+  rapidjson::MemoryStream in(json.data(), json.size());
+  event_args h(max_depth);
+  auto result = reader.Parse<rapidjson::kParseDefaultFlags>(in, h);
+  if (result.IsError() || in.Tell() != json.size() || h.count == 0 || name_refused(h.name))
+    return std::nullopt;
+  return decode_op(h.name, h.fields, std::move(rid));
 }
 
 command decode_command(std::string_view name, const rapidjson::Value& fields, std::string rid) {

@@ -117,7 +117,21 @@ void chat_app::on_connect(session& s, const std::string& nsp, const rapidjson::V
 }
 
 void chat_app::on_event(session&, packet& p, const rapidjson::Value& args) {
-  auto c = decode_chat_event(args, p);
+  queue(decode_chat_event(args, p));
+}
+
+// The usual event, ["op", {fields}], without building a document (decode_chat_event's
+// result for it, at a fraction of the cost).
+bool chat_app::on_event_text(session& s, packet& p) {
+  std::string rid = p.has_id ? std::to_string(p.id) : std::string();
+  auto c = decode_event_args(p.data, rid, s.packet_limits().max_depth, reserved_event);
+  if (!c)
+    return false;
+  queue(std::move(*c));
+  return true;
+}
+
+void chat_app::queue(command&& c) {
   c.t0_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
               std::chrono::steady_clock::now().time_since_epoch())
               .count();

@@ -78,10 +78,13 @@ public:
   explicit chat_app(std::unique_ptr<chat_binding> binding) : binding_(std::move(binding)) {}
   void on_connect(session& s, const std::string& nsp, const rapidjson::Value& auth) override;
   void on_event(session& s, packet& p, const rapidjson::Value& args) override;
+  bool on_event_text(session& s, packet& p) override;
   void on_batch_end(session& s) override;
   void on_close(session& s, const std::string& reason) override;
 
 private:
+  void queue(command&& c);
+
   std::unique_ptr<chat_binding> binding_;
   std::vector<command> batch_;
 };

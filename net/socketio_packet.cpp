@@ -83,15 +83,6 @@ bool placeholders_valid(const rapidjson::Value& v, size_t count) {
   return true;
 }
 
-bool reserved_event(std::string_view name) {
-  static const char* const reserved[] = {"connect", "connect_error", "disconnect",
-                                         "disconnecting", "newListener", "removeListener"};
-  for (auto* r : reserved)
-    if (name == r)
-      return true;
-  return false;
-}
-
 const char* shape_error(packet_type t, const rapidjson::Value& v, bool present) {
   switch (t) {
     case packet_type::connect:
@@ -191,6 +182,15 @@ std::string parse_header(std::string_view text, const limits& lim, packet& p, si
 
 } // namespace
 
+bool reserved_event(std::string_view name) {
+  static const char* const reserved[] = {"connect", "connect_error", "disconnect",
+                                         "disconnecting", "newListener", "removeListener"};
+  for (auto* r : reserved)
+    if (name == r)
+      return true;
+  return false;
+}
+
 std::string encode(const packet& p) {
   std::string out(1, char('0' + int(p.type)));
   if (binary_type(p.type)) {
@@ -232,6 +232,8 @@ std::string decoder::feed(std::string_view data, bool binary, handler& h) {
   size_t expected = 0;
   if (auto err = parse_header(data, lim_, p, expected); !err.empty())
     return err;
+  if (p.type == packet_type::event && h.on_event_text(p))
+    return {};
   const char* shape = nullptr;
   bool deliver = !binary_type(p.type) || expected == 0;
   auto err = with_json(p.data, lim_, [&](const rapidjson::Value& v) {

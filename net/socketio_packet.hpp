@@ -42,6 +42,9 @@ struct limits {
 
 constexpr uint64_t max_ack_id = (uint64_t(1) << 53) - 1; // what a JavaScript number holds
 
+// Event names a client may not emit (Socket.IO reserves them).
+bool reserved_event(std::string_view name);
+
 // The packet's text (without Engine.IO's "4" prefix).
 std::string encode(const packet& p);
 // The whole server frames: one text frame holding the Engine.IO message, then one binary
@@ -56,6 +59,10 @@ public:
     // A complete packet. `payload` is its parsed JSON (null when absent), valid during the
     // call only.
     virtual void on_packet(packet& p, const rapidjson::Value& payload) = 0;
+    // An EVENT, offered as text before any parsing: true when the handler took it (then
+    // on_packet is not called). A handler that declines, or finds anything unusual in it,
+    // returns false and gets it through on_packet, checked in full.
+    virtual bool on_event_text(packet&) { return false; }
   };
 
   explicit decoder(limits lim) : lim_(lim) {}

@@ -11,6 +11,7 @@ class session::dispatcher final : public decoder::handler {
 public:
   explicit dispatcher(session& s) : s_(s) {}
   void on_packet(packet& p, const rapidjson::Value& payload) override { s_.dispatch(p, payload); }
+  bool on_event_text(packet& p) override { return s_.dispatch_event_text(p); }
 
 private:
   session& s_;
@@ -30,6 +31,20 @@ void session::on_message(eio::session&, std::string_view data, bool binary) {
   dispatcher d(*this);
   if (auto err = decoder_.feed(data, binary, d); !err.empty())
     protocol_error(err);
+}
+
+// An EVENT on a connected namespace may go to the application unparsed; anything else
+// takes dispatch(), which reports what is wrong.
+bool session::dispatch_event_text(packet& p) {
+  if (failed_)
+    return true;
+  {
+    std::lock_guard<std::mutex> guard(mtx_);
+    auto i = nsps_.find(p.nsp);
+    if (i == nsps_.end() || i->second != ns_state::connected)
+      return false;
+  }
+  return app_->on_event_text(*this, p);
 }
 
 void session::dispatch(packet& p, const rapidjson::Value& payload) {

@@ -27,6 +27,9 @@ public:
   virtual void on_connect(session& s, const std::string& nsp, const rapidjson::Value& auth) = 0;
   // EVENT / BINARY_EVENT on a connected namespace: `args` is [name, ...].
   virtual void on_event(session& s, packet& p, const rapidjson::Value& args) = 0;
+  // The same, offered first as text (p.data, unparsed): true when the application took it;
+  // false sends it through the parser and on_event.
+  virtual bool on_event_text(session&, packet&) { return false; }
   // ACK / BINARY_ACK on a connected namespace.
   virtual void on_ack(session&, packet&, const rapidjson::Value&) {}
   // The client left a connected namespace.
@@ -51,6 +54,7 @@ public:
   bool connected(const std::string& nsp) const;
   eio::session& engine() { return engine_; }
   app& application() { return *app_; }
+  const limits& packet_limits() const { return lim_; }
 
   // eio::handler
   void on_message(eio::session& s, std::string_view data, bool binary) override;
@@ -62,6 +66,7 @@ public:
 private:
   class dispatcher;
   void dispatch(packet& p, const rapidjson::Value& payload);
+  bool dispatch_event_text(packet& p);
   void protocol_error(const std::string& what);
 
   eio::session& engine_;

@@ -1,10 +1,12 @@
 // Fuzz target: Socket.IO packets, binary attachment sequences included. The input is a
 // series of Engine.IO messages, each "<kind byte><length byte><bytes>" (odd kind: binary).
 // They go (1) into a decoder, where each packet must re-encode and decode to itself and
-// each chat event must decode to a command whose error answer is valid UTF-8, and (2) into
-// a live Socket.IO chat connection over a WebSocket Engine.IO session, whose close frame
-// (its reason may hold the client's namespace) must carry a UTF-8 reason.
+// each chat event must decode to a command whose error answer is valid UTF-8 (the same
+// command by the text path where that takes it), and (2) into a live Socket.IO chat
+// connection over a WebSocket Engine.IO session, whose close frame (its reason may hold the
+// client's namespace) must carry a UTF-8 reason.
 #include "net/engineio_server.hpp"
+#include "net/native_codec.hpp"
 #include "net/socketio_chat.hpp"
 #include "net/socketio_route.hpp"
 #include "net/unicode.hpp"
@@ -33,6 +35,14 @@ struct roundtrip : sio::decoder::handler {
       check(utf8_valid(c.err_message));
       auto f = sio::chat_encoder::instance().error(c.err, c.err_message, c.rid);
       check(utf8_valid(eio::view_frame(*f).payload));
+      // The text path (decode_event_args), where it takes an event, agrees with the parser.
+      std::string rid = c.rid;
+      if (auto t = decode_event_args(p.data, rid, sio::limits{}.max_depth, sio::reserved_event))
+        check(p.type == sio::packet_type::event && t->kind == c.kind && t->rid == c.rid
+              && t->room == c.room && t->text == c.text && t->cid == c.cid && t->seq == c.seq
+              && t->has_seq == c.has_seq && t->limit == c.limit
+              && t->ack_persisted == c.ack_persisted && t->ack_given == c.ack_given
+              && t->users == c.users && t->err == c.err && t->err_message == c.err_message);
     }
     sio::decoder again({});
     struct same : sio::decoder::handler {

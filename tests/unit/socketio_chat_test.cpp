@@ -16,6 +16,8 @@
 #include <catch2/catch.hpp>
 #include <rapidjson/document.h>
 
+#include <optional>
+
 using namespace chat;
 using namespace chat::net;
 using chat::test::fake_link;
@@ -154,6 +156,114 @@ TEST_CASE("bad chat events become errors carrying the ack id") {
   auto long_name = decode("2[\"" + std::string(63, 'x') + "\xc3\xa9\"]");
   CHECK(utf8_valid(long_name.err_message));
   CHECK(long_name.err_message.find(std::string(63, 'x') + "'") != std::string::npos);
+}
+
+namespace {
+
+// The event's command by the text path (decode_event_args) when it takes the event, next
+// to the parser's (decode_chat_event).
+struct both_paths {
+  command parsed;
+  std::optional<command> fast;
+  std::string rid_after_decline;
+};
+
+both_paths decode_both(const std::string& text) {
+  struct one : sio::decoder::handler {
+    both_paths r;
+    bool got = false;
+    void on_packet(sio::packet& p, const rapidjson::Value& args) override {
+      r.parsed = sio::decode_chat_event(args, p);
+      std::string rid = p.has_id ? std::to_string(p.id) : std::string();
+      r.fast = decode_event_args(p.data, rid, sio::limits{}.max_depth, sio::reserved_event);
+      r.rid_after_decline = rid;
+      got = true;
+    }
+  } h;
+  sio::decoder dec({});
+  INFO(text);
+  REQUIRE(dec.feed(text, false, h).empty());
+  REQUIRE(h.got);
+  return h.r;
+}
+
+void check_same(const command& a, const command& b) {
+  CHECK(a.kind == b.kind);
+  CHECK(a.rid == b.rid);
+  CHECK(a.room == b.room);
+  CHECK(a.text == b.text);
+  CHECK(a.cid == b.cid);
+  CHECK(a.seq == b.seq);
+  CHECK(a.has_seq == b.has_seq);
+  CHECK(a.limit == b.limit);
+  CHECK(a.ack_persisted == b.ack_persisted);
+  CHECK(a.ack_given == b.ack_given);
+  CHECK(a.users == b.users);
+  CHECK(a.err == b.err);
+  CHECK(a.err_message == b.err_message);
+}
+
+} // namespace
+
+TEST_CASE("the text path decodes plain events exactly as the parser does, and declines the rest") {
+  const char* plain[] = {
+    R"(27["join",{"room":"r","since":12}])",
+    R"(20["send",{"room":"r","text":"h\u00e9 \"q\" \\ \/","cid":"c1","ack":"persisted"}])",
+    "2[\"send\",{\"room\":\"r\",\"text\":\"h\xc3\xa9\",\"cid\":7,\"ack\":\"seq\"}]",
+    R"(21["history",{"room":"r","before":9,"limit":900}])",
+    R"(2["typing",{"room":"r"}])",
+    R"(2["read",{"room":"r","seq":3}])",
+    R"(23["presence",{"users":["a","b"]}])",
+    R"(29007199254740991["ping"])",
+    R"(2 ["ping" , { } ] )",   // whitespace between tokens
+    R"(2["leave",{"room":"r","extra":{"deep":[1,{"x":null,"y":[true,false,-1.5e3]}]}}])",
+    R"(25["fly",{}])",
+    R"(25["join",{}])",
+    R"(25["join",{"room":""}])",
+    R"(25["join",{"room":"r","since":-1}])",
+    R"(25["join",{"room":"r","since":1.5}])",
+    R"(25["send",{"room":"r","text":"t","cid":"c","ack":"never"}])",
+    R"(25["send",{"room":"r","text":5,"cid":"c"}])",
+    R"(25["read",{"room":"r"}])",
+    R"(25["presence",{"users":[1]}])",
+    R"(25["presence",{"users":"a"}])",
+  };
+  for (auto* text : plain) {
+    INFO(text);
+    auto r = decode_both(text);
+    REQUIRE(r.fast.has_value());
+    check_same(*r.fast, r.parsed);
+  }
+
+  // Other shapes, and what the parser must judge in full: the text path declines them and
+  // leaves the rid as it was.
+  std::string deep = "2[\"join\",{\"room\":\"r\",\"x\":" + std::string(30, '[') + std::string(30, ']') + "}]";
+  std::string deeper = "[\"join\",{\"room\":\"r\",\"x\":" + std::string(31, '[') + std::string(31, ']') + "}]";
+  CHECK(decode_both(deep).fast.has_value());
+  const std::string declined[] = {
+    R"(25["ping",{},"extra"])",                 // a third argument
+    R"(25["join","r"])",                        // an argument that is not an object
+    R"(25["join",{"room":"a","room":"b"}])",    // a field twice
+  };
+  for (auto& text : declined) {
+    INFO(text);
+    auto r = decode_both(text);
+    CHECK_FALSE(r.fast.has_value());
+    CHECK(r.rid_after_decline == (text[1] == '5' ? "5" : ""));
+  }
+  std::string rid = "1";
+  const std::string_view others[] = {
+    R"([])", R"([1])", R"({"op":"ping"})", R"("ping")", R"(["connect",{}])",
+    R"(["disconnect"])", R"(["ping"] x)", R"(["ping")", std::string_view("[\"ping\"]\0", 9),
+    R"([{}])", R"([["ping"]])", R"(["join",{"room":"\ud800"}])", deeper};
+  for (auto json : others) {
+    INFO(json);
+    CHECK_FALSE(decode_event_args(json, rid, 32, sio::reserved_event).has_value());
+    CHECK(rid == "1");
+  }
+  CHECK(decode_event_args(R"(["ping",{"a":[[1]]}])", rid, 4, sio::reserved_event).has_value());
+  rid = "1";
+  CHECK_FALSE(decode_event_args(R"(["ping",{"a":[[[1]]]}])", rid, 4, sio::reserved_event).has_value());
 }
 
 TEST_CASE("replies go through the ack, or as an event named after their op") {
