@@ -84,6 +84,25 @@ struct host {
   std::thread::id id;
 };
 
+// Waits until `a` has an empty, blocked mailbox: the next message schedules it afresh
+// (until then it keeps running on the thread it runs on).
+bool wait_idle(const caf::actor& a) {
+  auto* self = dynamic_cast<caf::scheduled_actor*>(caf::actor_cast<caf::abstract_actor*>(a));
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!self->mailbox().blocked()) {
+    if (std::chrono::steady_clock::now() > deadline)
+      return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+void forget(seen& log) {
+  std::lock_guard<std::mutex> guard(log.mtx);
+  log.numbers.clear();
+  log.threads.clear();
+}
+
 caf::actor_system_config lane_config(size_t lanes) {
   caf::actor_system_config cfg;
   lane_scheduler::install(cfg, lanes);
@@ -103,8 +122,8 @@ TEST_CASE("actors run on the thread that hosts their lane") {
   // Until it is idle the actor keeps running where it started (the fallback thread).
   caf::anon_send(a, -1);
   REQUIRE(log->wait_for(1));
-  log->numbers.clear();
-  log->threads.clear();
+  REQUIRE(wait_idle(a));
+  forget(*log);
   {
     host h(*sched, 0);
     // Readied from the host thread itself and from another thread alike.
@@ -134,10 +153,10 @@ TEST_CASE("an actor readied by a lane's actor runs on that lane") {
   auto a = sys.spawn(forwarder, b, first);
   caf::anon_send(a, -1); // both idle before the hosts come
   REQUIRE(second->wait_for(1));
-  first->numbers.clear();
-  first->threads.clear();
-  second->numbers.clear();
-  second->threads.clear();
+  REQUIRE(wait_idle(a));
+  REQUIRE(wait_idle(b));
+  forget(*first);
+  forget(*second);
   host h0(*sched, 0);
   host h1(*sched, 1);
   for (int i = 0; i < 200; ++i) {
