@@ -56,6 +56,9 @@ public:
   void shutdown(const std::string& reason);
   // Network threads stopped: finishes the WebSockets that did not close.
   void force_close(const std::string& reason);
+  std::vector<std::shared_ptr<ws_session>> websocket_sessions() const {
+    return websockets_.snapshot();
+  }
 
 private:
   void serve(http_exchange& ex);

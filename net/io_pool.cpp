@@ -6,12 +6,16 @@
 
 #include <boost/asio/post.hpp>
 
+#include <future>
+
 #include <pthread.h>
 
 namespace chat::net {
 
-io_worker::io_worker(std::chrono::milliseconds tick_interval)
-  : work_(asio::make_work_guard(ioc_)), tick_(ioc_), tick_interval_(tick_interval) {
+io_worker::io_worker(std::chrono::milliseconds tick_interval,
+                     std::shared_ptr<asio::io_context> loop)
+  : ioc_(loop ? loop : std::make_shared<asio::io_context>()), pinned_(loop != nullptr),
+    work_(asio::make_work_guard(*ioc_)), tick_(*ioc_), tick_interval_(tick_interval) {
 }
 
 namespace {
@@ -23,7 +27,7 @@ void io_worker::schedule_flush(std::shared_ptr<ws_session> s) {
     local_.push_back(std::move(s));
     if (!local_posted_) {
       local_posted_ = true;
-      asio::post(ioc_, [this] { run_flushes(); });
+      asio::post(*ioc_, [this] { run_flushes(); });
     }
     return;
   }
@@ -35,7 +39,7 @@ void io_worker::schedule_flush(std::shared_ptr<ws_session> s) {
       post = posted_ = true;
   }
   if (post)
-    asio::post(ioc_, [this] { run_flushes(); });
+    asio::post(*ioc_, [this] { run_flushes(); });
 }
 
 void io_worker::run_flushes() {
@@ -75,20 +79,29 @@ void io_worker::host_actors(lane_scheduler& lanes, size_t lane) {
 void io_worker::start() {
   arm_tick();
   if (lanes_)
-    lanes_->attach(lane_, ioc_);
+    lanes_->attach(lane_, *ioc_);
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "chat.io"); // per-thread CPU in top, perf, benchmarks
     this_thread_worker = this;
     if (lanes_)
       lanes_->enter(lane_);
-    ioc_.run();
+    ioc_->run();
   });
 }
 
 void io_worker::stop() {
-  asio::post(ioc_, [this] { tick_.cancel(); });
+  asio::post(*ioc_, [this] { tick_.cancel(); });
   work_.reset();
-  ioc_.stop();
+  ioc_->stop();
+}
+
+void io_worker::run_here(const std::function<void()>& fn) {
+  std::promise<void> done;
+  asio::post(*ioc_, [&] {
+    fn();
+    done.set_value();
+  });
+  done.get_future().wait();
 }
 
 void io_worker::join() {
@@ -99,9 +112,10 @@ void io_worker::join() {
     lanes_->detach(lane_);
 }
 
-io_pool::io_pool(size_t threads, std::chrono::milliseconds tick_interval) {
+io_pool::io_pool(size_t threads, std::chrono::milliseconds tick_interval,
+                 std::shared_ptr<asio::io_context> first_loop) {
   for (size_t i = 0; i < threads; ++i)
-    workers_.push_back(std::make_unique<io_worker>(tick_interval));
+    workers_.push_back(std::make_unique<io_worker>(tick_interval, i == 0 ? first_loop : nullptr));
 }
 
 void io_pool::host_actors(lane_scheduler& lanes) {
@@ -120,11 +134,13 @@ void io_pool::start() {
     w->start();
 }
 
-void io_pool::stop() {
+void io_pool::stop(bool pinned_too) {
   for (auto& w : workers_)
-    w->stop();
+    if (pinned_too || !w->pinned())
+      w->stop();
   for (auto& w : workers_)
-    w->join();
+    if (pinned_too || !w->pinned())
+      w->join();
 }
 
 } // namespace chat::net

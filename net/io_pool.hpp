@@ -8,6 +8,7 @@
 
 #include <array>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -26,9 +27,12 @@ class ws_session;
 
 class io_worker {
 public:
-  explicit io_worker(std::chrono::milliseconds tick_interval);
+  // `loop`, when given, is an io_context shared with others that must keep it running
+  // after the network stops (the Redis client): the worker is then "pinned" (see stop()).
+  explicit io_worker(std::chrono::milliseconds tick_interval,
+                     std::shared_ptr<asio::io_context> loop = nullptr);
 
-  asio::io_context& context() { return ioc_; }
+  asio::io_context& context() { return *ioc_; }
   // Thread-safe: the session's write queue became non-empty. On this worker's own thread
   // (where the actors of its lane run) no lock is taken.
   void schedule_flush(std::shared_ptr<ws_session> s);
@@ -45,12 +49,17 @@ public:
   void start();
   void stop();
   void join();
+  bool pinned() const { return pinned_; }
+  // Runs fn on this worker's thread and returns when it has run (the thread must be running
+  // and fn must not wait for it).
+  void run_here(const std::function<void()>& fn);
 
 private:
   void run_flushes();
   void arm_tick();
 
-  asio::io_context ioc_;
+  std::shared_ptr<asio::io_context> ioc_; // first: outlives what is bound to it
+  bool pinned_;
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   asio::steady_timer tick_;
   std::chrono::milliseconds tick_interval_;
@@ -68,13 +77,16 @@ private:
 
 class io_pool {
 public:
-  io_pool(size_t threads, std::chrono::milliseconds tick_interval);
+  // Worker 0 runs `first_loop` when one is given (see io_worker).
+  io_pool(size_t threads, std::chrono::milliseconds tick_interval,
+          std::shared_ptr<asio::io_context> first_loop = nullptr);
   io_worker& next();
   std::vector<std::unique_ptr<io_worker>>& workers() { return workers_; }
   // Worker i hosts lane i of a lane scheduler (one lane per network thread).
   void host_actors(lane_scheduler& lanes);
   void start();
-  void stop();
+  // Stops and joins the workers; a pinned worker only when `pinned_too`.
+  void stop(bool pinned_too = true);
 
 private:
   std::vector<std::unique_ptr<io_worker>> workers_;

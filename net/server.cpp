@@ -17,10 +17,12 @@ namespace chat::net {
 
 using tcp = asio::ip::tcp;
 
-server::server(node_context& ctx)
+server::server(node_context& ctx, std::shared_ptr<asio::io_context> first_loop)
   : ctx_(ctx),
-    pool_(ctx.cfg.io_threads, std::chrono::milliseconds(std::max<int64_t>(
-                                100, std::min<int64_t>(1000, ctx.cfg.idle_timeout.count() / 4)))),
+    pool_(ctx.cfg.io_threads,
+          std::chrono::milliseconds(
+            std::max<int64_t>(100, std::min<int64_t>(1000, ctx.cfg.idle_timeout.count() / 4))),
+          std::move(first_loop)),
     admin_worker_(std::chrono::milliseconds(1000)),
     gate_(ctx, std::make_shared<admission>(admission_limits{
                  ctx.cfg.max_connections_per_user, ctx.cfg.max_connections_per_ip,
@@ -58,7 +60,9 @@ server::server(node_context& ctx)
     admin_accepts_);
 }
 
-server::~server() = default;
+server::~server() { stop_threads(); }
+
+void server::stop_threads() { pool_.stop(true); }
 
 // net.max-connections bounds WebSocket sessions and Socket.IO sessions together.
 bool server::accepting() const {
@@ -120,13 +124,29 @@ void server::stop(std::chrono::milliseconds grace) {
   while (session_count() + socketio_->websockets() > 0
          && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  pool_.stop();
+  pool_.stop(false);
   admin_worker_.stop();
   admin_worker_.join();
-  // The network threads are gone: end what did not finish its closing handshake.
-  for (auto& s : sessions())
-    s->force_close("going away");
-  socketio_->force_close("going away");
+  // The network threads are gone: end what did not finish its closing handshake. A shared
+  // first loop still runs: its sessions end on its thread.
+  auto left = sessions();
+  auto sio = socketio_->websocket_sessions();
+  left.insert(left.end(), sio.begin(), sio.end());
+  io_worker* pinned = nullptr;
+  std::vector<std::shared_ptr<ws_session>> on_pinned;
+  for (auto& s : left) {
+    if (s->worker().pinned()) {
+      pinned = &s->worker();
+      on_pinned.push_back(s);
+    } else {
+      s->force_close("going away");
+    }
+  }
+  if (pinned)
+    pinned->run_here([&] {
+      for (auto& s : on_pinned)
+        s->force_close("going away");
+    });
 }
 
 } // namespace chat::net

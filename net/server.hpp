@@ -34,7 +34,10 @@ using admin_handler = std::function<http_reply(const http_request&, const url_ta
 
 class server {
 public:
-  explicit server(node_context& ctx);
+  // `first_loop`, when given, is the io_context of the first network thread, shared with
+  // what must keep running after the network stops (the Redis client, so that it runs on
+  // the thread of the actors): that thread then runs until stop_threads().
+  explicit server(node_context& ctx, std::shared_ptr<asio::io_context> first_loop = nullptr);
   ~server();
 
   // The client listener's routes: `/ws`, `/api/`, `/socket.io/` and `/healthz` are there;
@@ -51,8 +54,10 @@ public:
   asio::ip::tcp::endpoint admin_endpoint() const { return admin_endpoint_; }
 
   // Stops accepting, closes every session with "going away", waits up to `grace` for the
-  // closing handshakes, then stops the network threads.
+  // closing handshakes, then stops the network threads (but the first loop's, when shared).
   void stop(std::chrono::milliseconds grace);
+  // Stops the first loop's thread too (also done by the destructor).
+  void stop_threads();
 
   size_t session_count() const { return registry_.size(); }
   // The Socket.IO endpoint (its sessions and counters).

@@ -72,6 +72,7 @@ public:
 
   // Io thread (or any thread once the network threads have stopped).
   void force_close(const std::string& reason) { finish(reason); }
+  io_worker& worker() const { return io_; }
   // Io thread.
   void flush();
   void tick(std::chrono::steady_clock::time_point now);

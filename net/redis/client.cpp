@@ -32,8 +32,10 @@ millis tick_interval(const settings& s) {
 
 } // namespace
 
-client::client(settings s)
-  : settings_(std::move(s)), router_(std::make_unique<router>(io_, settings_, stats_)),
+client::client(settings s, std::shared_ptr<asio::io_context> host)
+  : settings_(std::move(s)),
+    io_holder_(host ? host : std::make_shared<asio::io_context>()), io_(*io_holder_),
+    hosted_(host != nullptr), router_(std::make_unique<router>(io_, settings_, stats_)),
     subscriber_(std::make_unique<subscriber>(io_, settings_, stats_, *router_)),
     ticker_(std::make_unique<asio::steady_timer>(io_)) {
   router_->on_change([this] {
@@ -54,6 +56,8 @@ void client::start() {
     subscriber_->start();
     tick();
   });
+  if (hosted_)
+    return;
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "chat.redis"); // per-thread CPU in top, perf, benchmarks
     auto guard = asio::make_work_guard(io_);
@@ -80,6 +84,8 @@ void client::stop() {
     done.set_value();
   });
   done.get_future().wait();
+  if (hosted_)
+    return;
   io_.stop();
   thread_.join();
 }

@@ -1,7 +1,8 @@
-// The node's Redis client: its own io thread, commands (pipelined, routed by slot on a
-// cluster) and pub/sub, with one up/down state for readiness. Every method may be called
-// from any thread; every callback runs on the client's io thread and must not block
-// (callers post what they learn to their own thread or actor).
+// The node's Redis client: commands (pipelined, routed by slot on a cluster) and pub/sub,
+// with one up/down state for readiness, on its own io thread or on a host's io_context (a
+// network thread that also runs the actors: no thread hand-off between a room and Redis).
+// Every method may be called from any thread; every callback runs on the client's io
+// thread and must not block (callers post what they learn to their own thread or actor).
 //
 //   redis::client rc(settings);
 //   rc.on_state([](bool up) { ... });           // before start()
@@ -34,7 +35,9 @@ class script;
 
 class client {
 public:
-  explicit client(settings s);
+  // With `host`, the client runs on that io_context, whose thread its owner keeps running
+  // from start() until stop() has returned; else on a thread of its own.
+  explicit client(settings s, std::shared_ptr<boost::asio::io_context> host = nullptr);
   ~client();
   client(const client&) = delete;
   client& operator=(const client&) = delete;
@@ -42,8 +45,8 @@ public:
   // Called on every change of up() (io thread). Set before start().
   void on_state(std::function<void(bool up)> fn) { on_state_ = std::move(fn); }
   void start();
-  // Stops the io thread; pending commands fail with `stopped` (their callbacks run, the
-  // state callback does not). Not from a callback.
+  // Stops the client (and its own io thread); pending commands fail with `stopped` (their
+  // callbacks run, the state callback does not). Not from the io thread.
   void stop();
 
   // `route` is a key of the command (its slot picks the master on a cluster); "" means
@@ -76,7 +79,9 @@ private:
 
   settings settings_;
   redis::stats stats_;
-  boost::asio::io_context io_;
+  std::shared_ptr<boost::asio::io_context> io_holder_; // before what is bound to it
+  boost::asio::io_context& io_;
+  bool hosted_;
   std::unique_ptr<router> router_;
   std::unique_ptr<subscriber> subscriber_;
   std::unique_ptr<boost::asio::steady_timer> ticker_;

@@ -1,6 +1,7 @@
 // End-to-end: presence across two nodes sharing Redis. A user is online while any node
 // holds one of their connections; when the node holding them is killed (kill -9), they go
-// offline for everyone within redis.node-ttl + 2 s (its heartbeat stops; live nodes reap it).
+// offline for everyone within redis.node-ttl + 2 s (its heartbeat stops; live nodes reap it);
+// when it is stopped (SIGTERM), they go offline as it leaves.
 // Presence events reach room members on every node: the `presence` frames a member on
 // node B gets about a user on node A are those a single node would send.
 #include "support/eventually.hpp"
@@ -102,6 +103,22 @@ TEST_CASE("presence is global, and a killed node's users go offline within TTL +
   auto left = nodes();
   CHECK(left.find("\"n0\"") != std::string::npos);
   CHECK(left.find("\"n1\"") == std::string::npos);
+}
+
+TEST_CASE("a node stopped with SIGTERM exits cleanly and takes its users offline at once") {
+  // A node TTL far beyond the test: only the stopping node's own leave can do this.
+  redis_server redis;
+  node_group c(redis.uri(), 2, {"--redis.node-ttl=60s"});
+  ws_client alice(c.port(0), "user=alice");
+  ws_client erin(c.port(1), "user=erin");
+  REQUIRE(eventually([&] { return status_of(alice, "erin") == "online"; }));
+  auto stopped = std::chrono::steady_clock::now();
+  int status = c.nodes[1]->stop();
+  INFO(c.nodes[1]->stderr_text());
+  CHECK(status == 0);
+  CHECK(eventually([&] { return status_of(alice, "erin") == "offline"; }));
+  CHECK(std::chrono::steady_clock::now() - stopped < std::chrono::seconds(10));
+  CHECK(http_get(c.admin_port(0), "/admin/nodes").body.find("\"n1\"") == std::string::npos);
 }
 
 namespace {

@@ -2,7 +2,7 @@
 // Redis client — pipelining from many threads in few writes, the queue bound, clean
 // failures while Redis is down (unsent: unavailable; in flight: lost), recovery after a
 // restart, command and connect timeouts, a reply over the byte bound, EVALSHA's EVAL
-// fallback, callbacks on the io thread.
+// fallback, callbacks on the io thread (its own, or a host's).
 #include "net/redis/client.hpp"
 #include "net/redis/script.hpp"
 #include "support/mailbox.hpp"
@@ -10,10 +10,14 @@
 
 #include <catch2/catch.hpp>
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <map>
 #include <mutex>
 #include <set>
@@ -253,4 +257,45 @@ TEST_CASE("callbacks run on the client's io thread; stop() fails what is queued"
   REQUIRE(replies.wait_count(1));
   CHECK(replies.items()[0].fail == failure::stopped);
   CHECK_FALSE(rc->command("", {"PING"}, into(replies))); // refused after stop
+}
+
+TEST_CASE("a hosted client runs on its host's thread and leaves the host running at stop()") {
+  test::redis_server server;
+  auto host = std::make_shared<boost::asio::io_context>();
+  auto guard = boost::asio::make_work_guard(*host);
+  std::thread host_thread([&] { host->run(); });
+  mailbox<std::thread::id> threads;
+  mailbox<outcome> replies;
+  {
+    client rc(test::test_settings(server), host);
+    rc.start();
+    for (int i = 0; i < 100; ++i)
+      REQUIRE(rc.command("n", {"INCR", "n"}, [&](response&& r) {
+        CHECK(r.ok());
+        threads.push(std::this_thread::get_id());
+      }));
+    REQUIRE(threads.wait_count(100));
+    auto ids = threads.items();
+    CHECK(std::set<std::thread::id>(ids.begin(), ids.end())
+          == std::set<std::thread::id>{host_thread.get_id()});
+
+    // A command sent from the host thread itself is answered there too.
+    boost::asio::post(*host, [&] { rc.command("n", {"GET", "n"}, into(replies)); });
+    REQUIRE(replies.wait_count(1));
+    CHECK(replies.items()[0].value.str == "100");
+
+    server.kill9();
+    REQUIRE(test::eventually([&] { return !rc.up(); }));
+    REQUIRE(rc.command("", {"PING"}, into(replies)));
+    rc.stop();
+    REQUIRE(replies.wait_count(2));
+    CHECK(replies.items()[1].fail == failure::stopped);
+  }
+  // The host still runs what is posted to it after the client is gone.
+  std::promise<void> ran;
+  boost::asio::post(*host, [&] { ran.set_value(); });
+  CHECK(ran.get_future().wait_for(5s) == std::future_status::ready);
+  guard.reset();
+  host->stop();
+  host_thread.join();
 }

@@ -164,13 +164,20 @@ int main(int argc, char** argv) {
       retention = chat::spawn_retention(sys, cfg, stores.reader_factory(),
                                         stores.user_factory(), ctx->counters);
     }
+    // Under the lane scheduler the Redis client shares the first network thread with the
+    // actors: a room's commands, replies and channel messages change no thread. That
+    // thread then runs until the client has stopped (srv->stop_threads() below).
+    std::shared_ptr<boost::asio::io_context> first_loop;
     if (!cfg.redis_uri.empty()) {
+      if (chat::lane_scheduler::of(sys))
+        first_loop = std::make_shared<boost::asio::io_context>();
       // Nodes sharing this Redis are one chat: rooms take their seqs from it (the client
-      // connects in the background; sends wait for it up to redis.unavailable-timeout).
-      ctx->redis = std::make_shared<chat::redis_bridge>(rs, chat::presence_listener(*ctx));
-      ctx->redis->start();
+      // connects in the background once the node runs; sends wait for it up to
+      // redis.unavailable-timeout).
+      ctx->redis = std::make_shared<chat::redis_bridge>(rs, chat::presence_listener(*ctx),
+                                                        first_loop);
     }
-    auto srv = std::make_unique<chat::net::server>(*ctx);
+    auto srv = std::make_unique<chat::net::server>(*ctx, first_loop);
     if (token_key) {
       auto& gate = srv->gate();
       gate.set_accounts(std::make_unique<chat::auth::account_service>(
@@ -191,6 +198,8 @@ int main(int argc, char** argv) {
     }
     try {
       srv->start(chat::tools::make_admin_routes(*ctx, *srv));
+      if (ctx->redis)
+        ctx->redis->start();
     } catch (const std::exception& e) {
       std::cerr << "chatd: " << e.what() << "\n";
       exit_code = 1;
@@ -229,6 +238,7 @@ int main(int argc, char** argv) {
     sys.await_all_actors_done();
     if (ctx->redis)
       ctx->redis->stop();
+    srv->stop_threads();
     spdlog::debug("all actors done after {} ms", std::chrono::duration_cast<std::chrono::milliseconds>(
                                                     std::chrono::steady_clock::now() - t0).count());
     srv.reset();
