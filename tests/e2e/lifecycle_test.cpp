@@ -1,13 +1,17 @@
 // End-to-end: start-up validation (bad keys stop the node with exit code 2 and one line
-// naming the key) and graceful stop on SIGTERM (sessions closed with "going away", exit 0).
+// naming the key) and graceful stop on SIGTERM (sessions closed with "going away", exit 0),
+// with and without Redis.
 #include "support/auth_client.hpp"
 #include "support/node_process.hpp"
 #include "support/raw_socket.hpp"
+#include "support/raw_ws.hpp"
+#include "support/redis_server.hpp"
 #include "support/ws_client.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <vector>
 
@@ -22,6 +26,23 @@ TEST_CASE("SIGTERM closes sessions with going away and exits 0") {
   std::string reason;
   CHECK(c.closed_within(std::chrono::milliseconds(5000), &reason));
   CHECK(reason == "going away");
+}
+
+TEST_CASE("with Redis SIGTERM also ends a session that ignores the close and exits 0") {
+  // The Redis client shares the first network thread, which runs on after the others
+  // stop: a session left open after the grace is closed on it, then the client stops.
+  redis_server redis;
+  node_process node({"--redis.uri=" + redis.uri(), "--chat.node=n0"});
+  raw_ws silent(node.port(), "user=a"); // reads nothing: never answers the close frame
+  ws_client c(node.port(), "user=b");
+  c.join("r");
+  auto t0 = std::chrono::steady_clock::now();
+  int rc = node.stop();
+  INFO(node.stderr_text());
+  CHECK(rc == 0);
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10));
+  CHECK(node.stderr_text().find("chatd: stopped") != std::string::npos);
+  CHECK(silent.ended_within(std::chrono::milliseconds(1000)));
 }
 
 TEST_CASE("bad configuration stops the node with one line naming the key") {
