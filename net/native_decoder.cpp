@@ -336,20 +336,30 @@ command decode_op(std::string_view name, top_level_fields& h, std::string rid) {
   return c;
 }
 
-} // namespace
-
-command decode_native(std::string_view payload) {
-  // The reader's stack (strings being unescaped, one level marker per nesting level) lives
-  // in a per-thread buffer for small frames and spills into the heap for larger ones.
+// Runs RapidJSON's SAX reader over `text` into `h`; `consumed` is where it stopped (short
+// of the end at a NUL byte). The reader's stack (strings being unescaped, one level marker
+// per nesting level) lives in a per-thread buffer for small frames and spills into the heap
+// for larger ones. Not kParseValidateEncodingFlag: the handlers check every string after
+// unescaping, which covers raw bytes too, and the flag's byte-wise check made decoding
+// 20-50% slower.
+template <class Handler>
+rapidjson::ParseResult sax_parse(std::string_view text, Handler& h, size_t& consumed) {
   thread_local char stack_buffer[4096];
   rapidjson::MemoryPoolAllocator<> stack(stack_buffer, sizeof(stack_buffer));
   rapidjson::GenericReader<rapidjson::UTF8<>, rapidjson::UTF8<>, rapidjson::MemoryPoolAllocator<>>
     reader(&stack, 1024);
-  rapidjson::MemoryStream in(payload.data(), payload.size());
-  top_level_fields h;
-  // Not kParseValidateEncodingFlag: the handler checks every string after unescaping, which
-  // covers raw bytes too, and the flag's byte-wise check made decoding 20-50% slower.
+  rapidjson::MemoryStream in(text.data(), text.size());
   auto result = reader.Parse<rapidjson::kParseDefaultFlags>(in, h);
+  consumed = in.Tell();
+  return result;
+}
+
+} // namespace
+
+command decode_native(std::string_view payload) {
+  top_level_fields h;
+  size_t consumed = 0;
+  auto result = sax_parse(payload, h, consumed);
   std::string rid = h.fields[f_rid].k == kind::absent ? std::string() : rid_json(h.fields[f_rid]);
   if (result.Code() == rapidjson::kParseErrorTermination)
     return invalid(h.err, rid);
@@ -361,9 +371,9 @@ command decode_native(std::string_view payload) {
     return invalid(std::string("malformed JSON: ") + rapidjson::GetParseError_En(result.Code())
                      + " at offset " + std::to_string(result.Offset()),
                    rid);
-  if (in.Tell() != payload.size()) // a NUL byte ends the reader's input early
+  if (consumed != payload.size()) // a NUL byte ends the reader's input early
     return invalid("malformed JSON: a NUL byte outside a string at offset "
-                     + std::to_string(in.Tell()),
+                     + std::to_string(consumed),
                    rid);
   if (!h.object_seen)
     return invalid("a frame must be a JSON object");
@@ -437,14 +447,10 @@ private:
 
 std::optional<command> decode_event_args(std::string_view json, std::string& rid, size_t max_depth,
                                          bool (*name_refused)(std::string_view)) {
-  thread_local char stack_buffer[4096];
-  rapidjson::MemoryPoolAllocator<> stack(stack_buffer, sizeof(stack_buffer));
-  rapidjson::GenericReader<rapidjson::UTF8<>, rapidjson::UTF8<>, rapidjson::MemoryPoolAllocator<>>
-    reader(&stack, 1024);
-  rapidjson::MemoryStream in(json.data(), json.size());
   event_args h(max_depth);
-  auto result = reader.Parse<rapidjson::kParseDefaultFlags>(in, h);
-  if (result.IsError() || in.Tell() != json.size() || h.count == 0 || name_refused(h.name))
+  size_t consumed = 0;
+  auto result = sax_parse(json, h, consumed);
+  if (result.IsError() || consumed != json.size() || h.count == 0 || name_refused(h.name))
     return std::nullopt;
   return decode_op(h.name, h.fields, std::move(rid));
 }
