@@ -1,7 +1,10 @@
 // The lane scheduler (see the header). A lane is a queue of ready actors and a "drain"
-// pending on at most one thread at a time: its host's io_context while a host is attached,
-// else the fallback thread. A drain runs what the lane held when it started (actors that
-// ask to run again go to the back), then yields to the host's socket handlers.
+// pending on at most one thread at a time: its host's io_context while a host is attached
+// (posted there, or run inline when a batch closes), else the fallback thread. A drain
+// runs what the lane holds in rounds: what was readied during a round runs in the next,
+// so a message's chain of actors (connection, room) runs in one drain. It yields to the
+// host's socket handlers when the lane is empty, after max_rounds, or after a round in
+// which an actor used up its throughput (it goes to the back).
 #include "actors/lane_scheduler.hpp"
 
 #include "config/log.hpp"
@@ -16,6 +19,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -23,7 +27,9 @@
 namespace chat {
 
 struct lane_scheduler::impl {
-  enum class drain_at { nowhere, host, fallback };
+  // host_batch: due at the end of the batch open on the host thread (no post).
+  enum class drain_at { nowhere, host, host_batch, fallback };
+  static constexpr size_t max_rounds = 8;
 
   struct lane final : caf::execution_unit {
     lane(caf::actor_system* sys, impl* owner_, size_t index_)
@@ -41,11 +47,15 @@ struct lane_scheduler::impl {
     std::deque<caf::resumable*> jobs;
     drain_at pending = drain_at::nowhere; // where the one drain of this lane is due
     boost::asio::io_context* host = nullptr;
+    std::function<void()> settled; // set before the host thread starts; run there only
     std::vector<caf::resumable*> running; // the drain's batch (one drain at a time)
   };
 
   // The lane the current thread is draining or hosting; enqueues from it stay on it.
   static thread_local lane* current_lane;
+  // The lane this thread hosts (set by enter), and how many batches are open on it.
+  static thread_local lane* hosted_lane;
+  static thread_local int open_batches;
 
   explicit impl(caf::actor_system& sys, size_t n) {
     for (size_t i = 0; i < std::max<size_t>(1, n); ++i)
@@ -61,6 +71,10 @@ struct lane_scheduler::impl {
       l.jobs.push_back(job);
       if (l.pending != drain_at::nowhere)
         return;
+      if (open_batches > 0 && hosted_lane == &l && l.host) {
+        l.pending = drain_at::host_batch; // the batch's end drains it
+        return;
+      }
       host = l.host;
       where = l.pending = host ? drain_at::host : drain_at::fallback;
     }
@@ -69,7 +83,7 @@ struct lane_scheduler::impl {
 
   void schedule(lane& l, drain_at where, boost::asio::io_context* host) {
     if (where == drain_at::host) {
-      boost::asio::post(*host, [this, &l] { drain(l); });
+      boost::asio::post(*host, [this, &l] { drain(l, true); });
       return;
     }
     {
@@ -79,30 +93,46 @@ struct lane_scheduler::impl {
     fallback_cv.notify_one();
   }
 
-  void drain(lane& l) {
+  // `on_host`: runs on the thread hosting l (posted there, or at a batch's end).
+  void drain(lane& l, bool on_host) {
     auto* outer = current_lane;
     current_lane = &l;
-    {
-      std::lock_guard<std::mutex> guard(l.mtx);
-      l.running.assign(l.jobs.begin(), l.jobs.end());
-      l.jobs.clear();
-    }
-    for (auto* job : l.running) {
-      switch (job->resume(&l, max_throughput)) {
-        case caf::resumable::resume_later:
-          push_back_running(l, job);
+    if (on_host)
+      ++open_batches;
+    for (size_t round = 0; round < max_rounds; ++round) {
+      {
+        std::lock_guard<std::mutex> guard(l.mtx);
+        if (l.jobs.empty())
           break;
-        case caf::resumable::done:
-        case caf::resumable::awaiting_message:
-          caf::intrusive_ptr_release(job);
-          break;
-        case caf::resumable::shutdown_execution_unit:
-          // Only CAF's own worker shutdown returns this, and this scheduler never sends it.
-          spdlog::error("lane scheduler: a job asked to stop lane {}; ignored", l.index);
-          break;
+        l.running.assign(l.jobs.begin(), l.jobs.end());
+        l.jobs.clear();
       }
+      bool busy = false;
+      for (auto* job : l.running) {
+        switch (job->resume(&l, max_throughput)) {
+          case caf::resumable::resume_later:
+            push_back_running(l, job);
+            busy = true;
+            break;
+          case caf::resumable::done:
+          case caf::resumable::awaiting_message:
+            caf::intrusive_ptr_release(job);
+            break;
+          case caf::resumable::shutdown_execution_unit:
+            // Only CAF's own worker shutdown returns this, and this scheduler never sends it.
+            spdlog::error("lane scheduler: a job asked to stop lane {}; ignored", l.index);
+            break;
+        }
+      }
+      l.running.clear();
+      if (busy)
+        break;
     }
-    l.running.clear();
+    if (on_host) {
+      --open_batches; // what the callback readies or defers is posted as usual
+      if (l.settled)
+        l.settled();
+    }
     current_lane = outer;
     drain_at where = drain_at::nowhere;
     boost::asio::io_context* host = nullptr;
@@ -116,6 +146,19 @@ struct lane_scheduler::impl {
       where = l.pending = host ? drain_at::host : drain_at::fallback;
     }
     schedule(l, where, host);
+  }
+
+  // At the end of the outermost batch on l's host thread.
+  void settle(lane& l) {
+    bool due;
+    {
+      std::lock_guard<std::mutex> guard(l.mtx);
+      due = l.pending == drain_at::host_batch;
+    }
+    if (due)
+      drain(l, true);
+    else if (l.settled)
+      l.settled();
   }
 
   // An actor that used up its throughput goes behind what was readied meanwhile.
@@ -135,7 +178,7 @@ struct lane_scheduler::impl {
         l = fallback_ready.front();
         fallback_ready.pop_front();
       }
-      drain(*l);
+      drain(*l, false);
     }
   }
 
@@ -158,6 +201,8 @@ struct lane_scheduler::impl {
 };
 
 thread_local lane_scheduler::impl::lane* lane_scheduler::impl::current_lane = nullptr;
+thread_local lane_scheduler::impl::lane* lane_scheduler::impl::hosted_lane = nullptr;
+thread_local int lane_scheduler::impl::open_batches = 0;
 
 lane_scheduler::lane_scheduler(caf::actor_system& sys, size_t lanes)
   : abstract_coordinator(sys), impl_(std::make_unique<impl>(sys, lanes)) {
@@ -179,14 +224,30 @@ size_t lane_scheduler::lanes() const {
   return impl_->lanes.size();
 }
 
-void lane_scheduler::attach(size_t i, boost::asio::io_context& host) {
+void lane_scheduler::attach(size_t i, boost::asio::io_context& host,
+                            std::function<void()> settled) {
   auto& l = *impl_->lanes.at(i);
   std::lock_guard<std::mutex> guard(l.mtx);
   l.host = &host; // a drain due on the fallback thread moves here when it ends
+  l.settled = std::move(settled);
 }
 
 void lane_scheduler::enter(size_t i) {
-  impl::current_lane = impl_->lanes.at(i).get();
+  impl::current_lane = impl::hosted_lane = impl_->lanes.at(i).get();
+}
+
+lane_scheduler::batch::batch() : open_(impl::hosted_lane != nullptr) {
+  if (open_)
+    ++impl::open_batches;
+}
+
+lane_scheduler::batch::~batch() {
+  if (open_ && --impl::open_batches == 0)
+    impl::hosted_lane->owner->settle(*impl::hosted_lane);
+}
+
+bool lane_scheduler::batching() {
+  return impl::open_batches > 0;
 }
 
 void lane_scheduler::detach(size_t i) {

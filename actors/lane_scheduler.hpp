@@ -11,6 +11,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 
 namespace caf {
@@ -30,13 +31,33 @@ public:
   static void install(caf::actor_system_config& cfg, size_t lanes);
 
   size_t lanes() const;
-  // From now on lane i's actors run on `host` (which a thread runs).
-  void attach(size_t lane, boost::asio::io_context& host);
+  // From now on lane i's actors run on `host` (which a thread runs). `settled`, when
+  // given, runs on the host thread at the end of each drain there: the host's writes
+  // deferred while the lane ran (see batch).
+  void attach(size_t lane, boost::asio::io_context& host, std::function<void()> settled = {});
   // Called once on the host thread of lane i before it runs its io_context: actors it
   // readies stay on its lane.
   void enter(size_t lane);
   // The host of lane i stopped and its thread was joined: the fallback thread takes over.
   void detach(size_t lane);
+
+  // Opened by a host thread's socket handler: the actors it readies on the thread's lane
+  // run when the outermost batch closes, inline, not in a drain posted behind the next
+  // poll of the sockets; a read, its actors and their writes then take one handler.
+  // Does nothing on a thread that hosts no lane.
+  class batch {
+  public:
+    batch();
+    ~batch();
+    batch(const batch&) = delete;
+    batch& operator=(const batch&) = delete;
+
+  private:
+    bool open_;
+  };
+  // A batch or a drain is open on this host thread: work deferred now runs at its end
+  // (the `settled` callback of attach).
+  static bool batching();
 
   void enqueue(caf::resumable* job) override;
   caf::actor_clock& clock() noexcept override;

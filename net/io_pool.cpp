@@ -25,7 +25,8 @@ thread_local io_worker* this_thread_worker = nullptr;
 void io_worker::schedule_flush(std::shared_ptr<ws_session> s) {
   if (this_thread_worker == this) {
     local_.push_back(std::move(s));
-    if (!local_posted_) {
+    // In a batch or drain of this thread's lane, flush_local runs at its end.
+    if (!local_posted_ && !lane_scheduler::batching()) {
       local_posted_ = true;
       asio::post(*ioc_, [this] { run_flushes(); });
     }
@@ -57,6 +58,19 @@ void io_worker::run_flushes() {
   running_.clear();
 }
 
+void io_worker::flush_local() {
+  if (flushing_local_)
+    return; // the outer call's loop takes what was scheduled meanwhile
+  flushing_local_ = true;
+  while (!local_.empty()) {
+    local_running_.swap(local_);
+    for (auto& s : local_running_)
+      s->flush();
+    local_running_.clear();
+  }
+  flushing_local_ = false;
+}
+
 void io_worker::arm_tick() {
   tick_.expires_after(tick_interval_);
   tick_.async_wait([this](const boost::system::error_code& ec) {
@@ -79,7 +93,7 @@ void io_worker::host_actors(lane_scheduler& lanes, size_t lane) {
 void io_worker::start() {
   arm_tick();
   if (lanes_)
-    lanes_->attach(lane_, *ioc_);
+    lanes_->attach(lane_, *ioc_, [this] { flush_local(); });
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "chat.io"); // per-thread CPU in top, perf, benchmarks
     this_thread_worker = this;

@@ -34,7 +34,8 @@ public:
 
   asio::io_context& context() { return *ioc_; }
   // Thread-safe: the session's write queue became non-empty. On this worker's own thread
-  // (where the actors of its lane run) no lock is taken.
+  // (where the actors of its lane run) no lock is taken, and inside a lane batch or drain
+  // the session is flushed at its end rather than by a posted handler.
   void schedule_flush(std::shared_ptr<ws_session> s);
   // Read buffer shared by the sessions of this thread (a session keeps only partial frames).
   std::array<char, 65536>& scratch() { return scratch_; }
@@ -56,6 +57,7 @@ public:
 
 private:
   void run_flushes();
+  void flush_local(); // the sessions scheduled on this thread (no lock)
   void arm_tick();
 
   std::shared_ptr<asio::io_context> ioc_; // first: outlives what is bound to it
@@ -67,6 +69,8 @@ private:
   std::vector<std::shared_ptr<ws_session>> pending_, running_;
   bool posted_ = false;
   std::vector<std::shared_ptr<ws_session>> local_; // scheduled on this thread: no lock
+  std::vector<std::shared_ptr<ws_session>> local_running_;
+  bool flushing_local_ = false;
   bool local_posted_ = false;
   std::array<char, 65536> scratch_;
   std::unordered_set<ws_session*> sessions_;

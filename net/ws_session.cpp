@@ -2,6 +2,7 @@
 // message per read (all commands it held), gathered writes of everything queued.
 #include "net/ws_session.hpp"
 
+#include "actors/lane_scheduler.hpp"
 #include "config/log.hpp"
 #include "net/native_codec.hpp"
 
@@ -313,7 +314,10 @@ void ws_session::on_readable() {
     finish(reason_or(ec == asio::error::eof ? "client closed" : ec.message()));
     return;
   }
-  on_bytes(buf.data(), n);
+  {
+    lane_scheduler::batch batch; // the actors and writes this read causes run before it returns
+    on_bytes(buf.data(), n);
+  }
   if (!finished_)
     wait_readable();
 }
@@ -330,7 +334,10 @@ void ws_session::read_tls() {
                                 : ec.message()));
                             return;
                           }
-                          self->on_bytes(self->tls_in_.data(), n);
+                          {
+                            lane_scheduler::batch batch;
+                            self->on_bytes(self->tls_in_.data(), n);
+                          }
                           if (!self->finished_)
                             self->read_tls();
                         });

@@ -140,22 +140,36 @@ void link::on_read(size_t n) {
   if (!reader_.feed(read_buf_.data(), n))
     return fail("protocol error: " + reader_.error());
   auto gen = generation_;
+  bool go_on = false;
+  auto handle = [&] { go_on = handle_replies(); };
+  if (settings_.read_scope)
+    settings_.read_scope(handle);
+  else
+    handle();
+  // What ran at the scope's end may have reset the link too.
+  if (go_on && gen == generation_)
+    read_more();
+}
+
+bool link::handle_replies() {
+  auto gen = generation_;
   reply r;
   while (true) {
     int got = reader_.next(r);
-    if (got < 0)
-      return fail("protocol error: " + reader_.error());
+    if (got < 0) {
+      fail("protocol error: " + reader_.error());
+      return false;
+    }
     if (got == 0)
-      break;
+      return true;
     if (state_ == state::handshake)
       handle_handshake_reply(r);
     else
       owner_.on_link_reply(std::move(r));
     // The owner (or a failed handshake) may have reset or stopped this link.
     if (gen != generation_)
-      return;
+      return false;
   }
-  read_more();
 }
 
 void link::flush() {

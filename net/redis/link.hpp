@@ -68,6 +68,8 @@ private:
   void on_connected();
   void read_more();
   void on_read(size_t n);
+  // The replies read so far, in order; false when the link failed or was reset meanwhile.
+  bool handle_replies();
   void handle_handshake_reply(const reply& r);
   void become_up();
   void fail(const std::string& why);

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,9 @@ struct settings {
   // a stream page of max_fetch_rows messages.
   size_t max_reply_bytes = 64u << 20;
   static constexpr uint32_t max_fetch_rows = 1000;
+  // Not a configuration key: when set, each read's replies and channel messages are
+  // handled inside it (it calls its argument once), e.g. in a lane batch of the thread.
+  std::function<void(const std::function<void()>&)> read_scope;
 };
 
 // Fills settings from the node's configuration; "" or an error line.

@@ -1,7 +1,8 @@
 // Unit: the lane scheduler (scheduler policy 'network') — actors run on the thread that
 // hosts their lane, an actor readied by a lane's actor stays on that lane, the fallback
-// thread runs them while no host does, and no message is lost or reordered when a host
-// stops under load. Real actor systems, real io_context threads.
+// thread runs them while no host does, a batch on a host thread runs the chain of actors
+// it readied before it closes, and no message is lost or reordered when a host stops under
+// load. Real actor systems, real io_context threads.
 #include "actors/lane_scheduler.hpp"
 
 #include <caf/all.hpp>
@@ -12,6 +13,8 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
+#include <future>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -58,8 +61,9 @@ caf::behavior forwarder(caf::event_based_actor*, caf::actor to, std::shared_ptr<
 
 // A network thread stand-in: an io_context run by a thread that hosts one lane.
 struct host {
-  host(lane_scheduler& s, size_t lane) : sched(s), index(lane), work(asio::make_work_guard(ioc)) {
-    sched.attach(index, ioc);
+  host(lane_scheduler& s, size_t lane, std::function<void()> settled = {})
+    : sched(s), index(lane), work(asio::make_work_guard(ioc)) {
+    sched.attach(index, ioc, std::move(settled));
     thread = std::thread([this] {
       sched.enter(index);
       ioc.run();
@@ -166,6 +170,67 @@ TEST_CASE("an actor readied by a lane's actor runs on that lane") {
   // One message at a time: each went from host 1's thread to a, then to b, on that thread.
   CHECK(first->thread_set() == std::set<std::thread::id>{h1.id});
   CHECK(second->thread_set() == std::set<std::thread::id>{h1.id});
+  caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(b, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE("a batch on a host thread runs what it readied before it closes") {
+  auto cfg = lane_config(1);
+  caf::actor_system sys{cfg};
+  auto* sched = lane_scheduler::of(sys);
+  auto first = std::make_shared<seen>();
+  auto second = std::make_shared<seen>();
+  auto b = sys.spawn(recorder, second);
+  auto a = sys.spawn(forwarder, b, first);
+  caf::anon_send(a, -1);
+  REQUIRE(second->wait_for(1));
+  REQUIRE(wait_idle(a));
+  REQUIRE(wait_idle(b));
+  forget(*first);
+  forget(*second);
+  { // A thread that hosts no lane has no batch: what it readies is posted as ever.
+    lane_scheduler::batch batch;
+    CHECK_FALSE(lane_scheduler::batching());
+  }
+  std::atomic<int> settled{0};
+  host h(*sched, 0, [&settled] { ++settled; });
+  struct observed {
+    bool batching_inside = false;
+    size_t seen_at_close = 0;
+    int settled_at_close = 0;
+  };
+  auto count = [](seen& log) {
+    std::lock_guard<std::mutex> guard(log.mtx);
+    return log.numbers.size();
+  };
+  std::promise<observed> batched;
+  asio::post(h.ioc, [&] {
+    observed o;
+    {
+      lane_scheduler::batch batch;
+      o.batching_inside = lane_scheduler::batching();
+      caf::anon_send(a, 1);
+    }
+    // Both actors of the chain ran in rounds of one drain, then the host's callback.
+    o.seen_at_close = count(*second);
+    o.settled_at_close = settled.load();
+    batched.set_value(o);
+  });
+  auto o = batched.get_future().get();
+  CHECK(o.batching_inside);
+  CHECK(o.seen_at_close == 1);
+  CHECK(o.settled_at_close == 1);
+  REQUIRE(wait_idle(a));
+  REQUIRE(wait_idle(b));
+  std::promise<size_t> unbatched;
+  asio::post(h.ioc, [&] {
+    caf::anon_send(a, 2); // no batch: the drain is posted behind this handler
+    unbatched.set_value(count(*second));
+  });
+  CHECK(unbatched.get_future().get() == 1);
+  REQUIRE(second->wait_for(2));
+  CHECK(second->numbers == std::vector<int>{1, 2});
+  CHECK(second->thread_set() == std::set<std::thread::id>{h.id});
   caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(b, caf::exit_reason::user_shutdown);
 }

@@ -169,8 +169,15 @@ int main(int argc, char** argv) {
     // thread then runs until the client has stopped (srv->stop_threads() below).
     std::shared_ptr<boost::asio::io_context> first_loop;
     if (!cfg.redis_uri.empty()) {
-      if (chat::lane_scheduler::of(sys))
+      if (chat::lane_scheduler::of(sys)) {
         first_loop = std::make_shared<boost::asio::io_context>();
+        // What a read from Redis readies (rooms, then their members' writes) runs before
+        // the read's handler returns, as for a client's read.
+        rs.read_scope = [](const std::function<void()>& handle) {
+          chat::lane_scheduler::batch batch;
+          handle();
+        };
+      }
       // Nodes sharing this Redis are one chat: rooms take their seqs from it (the client
       // connects in the background once the node runs; sends wait for it up to
       // redis.unavailable-timeout).
