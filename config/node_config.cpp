@@ -294,6 +294,14 @@ const std::map<std::string, setter>& setters() {
      duration_key(&node_config::redis_unavailable_timeout, micros(0))},
     {"redis.reconnect-min", duration_key(&node_config::redis_reconnect_min, micros(1000))},
     {"redis.reconnect-max", duration_key(&node_config::redis_reconnect_max, micros(1000))},
+    {"redis.batch-delay",
+     [](node_config& c, const std::string& v) -> std::string {
+       micros d;
+       if (!parse_duration(v, d) || d > micros(100000))
+         return bad("a duration of at most 100ms (0 writes each command at once)", v);
+       c.redis_batch_delay = d;
+       return {};
+     }},
     {"redis.queue-commands", uint_key(&node_config::redis_queue_commands, 1, 100000000)},
     {"redis.queue-bytes", bytes_key(&node_config::redis_queue_bytes, 4096)},
     {"security.allow-anonymous", bool_key(&node_config::allow_anonymous)},

@@ -112,8 +112,10 @@ void client::update_state() {
     on_state_(now_up);
 }
 
-bool client::submit(std::string&& bytes, int32_t slot, const script* s, callback&& done) {
+bool client::submit(std::string&& bytes, int32_t slot, const script* s, callback&& done,
+                    dispatch when) {
   request r;
+  r.when = when;
   r.bytes = std::move(bytes);
   r.slot = settings_.cluster ? slot : -1;
   r.scr = s;
@@ -138,11 +140,11 @@ bool client::command(std::string_view route, const std::vector<std::string_view>
 }
 
 bool client::eval(const script& s, const std::vector<std::string_view>& keys,
-                  const std::vector<std::string_view>& args, callback done) {
+                  const std::vector<std::string_view>& args, callback done, dispatch when) {
   std::string bytes;
   s.append_evalsha(bytes, keys, args);
   return submit(std::move(bytes), keys.empty() ? -1 : key_slot(keys.front()), &s,
-                std::move(done));
+                std::move(done), when);
 }
 
 void client::add_script(const script& s) {

@@ -58,7 +58,8 @@ public:
   // EVALSHA (EVAL after NOSCRIPT), routed by the first key. The script must have been
   // registered with add_script().
   bool eval(const script& s, const std::vector<std::string_view>& keys,
-            const std::vector<std::string_view>& args, callback done);
+            const std::vector<std::string_view>& args, callback done,
+            dispatch when = dispatch::now);
   // Loads `s` on every connection (now and after each reconnect) before other commands.
   void add_script(const script& s);
 
@@ -73,7 +74,8 @@ public:
   boost::asio::io_context& io() { return io_; }
 
 private:
-  bool submit(std::string&& bytes, int32_t slot, const script* s, callback&& done);
+  bool submit(std::string&& bytes, int32_t slot, const script* s, callback&& done,
+              dispatch when = dispatch::now);
   void tick();
   void update_state();
 

@@ -35,6 +35,10 @@ struct response {
   std::string describe() const;
 };
 
+// When a command is written: at once, or (batched: the hot path's room sequencing) within
+// redis.batch-delay of the previous write, together with what else came meanwhile.
+enum class dispatch : uint8_t { now, batched };
+
 // Runs on the Redis io thread; callers post to their own thread from here.
 using callback = std::function<void(response&&)>;
 
@@ -48,6 +52,7 @@ struct request {
   std::optional<endpoint> ask; // ASK redirection: send ASKING + the command there, once
   uint8_t redirects = 0;
   bool internal = false;      // the layer's own (script loads, keepalive, slot map)
+  dispatch when = dispatch::now;
   int64_t sent_ns = 0;        // when it was written (for command-timeout)
 };
 

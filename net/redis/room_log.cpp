@@ -230,7 +230,8 @@ bool room_log::sequence(const room_keys& k, const room_message& m, uint64_t floo
                        idle_ttl_, checked ? "1" : "0"},
                       [done = std::move(done)](response&& resp) {
                         done(parse_sequenced(resp));
-                      });
+                      },
+                      dispatch::batched);
 }
 
 range_result parse_range(const reply& r, std::string_view room, uint64_t after, uint64_t upto,

@@ -19,6 +19,8 @@
 #include "net/redis/script.hpp"
 #include "net/redis/slot_map.hpp"
 
+#include <boost/asio/steady_timer.hpp>
+
 #include <atomic>
 #include <deque>
 #include <functional>
@@ -58,6 +60,9 @@ private:
   void on_pipeline_reply(pipeline& p, request&& r, reply&& value) override;
   void on_pipeline_failed(request&& r, failure why) override;
 
+  // A command was queued: drain the inbox now, or (`urgent` false) when the batch delay
+  // since the last drain has passed.
+  void wake(bool urgent);
   void drain_inbox();
   void drain_pending(int64_t now);
   void route(request&& r, int64_t now);
@@ -76,8 +81,13 @@ private:
   const settings& settings_;
   stats& stats_;
   inbox<request> inbox_;
+  boost::asio::steady_timer batch_timer_;
   std::atomic<uint64_t> queued_commands_{0}, queued_bytes_{0};
   int64_t unavailable_ns_;
+  int64_t batch_delay_ns_;
+  int64_t last_drain_ns_ = 0;
+  bool batch_armed_ = false;
+  uint64_t batch_generation_ = 0; // tells a stale timer handler from the armed one
 
   std::map<std::string, std::unique_ptr<pipeline>> pipes_; // by "host:port"
   std::vector<std::unique_ptr<pipeline>> retired_;         // destroyed on the next tick

@@ -21,6 +21,7 @@ std::string from_config(const config::node_config& cfg, settings& out) {
   s.unavailable_timeout = cfg.redis_unavailable_timeout;
   s.reconnect_min = cfg.redis_reconnect_min;
   s.reconnect_max = cfg.redis_reconnect_max;
+  s.batch_delay = cfg.redis_batch_delay;
   s.queue_commands = cfg.redis_queue_commands;
   s.queue_bytes = cfg.redis_queue_bytes;
   s.stream_max = cfg.redis_stream_max;

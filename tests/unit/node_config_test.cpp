@@ -233,12 +233,14 @@ TEST_CASE("[redis] keys: defaults, values, and what only makes sense together") 
   CHECK(d.cfg.redis_stream_max == 1000);
   CHECK(d.cfg.redis_node_ttl == millis(10000));
   CHECK(d.cfg.redis_unavailable_timeout == millis(2000));
+  CHECK(d.cfg.redis_batch_delay == micros(2000));
 
   auto r = load({"--redis.uri=redis+cluster://127.0.0.1:7000,127.0.0.1:7001",
                  "--redis.stream-max=500", "--redis.node-ttl=3s", "--redis.command-timeout=250ms",
                  "--redis.unavailable-timeout=0", "--redis.reconnect-max=5s",
                  "--redis.queue-commands=10", "--redis.queue-bytes=1MiB",
-                 "--redis.dedupe-window=50", "--redis.room-idle-ttl=10min"});
+                 "--redis.dedupe-window=50", "--redis.room-idle-ttl=10min",
+                 "--redis.batch-delay=500us"});
   REQUIRE(r.error.empty());
   CHECK(r.cfg.redis_stream_max == 500);
   CHECK(r.cfg.redis_node_ttl == millis(3000));
@@ -249,6 +251,8 @@ TEST_CASE("[redis] keys: defaults, values, and what only makes sense together") 
   CHECK(r.cfg.redis_queue_bytes == 1u << 20);
   CHECK(r.cfg.redis_dedupe_window == 50);
   CHECK(r.cfg.redis_room_idle_ttl == millis(600000));
+  CHECK(r.cfg.redis_batch_delay == micros(500));
+  CHECK(load({"--redis.batch-delay=0ms"}).cfg.redis_batch_delay == micros(0));
 
   struct { std::vector<std::string> args; const char* key; } bad[] = {
     {{"--redis.uri=redis://a:1,b:2"}, "redis.uri"}, // several hosts without a cluster
@@ -262,6 +266,8 @@ TEST_CASE("[redis] keys: defaults, values, and what only makes sense together") 
     {{"--redis.queue-commands=0"}, "redis.queue-commands"},
     {{"--redis.room-idle-ttl=10ms"}, "redis.room-idle-ttl"},
     {{"--redis.queue-bytes=1KiB"}, "redis.queue-bytes"},
+    {{"--redis.batch-delay=1s"}, "redis.batch-delay"},
+    {{"--redis.batch-delay=soon"}, "redis.batch-delay"},
     {{"--redis.reconnect-min=3s", "--redis.reconnect-max=1s"}, "redis.reconnect-min"},
   };
   for (auto& b : bad) {

@@ -2,7 +2,8 @@
 // Redis client — pipelining from many threads in few writes, the queue bound, clean
 // failures while Redis is down (unsent: unavailable; in flight: lost), recovery after a
 // restart, command and connect timeouts, a reply over the byte bound, EVALSHA's EVAL
-// fallback, callbacks on the io thread (its own, or a host's).
+// fallback, batched commands sharing a write, callbacks on the io thread (its own, or a
+// host's).
 #include "net/redis/client.hpp"
 #include "net/redis/script.hpp"
 #include "support/mailbox.hpp"
@@ -257,6 +258,53 @@ TEST_CASE("callbacks run on the client's io thread; stop() fails what is queued"
   REQUIRE(replies.wait_count(1));
   CHECK(replies.items()[0].fail == failure::stopped);
   CHECK_FALSE(rc->command("", {"PING"}, into(replies))); // refused after stop
+}
+
+TEST_CASE("batched commands share a write per batch-delay; other commands go at once") {
+  test::redis_server server;
+  auto s = test::test_settings(server);
+  s.batch_delay = 300ms;
+  s.command_timeout = 10000ms; // no keepalive PING among the counted writes
+  script incr("return redis.call('INCR', KEYS[1])");
+  mailbox<outcome> replies;
+  client rc(s);
+  rc.add_script(incr);
+  rc.start();
+  REQUIRE(test::eventually([&] { return rc.up(); }));
+  auto since = [&](size_t i, std::chrono::steady_clock::time_point t) {
+    return replies.items()[i].at - t;
+  };
+
+  // After a quiet spell a batched command is written at once.
+  auto t0 = std::chrono::steady_clock::now();
+  REQUIRE(rc.eval(incr, {"n"}, {}, into(replies), dispatch::batched));
+  REQUIRE(replies.wait_count(1));
+  CHECK(since(0, t0) < 200ms);
+
+  // Those that follow within the delay wait out the rest of it, and share one write.
+  auto writes = rc.counters().batches.load();
+  for (int i = 0; i < 5; ++i) {
+    REQUIRE(rc.eval(incr, {"n"}, {}, into(replies), dispatch::batched));
+    std::this_thread::sleep_for(20ms);
+  }
+  REQUIRE(replies.wait_count(6));
+  CHECK(rc.counters().batches.load() == writes + 1);
+  for (size_t i = 1; i < 6; ++i) {
+    CHECK(replies.items()[i].value.integer == int64_t(i + 1)); // in the order sent
+    CHECK(since(i, t0) >= 300ms);
+  }
+
+  // A command that is not batched is written at once, with the batched ones waiting.
+  auto t1 = std::chrono::steady_clock::now();
+  writes = rc.counters().batches.load();
+  REQUIRE(rc.eval(incr, {"n"}, {}, into(replies), dispatch::batched));
+  REQUIRE(rc.eval(incr, {"n"}, {}, into(replies), dispatch::batched));
+  REQUIRE(rc.command("n", {"GET", "n"}, into(replies)));
+  REQUIRE(replies.wait_count(9));
+  CHECK(rc.counters().batches.load() == writes + 1);
+  CHECK(replies.items()[8].value.str == "8");
+  for (size_t i = 6; i < 9; ++i)
+    CHECK(since(i, t1) < 200ms);
 }
 
 TEST_CASE("a hosted client runs on its host's thread and leaves the host running at stop()") {

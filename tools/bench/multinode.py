@@ -16,6 +16,7 @@ import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CHATD = os.path.join(ROOT, "build/tools/chatd")
+NODE_ARGS = []
 LOADGEN = os.path.join(ROOT, "build/tools/chat-loadgen")
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -49,7 +50,7 @@ def thread_cpu_s(pid):
 
 
 def start_node(name, data, redis_uri):
-    args = [CHATD, "--net.port=0", "--admin.port=0", "--storage.path=" + data,
+    args = [CHATD] + NODE_ARGS + ["--net.port=0", "--admin.port=0", "--storage.path=" + data,
             "--chat.node=" + name, "--log.level=warn",
             "--security.allow-anonymous=true"]
     if redis_uri:
@@ -150,14 +151,17 @@ def run(nodes, rate, duration, warmup=3, drain=2):
 
 
 def main():
-    global CHATD
+    global CHATD, NODE_ARGS
     ap = argparse.ArgumentParser()
     ap.add_argument("--rate", type=int, default=5000)
     ap.add_argument("--duration", type=int, default=20)
     ap.add_argument("--nodes", default="1,2", help="node counts to run, in order")
     ap.add_argument("--chatd", default=CHATD, help="the chatd binary")
+    ap.add_argument("--node-arg", action="append", default=[],
+                    help="an extra chatd option for every node (repeatable), e.g. --redis.batch-delay=0ms")
     a = ap.parse_args()
     CHATD = os.path.abspath(a.chatd)
+    NODE_ARGS = a.node_arg
     for nodes in [int(n) for n in a.nodes.split(",")]:
         rep, begin, end = run(nodes, a.rate, a.duration)
         parts = [e - b for b, e in zip(begin[1], end[1])] if begin else []
