@@ -110,7 +110,7 @@ struct node_config {
                                           // for an unreachable Redis before failing
   millis redis_reconnect_min{50};   // redis.reconnect-min: first reconnect delay
   millis redis_reconnect_max{2000}; // redis.reconnect-max: the delay doubles up to this
-  micros redis_batch_delay{2000};   // redis.batch-delay: sequencing calls wait this long to share a write
+  micros redis_batch_delay{3000};   // redis.batch-delay: sequencing calls wait this long to share a write
   uint32_t redis_queue_commands = 100000; // redis.queue-commands: unanswered commands at most
   uint64_t redis_queue_bytes = 64ull << 20; // redis.queue-bytes: their bytes at most
   // [security]

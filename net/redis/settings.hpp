@@ -25,7 +25,7 @@ struct settings {
   millis command_timeout{2000}; // oldest unanswered command older than this: reset
   millis unavailable_timeout{2000}; // a command waits this long for a reachable server
   millis reconnect_min{50}, reconnect_max{2000};
-  std::chrono::microseconds batch_delay{2000}; // batched commands: one write this often at most
+  std::chrono::microseconds batch_delay{3000}; // batched commands: one write this often at most
   uint64_t queue_commands = 100000; // unanswered commands accepted at most
   uint64_t queue_bytes = 64ull << 20;
   uint32_t stream_max = 1000;   // entries kept per room stream (MAXLEN ~)

@@ -233,7 +233,7 @@ TEST_CASE("[redis] keys: defaults, values, and what only makes sense together") 
   CHECK(d.cfg.redis_stream_max == 1000);
   CHECK(d.cfg.redis_node_ttl == millis(10000));
   CHECK(d.cfg.redis_unavailable_timeout == millis(2000));
-  CHECK(d.cfg.redis_batch_delay == micros(2000));
+  CHECK(d.cfg.redis_batch_delay == micros(3000));
 
   auto r = load({"--redis.uri=redis+cluster://127.0.0.1:7000,127.0.0.1:7001",
                  "--redis.stream-max=500", "--redis.node-ttl=3s", "--redis.command-timeout=250ms",
