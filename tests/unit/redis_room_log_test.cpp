@@ -1,8 +1,8 @@
 // Unit (against a real redis-server): the room sequencing script and stream reads — seq
 // order equals publish order under concurrent callers on two clients, cid dedupe across
 // clients (duplicate / conflict, bounded window), seeding after FLUSHALL with no seq ever
-// reused (also with two clients racing), gap repair from the capped stream, odd room names
-// and binary text.
+// reused (also with two clients racing), calls sharing a write within the batch delay, gap
+// repair from the capped stream, odd room names and binary text.
 #include "net/redis/client.hpp"
 #include "net/redis/room_log.hpp"
 #include "support/mailbox.hpp"
@@ -290,6 +290,30 @@ TEST_CASE("after a loss, unknown cids are checked against the store for one dedu
   CHECK(sequence(log_a, msg("r", "u", "8", "x")).status == seq_status::needs_check);
   REQUIRE(sequence(log_a, msg("r", "u", "8", "x"), 0, false, true).seq == 8); // 3 + 5
   CHECK(sequence(log_b, msg("r", "u", "9", "x")).seq == 9); // past the window: as before
+}
+
+TEST_CASE("sequencing calls wait for the batch delay and share one write") {
+  test::redis_server server;
+  auto s = test::test_settings(server);
+  s.batch_delay = 300ms;
+  s.command_timeout = 10000ms; // no keepalive PING among the counted writes
+  client rc(s);
+  rc.start();
+  room_log log(rc);
+  REQUIRE(test::eventually([&] { return rc.up(); }));
+  auto t0 = std::chrono::steady_clock::now();
+  // After a quiet spell a call goes at once (seeded: the store holds nothing of the room).
+  CHECK(sequence(log, msg("r", "u", "c0", "first"), 0, true, true).seq == 1);
+  CHECK(std::chrono::steady_clock::now() - t0 < 200ms);
+  auto writes = rc.counters().batches.load();
+  mailbox<uint64_t> seqs;
+  for (int i = 1; i <= 5; ++i)
+    REQUIRE(log.sequence(msg("r", "u", "c" + std::to_string(i), "more"), 0, true, true,
+                         [&](seq_result&& r) { seqs.push(r.seq); }));
+  REQUIRE(seqs.wait_count(5));
+  CHECK(std::chrono::steady_clock::now() - t0 >= 300ms);
+  CHECK(rc.counters().batches.load() == writes + 1);
+  CHECK(seqs.items() == std::vector<uint64_t>{2, 3, 4, 5, 6});
 }
 
 TEST_CASE("gap repair reads a range from the stream and names what it no longer holds") {
