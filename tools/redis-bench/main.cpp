@@ -90,6 +90,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   s.stream_max = 1000;
+  s.batch_delay = std::chrono::microseconds(0); // the rounds below are the batches
   client rc(s);
   rc.start();
   room_log log(rc);
