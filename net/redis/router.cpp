@@ -73,8 +73,12 @@ bool router::submit(request&& r) {
     boost::asio::post(io_, [this, urgent] { wake(urgent); });
     break;
   case inbox<request>::pushed::queued:
-    if (urgent && batch_delay_ns_ > 0)
-      boost::asio::post(io_, [this] { wake(true); }); // may be waiting for the batch delay
+    // The inbox may be waiting for the batch delay; one posted wake-up is enough.
+    if (urgent && batch_delay_ns_ > 0 && !urgent_posted_.exchange(true))
+      boost::asio::post(io_, [this] {
+        urgent_posted_.store(false); // before the drain: a later push posts again
+        wake(true);
+      });
     break;
   }
   stats_.commands.fetch_add(1, std::memory_order_relaxed);

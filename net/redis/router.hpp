@@ -88,6 +88,7 @@ private:
   int64_t last_drain_ns_ = 0;
   bool batch_armed_ = false;
   uint64_t batch_generation_ = 0; // tells a stale timer handler from the armed one
+  std::atomic<bool> urgent_posted_{false}; // a wake(true) for a non-empty inbox is posted
 
   std::map<std::string, std::unique_ptr<pipeline>> pipes_; // by "host:port"
   std::vector<std::unique_ptr<pipeline>> retired_;         // destroyed on the next tick
