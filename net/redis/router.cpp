@@ -135,7 +135,7 @@ void router::add_script(const script* s) {
 
 // Batched commands (room sequencing) drain at most once per batch-delay: one after a quiet
 // spell goes at once, one soon after a drain waits out the rest of the delay with those
-// that follow it. Redis's CPU per command falls by a third or more when several share a
+// that follow it. Redis's CPU per command falls by up to half when several share a
 // write (docs/BENCHMARKS.md), as do the nodes' wake-ups for the replies and channel
 // messages they cause. Any other command drains the inbox at once, batched ones with it.
 void router::wake(bool urgent) {
