@@ -143,7 +143,7 @@ void router::wake(bool urgent) {
     return;
   auto now = now_ns();
   auto due = last_drain_ns_ + batch_delay_ns_;
-  if (urgent || batch_delay_ns_ == 0 || now >= due) {
+  if (urgent || now >= due) { // a delay of 0: always due
     if (batch_armed_) {
       batch_armed_ = false;
       ++batch_generation_;
@@ -166,9 +166,8 @@ void router::wake(bool urgent) {
 void router::drain_inbox() {
   if (stopped_)
     return;
-  last_drain_ns_ = now_ns();
   inbox_.take(batch_);
-  auto now = now_ns();
+  auto now = last_drain_ns_ = now_ns();
   if (pending_dirty_)
     drain_pending(now); // what waited goes out before what came after it
   for (auto& r : batch_)
