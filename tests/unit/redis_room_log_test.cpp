@@ -295,7 +295,7 @@ TEST_CASE("after a loss, unknown cids are checked against the store for one dedu
 TEST_CASE("sequencing calls wait for the batch delay and share one write") {
   test::redis_server server;
   auto s = test::test_settings(server);
-  s.batch_delay = 300ms;
+  s.batch_delay = 600ms; // a stalled test thread still sends within it; no PING (1 s idle)
   s.command_timeout = 10000ms; // no keepalive PING among the counted writes
   client rc(s);
   rc.start();
@@ -311,7 +311,7 @@ TEST_CASE("sequencing calls wait for the batch delay and share one write") {
     REQUIRE(log.sequence(msg("r", "u", "c" + std::to_string(i), "more"), 0, true, true,
                          [&](seq_result&& r) { seqs.push(r.seq); }));
   REQUIRE(seqs.wait_count(5));
-  CHECK(std::chrono::steady_clock::now() - t0 >= 300ms);
+  CHECK(std::chrono::steady_clock::now() - t0 >= 600ms);
   CHECK(rc.counters().batches.load() == writes + 1);
   CHECK(seqs.items() == std::vector<uint64_t>{2, 3, 4, 5, 6});
 }
