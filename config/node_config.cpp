@@ -187,6 +187,17 @@ setter duration_key(D node_config::*field, micros lo) {
   };
 }
 
+// A delay that trades latency for batching: 0 (off) up to 100ms.
+setter short_delay_key(micros node_config::*field, const char* zero_means) {
+  return [=](node_config& c, const std::string& v) -> std::string {
+    micros d;
+    if (!parse_duration(v, d) || d > micros(100000))
+      return bad(std::string("a duration of at most 100ms (") + zero_means + ")", v);
+    c.*field = d;
+    return {};
+  };
+}
+
 const std::map<std::string, setter>& setters() {
   static const std::map<std::string, setter> table = {
     {"chat.node", string_key(&node_config::node, false)},
@@ -214,6 +225,8 @@ const std::map<std::string, setter>& setters() {
     {"net.io-threads", uint_key(&node_config::io_threads, 1, 64)},
     {"net.idle-timeout", duration_key(&node_config::idle_timeout, micros(100000))},
     {"net.frame-timeout", duration_key(&node_config::frame_timeout, micros(100000))},
+    {"net.batch-delay",
+     short_delay_key(&node_config::net_batch_delay, "0 looks at sockets again at once")},
     {"net.max-connections", uint_key(&node_config::max_connections, 1, 10000000)},
     {"net.http-header-limit", bytes32_key(&node_config::http_header_limit, 1024, 1u << 20)},
     {"net.http-body-limit", bytes32_key(&node_config::http_body_limit, 0, 64u << 20)},
@@ -295,13 +308,7 @@ const std::map<std::string, setter>& setters() {
     {"redis.reconnect-min", duration_key(&node_config::redis_reconnect_min, micros(1000))},
     {"redis.reconnect-max", duration_key(&node_config::redis_reconnect_max, micros(1000))},
     {"redis.batch-delay",
-     [](node_config& c, const std::string& v) -> std::string {
-       micros d;
-       if (!parse_duration(v, d) || d > micros(100000))
-         return bad("a duration of at most 100ms (0 writes each command at once)", v);
-       c.redis_batch_delay = d;
-       return {};
-     }},
+     short_delay_key(&node_config::redis_batch_delay, "0 writes each command at once")},
     {"redis.queue-commands", uint_key(&node_config::redis_queue_commands, 1, 100000000)},
     {"redis.queue-bytes", bytes_key(&node_config::redis_queue_bytes, 4096)},
     {"security.allow-anonymous", bool_key(&node_config::allow_anonymous)},

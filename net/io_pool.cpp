@@ -99,8 +99,33 @@ void io_worker::start() {
     this_thread_worker = this;
     if (lanes_)
       lanes_->enter(lane_);
-    ioc_->run();
+    run_loop();
   });
+}
+
+// With a batch delay, a thread woken by an event runs everything ready, then sleeps out the
+// rest of the delay before it polls again: what arrives meanwhile (client frames, posted
+// work) shares one wake-up of this thread, and the writes it causes reach each client
+// together, so a client's thread is woken once for them too. After a quiet spell the
+// first event runs at once; a thread busy for longer than the delay never sleeps.
+void io_worker::run_loop() {
+  if (batch_delay_.count() <= 0) {
+    ioc_->run();
+    return;
+  }
+  using clock = std::chrono::steady_clock;
+  for (;;) {
+    auto woke = clock::now();
+    if (ioc_->poll() == 0) {
+      if (ioc_->stopped() || ioc_->run_one() == 0)
+        break;
+      woke = clock::now();
+      ioc_->poll();
+    }
+    if (ioc_->stopped())
+      break;
+    std::this_thread::sleep_until(woke + batch_delay_);
+  }
 }
 
 void io_worker::stop() {
@@ -130,6 +155,11 @@ io_pool::io_pool(size_t threads, std::chrono::milliseconds tick_interval,
                  std::shared_ptr<asio::io_context> first_loop) {
   for (size_t i = 0; i < threads; ++i)
     workers_.push_back(std::make_unique<io_worker>(tick_interval, i == 0 ? first_loop : nullptr));
+}
+
+void io_pool::set_batch_delay(std::chrono::microseconds d) {
+  for (auto& w : workers_)
+    w->set_batch_delay(d);
 }
 
 void io_pool::host_actors(lane_scheduler& lanes) {

@@ -47,6 +47,9 @@ public:
   // This thread also runs the actors of lane `lane` (scheduler policy 'network').
   void host_actors(lane_scheduler& lanes, size_t lane);
 
+  // Before start(): a woken thread looks for more work at most once per `d` (net.batch-delay).
+  void set_batch_delay(std::chrono::microseconds d) { batch_delay_ = d; }
+
   void start();
   void stop();
   void join();
@@ -56,6 +59,7 @@ public:
   void run_here(const std::function<void()>& fn);
 
 private:
+  void run_loop();
   void run_flushes();
   void flush_local(); // the sessions scheduled on this thread (no lock)
   void arm_tick();
@@ -65,6 +69,7 @@ private:
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   asio::steady_timer tick_;
   std::chrono::milliseconds tick_interval_;
+  std::chrono::microseconds batch_delay_{0};
   std::mutex mtx_;
   std::vector<std::shared_ptr<ws_session>> pending_, running_;
   bool posted_ = false;
@@ -88,6 +93,7 @@ public:
   std::vector<std::unique_ptr<io_worker>>& workers() { return workers_; }
   // Worker i hosts lane i of a lane scheduler (one lane per network thread).
   void host_actors(lane_scheduler& lanes);
+  void set_batch_delay(std::chrono::microseconds d);
   void start();
   // Stops and joins the workers; a pinned worker only when `pinned_too`.
   void stop(bool pinned_too = true);

@@ -31,6 +31,7 @@ server::server(node_context& ctx, std::shared_ptr<asio::io_context> first_loop)
                    std::max(ctx.cfg.token_ttl, ctx.cfg.refresh_ttl))})) {
   if (auto* lanes = lane_scheduler::of(ctx.sys))
     pool_.host_actors(*lanes);
+  pool_.set_batch_delay(ctx.cfg.net_batch_delay);
   http_limits_.header_limit = ctx.cfg.http_header_limit;
   http_limits_.body_limit = ctx.cfg.http_body_limit;
   http_limits_.timeout = ctx.cfg.http_timeout;

@@ -38,6 +38,7 @@ TEST_CASE("defaults match the documented fixed keys") {
   CHECK(r.cfg.batch_max == 5000);
   CHECK(r.cfg.frame_timeout == millis(10000));
   CHECK(r.cfg.flood_close_after == millis(5000));
+  CHECK(r.cfg.net_batch_delay == micros(1000));
   CHECK_FALSE(r.cfg.node.empty());
 }
 
@@ -46,7 +47,8 @@ TEST_CASE("command-line overrides of our sections; the rest goes to CAF") {
                  "--chat.node=n1", "--storage.batch-delay=5ms",
                  "--storage.lazy-delay=250ms",
                  "--net.queue-bytes=1MiB", "--scheduler.max-threads=2", "--net.idle-timeout=2s",
-                 "--net.frame-timeout=500ms", "--chat.flood-close-after=0"});
+                 "--net.frame-timeout=500ms", "--chat.flood-close-after=0",
+                 "--net.batch-delay=250us"});
   REQUIRE(r.error.empty());
   CHECK(r.cfg.port == 0);
   CHECK(r.cfg.admin_port == 0);
@@ -57,6 +59,8 @@ TEST_CASE("command-line overrides of our sections; the rest goes to CAF") {
   CHECK(r.cfg.idle_timeout == millis(2000));
   CHECK(r.cfg.frame_timeout == millis(500));
   CHECK(r.cfg.flood_close_after == millis(0));
+  CHECK(r.cfg.net_batch_delay == micros(250));
+  CHECK(load({"--net.batch-delay=0"}).cfg.net_batch_delay == micros(0));
   CHECK(r.caf_args == std::vector<std::string>{"--scheduler.max-threads=2"});
 }
 
@@ -118,6 +122,7 @@ TEST_CASE("bad values and unknown keys name the key") {
     {"--net.nope=1", "net.nope"}, {"--chat.node=", "chat.node"}, {"--net.port", "net.port"},
     {"--log.level=loud", "log.level"}, {"--net.frame-timeout=10ms", "net.frame-timeout"},
     {"--net.frame-timeout=soon", "net.frame-timeout"},
+    {"--net.batch-delay=101ms", "net.batch-delay"}, {"--net.batch-delay=x", "net.batch-delay"},
     {"--chat.flood-close-after=-1s", "chat.flood-close-after"},
     {"--sio.ping-interval=1ms", "sio.ping-interval"}, {"--sio.ping-timeout=x", "sio.ping-timeout"},
     {"--sio.max-payload=10", "sio.max-payload"}, {"--sio.max-sessions=0", "sio.max-sessions"},
