@@ -42,7 +42,7 @@ struct node_config {
   millis idle_timeout{60000};       // net.idle-timeout (a ping goes out after half of it)
   millis frame_timeout{10000};      // net.frame-timeout: a frame (a fragmented message) must
                                     // complete within this of its first byte
-  micros net_batch_delay{1000};     // net.batch-delay: a network thread woken by work looks
+  micros net_batch_delay{2000};     // net.batch-delay: a network thread woken by work looks
                                     // for more at most once per this (0: at once)
   uint32_t max_connections = 100000; // net.max-connections
   uint32_t http_header_limit = 8192; // net.http-header-limit: request line + header fields

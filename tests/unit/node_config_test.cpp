@@ -38,7 +38,7 @@ TEST_CASE("defaults match the documented fixed keys") {
   CHECK(r.cfg.batch_max == 5000);
   CHECK(r.cfg.frame_timeout == millis(10000));
   CHECK(r.cfg.flood_close_after == millis(5000));
-  CHECK(r.cfg.net_batch_delay == micros(1000));
+  CHECK(r.cfg.net_batch_delay == micros(2000));
   CHECK_FALSE(r.cfg.node.empty());
 }
 
