@@ -106,8 +106,9 @@ void io_worker::start() {
 // With a batch delay, a thread woken by an event runs everything ready, then sleeps out the
 // rest of the delay before it polls again: what arrives meanwhile (client frames, posted
 // work) shares one wake-up of this thread, and the writes it causes go out back to back.
-// After a quiet spell the first event runs at once (run_one waits in epoll_wait); after a
-// round longer than the delay the thread does not sleep.
+// After a quiet spell the first event runs at once (run_one waits in epoll_wait), and the
+// round is counted from its end; after a round longer than the delay the thread does not
+// sleep, so a saturated thread (whose polls always find work) never does.
 void io_worker::run_loop() {
   if (batch_delay_.count() <= 0) {
     ioc_->run();
